@@ -1,0 +1,31 @@
+# empathy-fmri: a simulated empathy-for-pain fMRI study, analysed and graded.
+# Stages, in order: simulate -> first level -> group -> ROI -> brain-behaviour.
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/firstlevel.smk"
+include: "workflow/rules/group.smk"
+include: "workflow/rules/roi.smk"
+include: "workflow/rules/stats.smk"
+
+
+onstart:
+    print(f"empathy-fmri: {len(SUBJECTS)} subjects, config {CONFIG_HASH}; results in results/, logs in logs/")
+
+
+onsuccess:
+    print("empathy-fmri: done. Tables in results/stats and results/roi; maps in results/derivatives/glm.")
+
+
+onerror:
+    print("empathy-fmri: a job failed; its log under logs/ says why (path printed above).")
+
+
+rule all:
+    default_target: True
+    input:
+        rules.brain_behaviour.output,
+        rules.group_level.output,
+        rules.simulate_truth.output,

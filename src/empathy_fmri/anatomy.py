@@ -1,0 +1,222 @@
+"""Anatomy of the simulated brain: MNI152 grid, tissue maps and ROI spheres.
+
+Everything comes from the MNI152 template and tissue probability maps that
+ship inside nilearn, so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import nibabel as nib
+import numpy as np
+from nilearn import datasets
+
+__all__ = [
+    "Anatomy",
+    "grey_matter_on",
+    "load_anatomy",
+    "roi_profile",
+    "sphere_masks",
+    "voxel_coordinates_mm",
+]
+
+
+@dataclass(frozen=True)
+class Anatomy:
+    """Tissue maps on the simulation grid.
+
+    Attributes
+    ----------
+    affine : numpy.ndarray
+        4 x 4 voxel-to-MNI affine.
+    brain_mask : numpy.ndarray
+        Boolean 3D brain mask.
+    grey_prob, white_prob : numpy.ndarray
+        Tissue probability maps (0-1), zero outside the brain.
+    grey_mask : numpy.ndarray
+        Boolean grey-matter mask (probability above the threshold, in the brain).
+    """
+
+    affine: np.ndarray
+    brain_mask: np.ndarray
+    grey_prob: np.ndarray
+    white_prob: np.ndarray
+    grey_mask: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Grid shape (x, y, z)."""
+        return tuple(self.brain_mask.shape)  # type: ignore[return-value]
+
+    @property
+    def voxel_size_mm(self) -> float:
+        """Isotropic voxel size in mm."""
+        return float(abs(self.affine[0, 0]))
+
+    @property
+    def csf_prob(self) -> np.ndarray:
+        """Remaining (CSF) probability in the brain."""
+        rest = 1.0 - self.grey_prob - self.white_prob
+        return np.clip(rest, 0.0, 1.0) * self.brain_mask
+
+    def mask_img(self, mask: np.ndarray | None = None) -> nib.Nifti1Image:
+        """Return a mask (default: the brain mask) as a NIfTI image on this grid."""
+        data = self.brain_mask if mask is None else mask
+        return nib.Nifti1Image(data.astype(np.uint8), self.affine)
+
+
+def load_anatomy(voxel_size_mm: int = 3, grey_matter_threshold: float = 0.3) -> Anatomy:
+    """Load nilearn's MNI152 brain mask and tissue maps at a voxel size.
+
+    Parameters
+    ----------
+    voxel_size_mm : int
+        Isotropic voxel size (2 to 8 mm).
+    grey_matter_threshold : float
+        Grey-matter probability above which a voxel counts as grey matter.
+
+    Returns
+    -------
+    Anatomy
+        The grid, brain mask and tissue maps.
+    """
+    if int(voxel_size_mm) != voxel_size_mm or not 1 <= voxel_size_mm <= 8:
+        raise ValueError(f"voxel_size_mm must be a whole number from 1 to 8, got {voxel_size_mm}")
+    if not 0 < grey_matter_threshold < 1:
+        raise ValueError(
+            f"grey_matter_threshold must lie in (0, 1), got {grey_matter_threshold}"
+        )
+    resolution = int(voxel_size_mm)
+    brain_img = datasets.load_mni152_brain_mask(resolution=resolution)
+    brain = np.asarray(brain_img.dataobj) > 0
+    grey = np.asarray(datasets.load_mni152_gm_template(resolution=resolution).dataobj, float)
+    white = np.asarray(datasets.load_mni152_wm_template(resolution=resolution).dataobj, float)
+    grey = np.clip(grey, 0, 1) * brain
+    white = np.clip(white, 0, 1) * brain
+    return Anatomy(
+        affine=brain_img.affine.copy(),
+        brain_mask=brain,
+        grey_prob=grey,
+        white_prob=white,
+        grey_mask=brain & (grey > grey_matter_threshold),
+    )
+
+
+def voxel_coordinates_mm(affine: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """Return the MNI coordinates (mm) of every voxel of a grid.
+
+    Parameters
+    ----------
+    affine : numpy.ndarray
+        4 x 4 voxel-to-world affine.
+    shape : sequence of int
+        Grid shape (x, y, z).
+
+    Returns
+    -------
+    numpy.ndarray
+        Array of shape ``(*shape, 3)``.
+    """
+    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), axis=-1)
+    return ijk @ affine[:3, :3].T + affine[:3, 3]
+
+
+def sphere_masks(
+    centres_mm: Mapping[str, Sequence[float]],
+    radius_mm: float,
+    affine: np.ndarray,
+    within: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Build disjoint spherical masks around MNI centres.
+
+    Parameters
+    ----------
+    centres_mm : mapping of str to (x, y, z)
+        Sphere centres in MNI mm.
+    radius_mm : float
+        Sphere radius in mm.
+    affine : numpy.ndarray
+        Voxel-to-MNI affine of the grid.
+    within : numpy.ndarray
+        Boolean 3D mask that every sphere is intersected with (e.g. grey matter).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Boolean 3D mask per name. A voxel inside two spheres belongs to the
+        nearer centre, so masks never overlap.
+    """
+    if radius_mm <= 0:
+        raise ValueError(f"radius_mm must be positive, got {radius_mm}")
+    names = list(centres_mm)
+    if not names:
+        return {}
+    coords = voxel_coordinates_mm(affine, within.shape)
+    centres = np.asarray([centres_mm[name] for name in names], dtype=float)
+    distances = np.linalg.norm(coords[..., None, :] - centres, axis=-1)
+    nearest = np.argmin(distances, axis=-1)
+    inside = np.min(distances, axis=-1) <= radius_mm
+    return {name: within & inside & (nearest == k) for k, name in enumerate(names)}
+
+
+def roi_profile(
+    mask: np.ndarray, centre_mm: Sequence[float], sigma_mm: float, affine: np.ndarray
+) -> np.ndarray:
+    """Gaussian fall-off from an ROI centre, scaled to an ROI mean of one.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        Boolean 3D ROI mask.
+    centre_mm : (x, y, z)
+        Centre in MNI mm.
+    sigma_mm : float
+        Standard deviation of the fall-off in mm.
+    affine : numpy.ndarray
+        Voxel-to-MNI affine.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float 3D map, zero outside ``mask``, with mean 1 over ``mask``; an
+        amplitude times this map has the amplitude as its ROI average.
+    """
+    if not mask.any():
+        raise ValueError("the ROI mask is empty")
+    coords = voxel_coordinates_mm(affine, mask.shape)
+    squared = np.sum((coords - np.asarray(centre_mm, float)) ** 2, axis=-1)
+    profile = np.exp(-squared / (2.0 * sigma_mm**2)) * mask
+    return profile / profile[mask].mean()
+
+
+def grey_matter_on(reference_img: nib.Nifti1Image, threshold: float = 0.3) -> np.ndarray:
+    """Grey-matter mask (nilearn's MNI152 template) on the grid of an image.
+
+    Parameters
+    ----------
+    reference_img : nibabel.Nifti1Image
+        Image (3D or 4D) in MNI space whose grid the mask should have.
+    threshold : float
+        Grey-matter probability threshold.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean 3D mask, also restricted to the MNI brain mask.
+    """
+    from nilearn import image
+
+    shape = reference_img.shape[:3]
+    voxel = float(np.mean(reference_img.header.get_zooms()[:3]))
+    resolution = max(1, round(voxel))
+    grey = datasets.load_mni152_gm_template(resolution=resolution)
+    brain = datasets.load_mni152_brain_mask(resolution=resolution)
+    if grey.shape != shape or not np.allclose(grey.affine, reference_img.affine):
+        target = nib.Nifti1Image(np.zeros(shape, np.uint8), reference_img.affine)
+        grey = image.resample_to_img(grey, target, force_resample=True, copy_header=True)
+        brain = image.resample_to_img(
+            brain, target, interpolation="nearest", force_resample=True, copy_header=True
+        )
+    return (np.asarray(grey.dataobj) > threshold) & (np.asarray(brain.dataobj) > 0)

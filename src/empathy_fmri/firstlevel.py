@@ -1,0 +1,241 @@
+"""First-level GLM of one subject with nilearn's ``FirstLevelModel``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+from nilearn import datasets, image
+from nilearn.glm.first_level import FirstLevelModel
+
+from empathy_fmri.signal import block_response_peak
+
+__all__ = [
+    "CONTRASTS",
+    "STATISTICS",
+    "FirstLevelResult",
+    "analysis_mask",
+    "fit_first_level",
+    "run_first_level",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Contrast label (as in BIDS ``contrast-<label>``) -> nilearn contrast formula.
+CONTRASTS = {
+    "needleMinusSwab": "needle - swab",
+    "needle": "needle",
+    "swab": "swab",
+    "video": "0.5 * needle + 0.5 * swab",
+}
+
+#: Statistic labels (``stat-<label>``) written per contrast.
+STATISTICS = ("effect", "variance", "z")
+
+
+@dataclass
+class FirstLevelResult:
+    """Maps and design of one subject's first-level model.
+
+    Attributes
+    ----------
+    maps : dict
+        ``maps[contrast][statistic]`` NIfTI images, for the contrasts of
+        :data:`CONTRASTS` and the statistics ``effect`` (percent signal change),
+        ``variance`` and ``z``.
+    design_matrices : list of pandas.DataFrame
+        One per run.
+    """
+
+    maps: dict[str, dict[str, nib.Nifti1Image]]
+    design_matrices: list[pd.DataFrame]
+
+
+def analysis_mask(reference_img: nib.Nifti1Image | str | Path) -> nib.Nifti1Image:
+    """nilearn's MNI152 brain mask resampled to a BOLD grid.
+
+    Parameters
+    ----------
+    reference_img : Niimg-like
+        A BOLD image (3D or 4D) whose grid the mask should have.
+
+    Returns
+    -------
+    nibabel.Nifti1Image
+        Binary mask on the reference grid.
+    """
+    reference = image.load_img(reference_img)
+    if reference.ndim == 4:
+        reference = image.index_img(reference, 0)
+    voxel = float(np.mean(reference.header.get_zooms()[:3]))
+    mask = datasets.load_mni152_brain_mask(resolution=max(1, round(voxel)))
+    return image.resample_to_img(
+        mask, reference, interpolation="nearest", force_resample=True, copy_header=True
+    )
+
+
+def fit_first_level(
+    bold_imgs: Sequence[str | Path | nib.Nifti1Image],
+    events: Sequence[pd.DataFrame],
+    confounds: Sequence[pd.DataFrame] | None,
+    tr_s: float,
+    *,
+    hrf_model: str = "glover",
+    drift_model: str = "cosine",
+    high_pass_hz: float = 0.008,
+    noise_model: str = "ar1",
+    smoothing_fwhm_mm: float = 6.0,
+    mask_img: nib.Nifti1Image | None = None,
+    n_jobs: int = 1,
+) -> FirstLevelResult:
+    """Fit a subject's GLM over all runs and compute the task contrasts.
+
+    Parameters
+    ----------
+    bold_imgs : sequence of Niimg-like
+        One 4D image per run.
+    events : sequence of pandas.DataFrame
+        BIDS events per run (``trial_type`` needle and swab).
+    confounds : sequence of pandas.DataFrame or None
+        Confound regressors per run (e.g. the six motion parameters).
+    tr_s : float
+        Repetition time (s).
+    hrf_model, drift_model, high_pass_hz, noise_model : str, str, float, str
+        Passed to :class:`nilearn.glm.first_level.FirstLevelModel`.
+    smoothing_fwhm_mm : float
+        Spatial smoothing (0 = none).
+    mask_img : Niimg-like, optional
+        Analysis mask; by default :func:`analysis_mask` of the first run.
+    n_jobs : int
+        Parallel jobs for nilearn.
+
+    Returns
+    -------
+    FirstLevelResult
+        Effect, variance and z maps per contrast, and the design matrices.
+        Effects are in percent signal change at the peak of a block's modelled
+        response: nilearn scales each voxel to its mean (``signal_scaling=0``)
+        and the coefficients are multiplied by
+        :func:`~empathy_fmri.signal.block_response_peak`, the convention the
+        simulator uses for its planted amplitudes.
+    """
+    if len(bold_imgs) == 0:
+        raise ValueError("bold_imgs is empty: no run to fit")
+    if len(events) != len(bold_imgs):
+        raise ValueError(
+            f"got {len(bold_imgs)} BOLD runs but {len(events)} events tables; one per run"
+        )
+    for run, table in enumerate(events, start=1):
+        present = set(table["trial_type"])
+        missing = {"needle", "swab"} - present
+        if missing:
+            raise ValueError(
+                f"events of run {run} have no {sorted(missing)} trials "
+                f"(trial_type values found: {sorted(present)})"
+            )
+    if mask_img is None:
+        mask_img = analysis_mask(bold_imgs[0])
+    model = FirstLevelModel(
+        t_r=tr_s,
+        slice_time_ref=0.0,
+        hrf_model=hrf_model,
+        drift_model=drift_model,
+        high_pass=high_pass_hz,
+        noise_model=noise_model,
+        smoothing_fwhm=smoothing_fwhm_mm or None,
+        mask_img=mask_img,
+        signal_scaling=0,
+        minimize_memory=True,
+        n_jobs=n_jobs,
+    )
+    columns = ["onset", "duration", "trial_type"]
+    model.fit(
+        list(bold_imgs),
+        events=[table[columns] for table in events],
+        confounds=list(confounds) if confounds is not None else None,
+    )
+    block_s = float(pd.concat(list(events))["duration"].median())
+    peak = block_response_peak(hrf_model, block_s)
+    maps: dict[str, dict[str, Any]] = {}
+    for label, formula in CONTRASTS.items():
+        outputs = model.compute_contrast(formula, output_type="all")
+        maps[label] = {
+            "effect": image.math_img(f"img * {peak!r}", img=outputs["effect_size"]),
+            "variance": image.math_img(f"img * {peak**2!r}", img=outputs["effect_variance"]),
+            "z": outputs["z_score"],
+        }
+        logger.info("contrast %s computed", label)
+    return FirstLevelResult(maps=maps, design_matrices=list(model.design_matrices_))
+
+
+def run_first_level(
+    bold_paths: Sequence[str | Path],
+    events_paths: Sequence[str | Path],
+    confounds_paths: Sequence[str | Path],
+    analysis: dict[str, Any],
+    tr_s: float,
+    statmap_paths: dict[str, dict[str, str | Path]],
+    design_paths: Sequence[tuple[str | Path, str | Path]],
+    n_jobs: int = 1,
+) -> None:
+    """Read a subject's runs from BIDS, fit :func:`fit_first_level`, write the maps.
+
+    Parameters
+    ----------
+    bold_paths, events_paths, confounds_paths : sequence of path
+        One per run, in run order.
+    analysis : dict
+        The config's ``analysis`` section (HRF, drift, noise model, smoothing,
+        confound columns).
+    tr_s : float
+        Repetition time (s).
+    statmap_paths : dict
+        ``statmap_paths[contrast][stat]`` output path of each map.
+    design_paths : sequence of (tsv, png)
+        Output paths of each run's design matrix.
+    n_jobs : int
+        Parallel jobs for nilearn.
+    """
+    from nilearn.plotting import plot_design_matrix
+
+    from empathy_fmri.atomic import atomic_path, write_nifti, write_tsv
+    from empathy_fmri.bids import read_confounds, read_events
+
+    events = [read_events(path) for path in events_paths]
+    columns = list(analysis["confounds"])
+    confounds = [read_confounds(path, columns) for path in confounds_paths] if columns else None
+    result = fit_first_level(
+        bold_paths,
+        events,
+        confounds,
+        tr_s,
+        hrf_model=analysis["hrf_model"],
+        drift_model=analysis["drift_model"],
+        high_pass_hz=analysis["high_pass_hz"],
+        noise_model=analysis["noise_model"],
+        smoothing_fwhm_mm=analysis["smoothing_fwhm_mm"],
+        n_jobs=n_jobs,
+    )
+    for contrast, stats in statmap_paths.items():
+        for stat, path in stats.items():
+            write_nifti(path, result.maps[contrast][stat])
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for matrix, (tsv_path, png_path) in zip(result.design_matrices, design_paths, strict=True):
+        table = matrix.reset_index(names="frame_time_s")
+        write_tsv(tsv_path, table)
+        figure, axes = plt.subplots(figsize=(7, 6), layout="constrained")
+        plot_design_matrix(matrix, axes=axes)
+        axes.set_title(f"Design matrix: {Path(str(tsv_path)).name.removesuffix('.tsv')}")
+        with atomic_path(png_path) as temporary:
+            figure.savefig(temporary, dpi=150, format="png")
+        plt.close(figure)

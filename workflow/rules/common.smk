@@ -1,0 +1,70 @@
+# Shared helpers: config validation, subject list, paths.
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version, validate
+
+from empathy_fmri.bids import (
+    bold_path,
+    confounds_path,
+    design_matrix_path,
+    events_path,
+    statmap_path,
+)
+from empathy_fmri.config import ConfigError, config_hash, validate_config
+from empathy_fmri.firstlevel import CONTRASTS, STATISTICS
+from empathy_fmri.population import participant_id
+
+min_version("8.20")
+
+SCHEMA = Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+try:
+    _checked = validate_config(config, SCHEMA)
+except ConfigError as err:
+    sys.exit(f"Config error: {err}.\nFix config.yaml (or the file given with --configfile); "
+             "every key is documented there and in workflow/schemas/config.schema.yaml.")
+config.clear()
+config.update(_checked)
+validate(config, schema=str(SCHEMA))
+
+CONFIG_HASH = config_hash(config)
+TASK = config["task_name"]
+RUNS = list(range(1, config["design"]["n_runs"] + 1))
+SUBJECTS = [participant_id(i, config["n_subjects"]) for i in range(config["n_subjects"])]
+ROIS = list(config["anatomy"]["rois"])
+
+RESULTS = Path("results")
+BIDS = RESULTS / "bids"
+TRUTH = RESULTS / "truth"
+GLM = RESULTS / "derivatives" / "glm"
+
+
+wildcard_constraints:
+    subject="sub-[0-9]+",
+
+
+def subject_index(wildcards):
+    """Zero-based index of a subject label."""
+    return SUBJECTS.index(wildcards.subject)
+
+
+def run_files(path_function, subject="{subject}"):
+    """One path per run, from a path function of empathy_fmri.bids."""
+    return [str(path_function(BIDS, subject, TASK, run)) for run in RUNS]
+
+
+def subject_statmaps(subject="{subject}"):
+    """statmaps[contrast][stat] of one subject's first level."""
+    return {
+        contrast: {stat: str(statmap_path(GLM, subject, TASK, contrast, stat)) for stat in STATISTICS}
+        for contrast in CONTRASTS
+    }
+
+
+def flat(nested):
+    """All paths of a nested dict, in order."""
+    return [path for inner in nested.values() for path in inner.values()]
+
+
+def group_statmap(stat, desc=None):
+    return str(statmap_path(GLM, None, TASK, "needleMinusSwab", stat, desc))

@@ -1,0 +1,25 @@
+# First level: one nilearn FirstLevelModel per subject over all runs.
+
+
+rule first_level:
+    input:
+        bold=run_files(bold_path),
+        events=run_files(events_path),
+        confounds=run_files(confounds_path),
+    output:
+        maps=flat(subject_statmaps()),
+        design_tsv=[str(design_matrix_path(GLM, "{subject}", TASK, r, "tsv")) for r in RUNS],
+        design_png=[str(design_matrix_path(GLM, "{subject}", TASK, r, "png")) for r in RUNS],
+    params:
+        statmaps=lambda wildcards: subject_statmaps(wildcards.subject),
+        analysis=config["analysis"],
+        tr=config["design"]["tr"],
+    threads: 2
+    resources:
+        mem_mb=2000,
+    log:
+        "logs/first_level/{subject}.log",
+    message:
+        "First-level GLM of {wildcards.subject}"
+    script:
+        "../scripts/first_level.py"

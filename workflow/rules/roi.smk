@@ -1,0 +1,20 @@
+# ROI extraction: a-priori spheres, and spheres on the group peak (circular).
+
+
+rule roi_contrasts:
+    input:
+        effects=[subject_statmaps(s)["needleMinusSwab"]["effect"] for s in SUBJECTS],
+        group_z=rules.group_level.output.z,
+    output:
+        table=RESULTS / "roi" / "roi_contrasts.tsv",
+        centres=RESULTS / "roi" / "roi_centres.tsv",
+    params:
+        subjects=SUBJECTS,
+        anatomy=config["anatomy"],
+        analysis=config["analysis"],
+    log:
+        "logs/roi_contrasts.log",
+    message:
+        "Mean needle-minus-swab effect in {n} ROIs, independent and circular".format(n=len(ROIS))
+    script:
+        "../scripts/roi_contrasts.py"

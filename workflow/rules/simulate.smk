@@ -1,0 +1,57 @@
+# Simulation: a BIDS dataset per config, and its hidden truth.
+
+
+rule simulate_metadata:
+    output:
+        description=BIDS / "dataset_description.json",
+        participants=BIDS / "participants.tsv",
+        bold_sidecar=BIDS / f"task-{TASK}_bold.json",
+        phenotype=BIDS / "phenotype" / "moral_dilemmas.tsv",
+        phenotype_sidecar=BIDS / "phenotype" / "moral_dilemmas.json",
+    log:
+        "logs/simulate_metadata.log",
+    message:
+        "Writing BIDS metadata and the moral dilemma scores of {n} participants".format(
+            n=len(SUBJECTS)
+        )
+    script:
+        "../scripts/simulate_metadata.py"
+
+
+rule simulate_subject:
+    output:
+        bold=run_files(bold_path),
+        events=run_files(events_path),
+        confounds=run_files(confounds_path),
+        confounds_sidecars=[p.replace(".tsv", ".json") for p in run_files(confounds_path)],
+        truth=TRUTH / "{subject}" / "{subject}_truth.json",
+        truth_map=TRUTH / "{subject}" / "{subject}_desc-needleMinusSwab_psc.nii.gz",
+    params:
+        index=subject_index,
+        bids=BIDS,
+        truth=TRUTH,
+    log:
+        "logs/simulate_subject/{subject}.log",
+    resources:
+        mem_mb=1500,
+    message:
+        "Simulating {wildcards.subject}: BOLD, events and motion of every run"
+    script:
+        "../scripts/simulate_subject.py"
+
+
+rule simulate_truth:
+    output:
+        participants=TRUTH / "participants_truth.tsv",
+        correlations=TRUTH / "population_correlations.tsv",
+        noise=TRUTH / "noise_parameters.json",
+        mean_map=TRUTH / "desc-needleMinusSwab_mean_psc.nii.gz",
+        masks=expand(TRUTH / "roi-{roi}_mask.nii.gz", roi=ROIS),
+    params:
+        truth=TRUTH,
+    log:
+        "logs/simulate_truth.log",
+    message:
+        "Writing the ground truth (true amplitudes, ROI masks, population correlations)"
+    script:
+        "../scripts/simulate_truth.py"

@@ -1,0 +1,16 @@
+"""Rule first_level: one subject's GLM."""
+
+from empathy_fmri.firstlevel import run_first_level
+from empathy_fmri.logs import log_to
+
+with log_to(snakemake.log[0]):
+    run_first_level(
+        snakemake.input.bold,
+        snakemake.input.events,
+        snakemake.input.confounds,
+        snakemake.params.analysis,
+        snakemake.params.tr,
+        snakemake.params.statmaps,
+        list(zip(snakemake.output.design_tsv, snakemake.output.design_png, strict=True)),
+        n_jobs=snakemake.threads,
+    )
