@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CONTRASTS",
+    "STATISTICS",
     "CONFOUNDS_PIPELINE",
     "bold_image",
     "bold_path",
@@ -21,6 +23,17 @@ __all__ = [
     "statmap_path",
     "to_volume",
 ]
+
+#: Contrast label (as in BIDS ``contrast-<label>``) -> nilearn contrast formula.
+CONTRASTS = {
+    "needleMinusSwab": "needle - swab",
+    "needle": "needle",
+    "swab": "swab",
+    "video": "0.5 * needle + 0.5 * swab",
+}
+
+#: Statistic labels (``stat-<label>``) written per contrast.
+STATISTICS = ("effect", "variance", "z")
 
 #: Name of the derivative pipeline that holds the motion confounds.
 CONFOUNDS_PIPELINE = "simulated-motion"

@@ -243,7 +243,8 @@ def write_truth(config: dict[str, Any], truth_root: str | Path) -> None:
     write_tsv(root / "participants_truth.tsv", pd.DataFrame(rows), float_format="%.8g")
     affine = space.anatomy.affine
     for name, mask in space.roi_masks.items():
-        write_nifti(root / f"roi-{name}_mask.nii.gz", nib.Nifti1Image(mask.astype(np.uint8), affine))
+        mask_img = nib.Nifti1Image(mask.astype(np.uint8), affine)
+        write_nifti(root / f"roi-{name}_mask.nii.gz", mask_img)
     write_nifti(
         root / "visual_mask.nii.gz", nib.Nifti1Image(space.visual_mask.astype(np.uint8), affine)
     )
@@ -255,13 +256,14 @@ def write_truth(config: dict[str, Any], truth_root: str | Path) -> None:
         nib.Nifti1Image(to_volume(mean_map.astype(np.float32), space.mask), affine),
     )
     physio_sd = config["noise"]["physio_psc"] / 100 * space.grey_baseline
+    noise_sd = space.grey_baseline / config["noise"]["tsnr"]
     write_json(
         root / "noise_parameters.json",
         {
             "grey_matter_median_baseline": space.grey_baseline,
-            "total_noise_sd": space.noise_sd,
+            "total_noise_sd": noise_sd,
             "physio_sd": physio_sd,
-            "gaussian_noise_sd": float(np.sqrt(max(space.noise_sd**2 - physio_sd**2, 0))),
+            "gaussian_noise_sd": float(np.sqrt(max(noise_sd**2 - physio_sd**2, 0))),
             "config_noise": config["noise"],
             "n_scans_per_run": BlockDesign.from_config(config["design"]).n_scans,
             "config_hash": config_hash(config),

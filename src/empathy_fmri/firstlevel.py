@@ -14,6 +14,7 @@ import pandas as pd
 from nilearn import datasets, image
 from nilearn.glm.first_level import FirstLevelModel
 
+from empathy_fmri.bids import CONTRASTS, STATISTICS
 from empathy_fmri.signal import block_response_peak
 
 __all__ = [
@@ -27,16 +28,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Contrast label (as in BIDS ``contrast-<label>``) -> nilearn contrast formula.
-CONTRASTS = {
-    "needleMinusSwab": "needle - swab",
-    "needle": "needle",
-    "swab": "swab",
-    "video": "0.5 * needle + 0.5 * swab",
-}
-
-#: Statistic labels (``stat-<label>``) written per contrast.
-STATISTICS = ("effect", "variance", "z")
 
 
 @dataclass

@@ -7,7 +7,7 @@ computed on the voxels of the brain mask as ``(n_scans, n_voxels)`` arrays.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -54,8 +54,8 @@ class SimulationSpace:
         ``(n_voxels, 3)`` baseline gradient (units/mm), for motion.
     centred_coordinates_mm : numpy.ndarray
         ``(n_voxels, 3)`` voxel positions relative to the brain's centre.
-    noise_sd : float
-        Total noise SD (absolute units) that gives the configured grey-matter tSNR.
+    grey_baseline : float
+        Median baseline of grey-matter voxels; the noise SD is this over the tSNR.
     """
 
     anatomy: Anatomy
@@ -66,8 +66,7 @@ class SimulationSpace:
     visual_profile: np.ndarray | None
     gradient: np.ndarray
     centred_coordinates_mm: np.ndarray
-    noise_sd: float
-    grey_baseline: float = field(default=0.0)
+    grey_baseline: float
 
     @property
     def mask(self) -> np.ndarray:
@@ -165,7 +164,6 @@ def build_space(config: dict[str, Any], anatomy: Anatomy | None = None) -> Simul
         visual_profile=visual_profile,
         gradient=gradient,
         centred_coordinates_mm=coords - coords.mean(axis=0),
-        noise_sd=grey_baseline / config["noise"]["tsnr"],
         grey_baseline=grey_baseline,
     )
 
@@ -211,8 +209,9 @@ def simulate_subject(
         space.visual_profile,
         signal_cfg["visual_psc"],
     )
+    noise_sd = space.grey_baseline / noise_cfg["tsnr"]
     physio_sd = noise_cfg["physio_psc"] / 100.0 * space.grey_baseline
-    gaussian_sd = float(np.sqrt(max(space.noise_sd**2 - physio_sd**2, 0.0)))
+    gaussian_sd = float(np.sqrt(max(noise_sd**2 - physio_sd**2, 0.0)))
     sigma_voxels = smoothing_sigma_voxels(noise_cfg["fwhm_mm"], space.anatomy.voxel_size_mm)
     csf = space.anatomy.csf_prob[space.mask]
     grey = space.anatomy.grey_mask[space.mask]

@@ -5,6 +5,8 @@ from pathlib import Path
 from snakemake.utils import min_version, validate
 
 from empathy_fmri.bids import (
+    CONTRASTS,
+    STATISTICS,
     bold_path,
     confounds_path,
     design_matrix_path,
@@ -12,7 +14,6 @@ from empathy_fmri.bids import (
     statmap_path,
 )
 from empathy_fmri.config import ConfigError, config_hash, validate_config
-from empathy_fmri.firstlevel import CONTRASTS, STATISTICS
 from empathy_fmri.population import participant_id
 
 min_version("8.20")

@@ -14,9 +14,11 @@ rule first_level:
         statmaps=lambda wildcards: subject_statmaps(wildcards.subject),
         analysis=config["analysis"],
         tr=config["design"]["tr"],
-    threads: 2
+    threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/empathy-fmri.yaml"
     log:
         "logs/first_level/{subject}.log",
     message:

@@ -19,6 +19,8 @@ rule group_level:
     threads: 2
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/empathy-fmri.yaml"
     log:
         "logs/group_level.log",
     message:

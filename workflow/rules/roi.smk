@@ -12,6 +12,8 @@ rule roi_contrasts:
         subjects=SUBJECTS,
         anatomy=config["anatomy"],
         analysis=config["analysis"],
+    conda:
+        "../envs/empathy-fmri.yaml"
     log:
         "logs/roi_contrasts.log",
     message:

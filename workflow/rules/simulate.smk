@@ -8,6 +8,8 @@ rule simulate_metadata:
         bold_sidecar=BIDS / f"task-{TASK}_bold.json",
         phenotype=BIDS / "phenotype" / "moral_dilemmas.tsv",
         phenotype_sidecar=BIDS / "phenotype" / "moral_dilemmas.json",
+    conda:
+        "../envs/empathy-fmri.yaml"
     log:
         "logs/simulate_metadata.log",
     message:
@@ -30,6 +32,8 @@ rule simulate_subject:
         index=subject_index,
         bids=BIDS,
         truth=TRUTH,
+    conda:
+        "../envs/empathy-fmri.yaml"
     log:
         "logs/simulate_subject/{subject}.log",
     resources:
@@ -49,6 +53,8 @@ rule simulate_truth:
         masks=expand(TRUTH / "roi-{roi}_mask.nii.gz", roi=ROIS),
     params:
         truth=TRUTH,
+    conda:
+        "../envs/empathy-fmri.yaml"
     log:
         "logs/simulate_truth.log",
     message:

@@ -13,6 +13,8 @@ rule brain_behaviour:
         analysis=config["analysis"],
         seed=config["seed"],
         config_hash=CONFIG_HASH,
+    conda:
+        "../envs/empathy-fmri.yaml"
     log:
         "logs/brain_behaviour.log",
     message:

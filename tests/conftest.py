@@ -1,0 +1,77 @@
+"""Shared fixtures: the repository, the tiny config and one tiny workflow run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_CONFIG = REPO / "tests" / "data" / "tiny_config.yaml"
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def copy_workflow(destination: Path) -> Path:
+    """Copy what a user clones (Snakefile, config.yaml, workflow/) into a folder."""
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "Snakefile", destination / "Snakefile")
+    shutil.copy(REPO / "config.yaml", destination / "config.yaml")
+    shutil.copytree(REPO / "workflow", destination / "workflow", dirs_exist_ok=True)
+    return destination
+
+
+def run_snakemake(workdir: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run the snakemake command line in ``workdir``, as a user would."""
+    return subprocess.run(
+        [SNAKEMAKE, *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def default_config() -> dict:
+    from empathy_fmri.config import load_config
+
+    return load_config(REPO / "config.yaml")
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> dict:
+    """The default config with the tiny overrides merged in, validated."""
+    from empathy_fmri.config import validate_config
+
+    base = yaml.safe_load((REPO / "config.yaml").read_text())
+    return validate_config(_merge(base, yaml.safe_load(TINY_CONFIG.read_text())))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run the whole workflow once on the tiny config; return its folder."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("tiny_run"))
+    shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
+    result = run_snakemake(workdir, "--cores", "2", "--configfile", "tiny_config.yaml")
+    if result.returncode != 0:
+        pytest.fail(f"tiny workflow failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return workdir
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,132 @@
+"""Config validation: the schema, the cross-field checks, and what the user sees."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+from conftest import REPO, copy_workflow, run_snakemake
+
+from empathy_fmri.config import ConfigError, config_hash, load_config, validate_config
+
+
+@pytest.fixture(scope="module")
+def raw_default() -> dict:
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def _set(config: dict, dotted: str, value) -> dict:
+    config = copy.deepcopy(config)
+    *parents, last = dotted.split(".")
+    node = config
+    for key in parents:
+        node = node[key]
+    if value is _DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return config
+
+
+_DELETE = object()
+
+# (description, dotted key, new value, text the message must contain)
+MALFORMED = [
+    ("wrong type", "n_subjects", "ten", "'n_subjects'"),
+    ("float for integer", "design.n_runs", 1.5, "'design.n_runs'"),
+    ("below minimum", "noise.tsnr", -5, "'noise.tsnr'"),
+    ("above maximum", "noise.ar1_rho", 1.2, "'noise.ar1_rho'"),
+    ("negative motion", "noise.motion_mm", -0.1, "'noise.motion_mm'"),
+    ("missing top-level key", "seed", _DELETE, "'seed' is missing"),
+    ("missing nested key", "noise.tsnr", _DELETE, "'noise.tsnr' is missing"),
+    ("unknown top-level key", "n_subject", 19, "'n_subject'"),
+    ("unknown nested key (typo)", "noise.tsnrr", 60, "did you mean 'noise.tsnr'"),
+    ("bad enum", "design.order", "alternating", "'design.order'"),
+    ("bad HRF model", "analysis.hrf_model", "canonical", "'analysis.hrf_model'"),
+    ("coordinate with two numbers", "anatomy.rois.AI_L", [-32, 26], "'anatomy.rois.AI_L'"),
+    ("coupling outside [-1, 1]", "signal.rois.IFG_L.trait_coupling", 1.5,
+     "'signal.rois.IFG_L.trait_coupling'"),
+    ("unknown score", "analysis.scores", ["willingness_to_harm", "empathy"], "'analysis.scores"),
+    ("non-integer voxel size", "anatomy.voxel_size_mm", 2.5, "'anatomy.voxel_size_mm'"),
+    ("signal ROI without a centre", "signal.rois.TPJ",
+     {"mean_psc": 0.3, "sd_psc": 0.2, "trait_coupling": 0.0}, "'signal.rois.TPJ'"),
+    ("block shorter than a TR", "design.block_s", 1.0, "'design.block_s'"),
+    ("task removed by the high-pass", "analysis.high_pass_hz", 0.05, "'analysis.high_pass_hz'"),
+    ("physiological noise above the budget", "noise.physio_psc", 5.0, "'noise.physio_psc'"),
+    ("ROI radius below a voxel", "anatomy.roi_radius_mm", 4, "'anatomy.roi_radius_mm'"),
+]
+
+
+def test_default_config_is_valid(default_config):
+    assert default_config["n_subjects"] == 19
+    for name in ("AI_L", "AI_R", "aMCC", "IFG_L", "IFG_R"):
+        assert name in default_config["anatomy"]["rois"]
+        assert name in default_config["signal"]["rois"]
+    for key in ("tsnr", "ar1_rho", "fwhm_mm", "drift_psc", "physio_psc", "motion_mm"):
+        assert key in default_config["noise"]
+
+
+def test_defaults_are_filled(raw_default):
+    trimmed = _set(raw_default, "noise.thermal_share", _DELETE)
+    assert validate_config(trimmed)["noise"]["thermal_share"] == 0.2
+
+
+@pytest.mark.parametrize(("what", "key", "value", "expected"), MALFORMED,
+                         ids=[m[0] for m in MALFORMED])
+def test_malformed_config_names_its_key(raw_default, what, key, value, expected):
+    if key == "anatomy.roi_radius_mm":
+        bad = _set(_set(raw_default, "anatomy.voxel_size_mm", 6), key, value)
+    else:
+        bad = _set(raw_default, key, value)
+    with pytest.raises(ConfigError) as error:
+        validate_config(bad)
+    assert expected in str(error.value)
+
+
+def test_config_must_be_a_mapping():
+    with pytest.raises(ConfigError, match="mapping"):
+        validate_config(["not", "a", "mapping"])
+
+
+def test_load_config_reports_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_config_hash_tracks_content(raw_default):
+    first = validate_config(raw_default)
+    assert config_hash(first) == config_hash(validate_config(raw_default))
+    assert config_hash(first) != config_hash(validate_config(_set(raw_default, "seed", 1)))
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("what", "key", "value", "expected"), MALFORMED,
+                         ids=[m[0] for m in MALFORMED])
+def test_snakemake_stops_before_any_job(tmp_path, raw_default, what, key, value, expected):
+    """A bad config.yaml stops `snakemake -n` with one message naming the key."""
+    if key == "anatomy.roi_radius_mm":
+        bad = _set(_set(raw_default, "anatomy.voxel_size_mm", 6), key, value)
+    else:
+        bad = _set(raw_default, key, value)
+    workdir = copy_workflow(tmp_path)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(bad))
+    result = run_snakemake(workdir, "-n", timeout=120)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Config error:" in output
+    assert expected in output
+    assert "Traceback" not in output
+    assert 'File "' not in output
+    assert not (workdir / "results").exists()
+
+
+@pytest.mark.e2e
+def test_dry_run_lists_the_default_study(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    result = run_snakemake(workdir, "-n", timeout=120)
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout
+    for rule, count in [("simulate_subject", 19), ("first_level", 19), ("group_level", 1),
+                        ("roi_contrasts", 1), ("brain_behaviour", 1)]:
+        assert any(line.split()[:2] == [rule, str(count)] for line in summary.splitlines()), rule

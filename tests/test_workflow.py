@@ -1,0 +1,160 @@
+"""End to end: the real `snakemake` command on the tiny config, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_snakemake
+from scipy import stats
+
+pytestmark = pytest.mark.e2e
+
+#: Rules allowed to read results/truth/: the simulator that writes it and the
+#: validation and power rules that grade the analysis against it.
+TRUTH_READERS = ("simulate_", "validate_", "power_", "replicate", "all")
+
+
+def _table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", na_values="n/a")
+
+
+def test_outputs_and_logs_exist(tiny_run: Path):
+    results = tiny_run / "results"
+    for relative in [
+        "bids/dataset_description.json",
+        "bids/participants.tsv",
+        "bids/phenotype/moral_dilemmas.tsv",
+        "bids/sub-01/func/sub-01_task-empathy_run-1_bold.nii.gz",
+        "bids/sub-01/func/sub-01_task-empathy_run-1_events.tsv",
+        "bids/derivatives/simulated-motion/sub-01/func/"
+        "sub-01_task-empathy_run-1_desc-confounds_timeseries.tsv",
+        "truth/participants_truth.tsv",
+        "truth/population_correlations.tsv",
+        "truth/roi-IFG_L_mask.nii.gz",
+        "derivatives/glm/sub-01/sub-01_task-empathy_contrast-needleMinusSwab_stat-effect_statmap.nii.gz",
+        "derivatives/glm/sub-01/sub-01_task-empathy_contrast-video_stat-z_statmap.nii.gz",
+        "derivatives/glm/sub-01/sub-01_task-empathy_run-1_design.tsv",
+        "derivatives/glm/sub-01/sub-01_task-empathy_run-1_design.png",
+        "derivatives/glm/group/task-empathy_contrast-needleMinusSwab_desc-fwe_stat-z_statmap.nii.gz",
+        "derivatives/glm/group/task-empathy_contrast-needleMinusSwab_desc-fwe_clusters.tsv",
+        "roi/roi_contrasts.tsv",
+        "stats/brain_behaviour.tsv",
+        "stats/brain_behaviour.json",
+    ]:
+        assert (results / relative).is_file(), relative
+    for log in ["simulate_metadata.log", "simulate_subject/sub-01.log",
+                "first_level/sub-01.log", "group_level.log", "roi_contrasts.log",
+                "brain_behaviour.log"]:
+        text = (tiny_run / "logs" / log).read_text()
+        assert "done in" in text, log
+    leftovers = list(results.rglob(".tmp-*"))
+    assert not leftovers, f"temporary files left behind: {leftovers}"
+
+
+def test_bold_header(tiny_run: Path, tiny_config):
+    image = nib.load(
+        tiny_run / "results/bids/sub-01/func/sub-01_task-empathy_run-1_bold.nii.gz"
+    )
+    assert image.ndim == 4
+    assert image.header.get_zooms()[3] == pytest.approx(tiny_config["design"]["tr"])
+    assert image.header.get_xyzt_units() == ("mm", "sec")
+    assert image.header["sform_code"] == 4
+
+
+def test_bids_validator_reports_no_error(tiny_run: Path):
+    validator = shutil.which("bids-validator-deno") or str(
+        Path(sys.executable).with_name("bids-validator-deno")
+    )
+    result = subprocess.run(
+        [validator, "--json", str(tiny_run / "results" / "bids")],
+        capture_output=True, text=True, timeout=300,
+    )
+    report = json.loads(result.stdout)
+    errors = [issue for issue in report["issues"]["issues"] if issue["severity"] == "error"]
+    assert errors == [], errors[:5]
+
+
+def test_roi_table_columns(tiny_run: Path, tiny_config):
+    table = _table(tiny_run / "results/roi/roi_contrasts.tsv")
+    assert {"participant_id", "roi", "selection", "needle_minus_swab", "n_voxels"} <= set(
+        table.columns
+    )
+    assert set(table["selection"]) == {"independent", "circular"}
+    assert set(table["roi"]) == set(tiny_config["anatomy"]["rois"])
+    assert len(table) == 2 * len(tiny_config["anatomy"]["rois"]) * tiny_config["n_subjects"]
+
+
+def test_brain_behaviour_table_matches_inputs(tiny_run: Path, tiny_config):
+    table = _table(tiny_run / "results/stats/brain_behaviour.tsv")
+    expected_columns = {"roi", "selection", "score", "n", "r", "ci_low", "ci_high", "p",
+                        "p_corrected", "spearman_rho", "bootstrap_ci_low", "bootstrap_ci_high"}
+    assert expected_columns <= set(table.columns)
+    assert len(table) == 2 * len(tiny_config["anatomy"]["rois"]) * 3
+    rois = _table(tiny_run / "results/roi/roi_contrasts.tsv")
+    phenotype = _table(tiny_run / "results/bids/phenotype/moral_dilemmas.tsv")
+    merged = rois.merge(phenotype, on="participant_id")
+    for row in table.itertuples():
+        subset = merged[(merged["roi"] == row.roi) & (merged["selection"] == row.selection)]
+        r = stats.pearsonr(subset["needle_minus_swab"], subset[row.score]).statistic
+        assert row.r == pytest.approx(r, abs=1e-5)
+        assert row.ci_low <= row.r <= row.ci_high
+        assert row.p <= row.p_corrected <= 1
+    payload = json.loads((tiny_run / "results/stats/brain_behaviour.json").read_text())
+    assert len(payload["results"]) == len(table)
+    assert len(payload["config_hash"]) == 12
+
+
+def test_strong_effect_is_found_in_every_roi(tiny_run: Path, tiny_config):
+    """At the tiny config's strong, high-tSNR effect the analysis must find it."""
+    z_fwe = nib.load(
+        tiny_run / "results/derivatives/glm/group/"
+        "task-empathy_contrast-needleMinusSwab_desc-fwe_stat-z_statmap.nii.gz"
+    ).get_fdata()
+    truth = _table(tiny_run / "results/truth/participants_truth.tsv")
+    rois = _table(tiny_run / "results/roi/roi_contrasts.tsv")
+    independent = rois[rois["selection"] == "independent"]
+    for name, model in tiny_config["signal"]["rois"].items():
+        assert model["mean_psc"] != 0
+        mask = nib.load(tiny_run / f"results/truth/roi-{name}_mask.nii.gz").get_fdata() > 0
+        assert (z_fwe[mask] > 0).any(), f"no FWE-significant voxel in {name}"
+        estimates = independent[independent["roi"] == name].merge(truth, on="participant_id")
+        r = np.corrcoef(estimates["needle_minus_swab"], estimates[f"true_{name}"])[0, 1]
+        assert r > 0.8, f"{name}: estimate vs truth r = {r:.2f}"
+
+
+def test_analysis_rules_never_read_the_truth(tiny_run: Path):
+    result = run_snakemake(tiny_run, "--detailed-summary", "--configfile", "tiny_config.yaml")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = lines[0].split("\t")
+    rule_column, input_column = header.index("rule"), header.index("input-file(s)")
+    checked = set()
+    seen_bold_input = False
+    for line in lines[1:]:
+        fields = line.split("\t")
+        if len(fields) <= input_column:
+            continue
+        rule = fields[rule_column]
+        checked.add(rule)
+        inputs = fields[input_column].split(",")
+        seen_bold_input |= rule == "first_level" and any("_bold.nii.gz" in p for p in inputs)
+        if rule.startswith(TRUTH_READERS):
+            continue
+        reading_truth = [path for path in inputs if "results/truth/" in path]
+        assert not reading_truth, f"rule {rule} reads the truth: {reading_truth[:3]}"
+    assert {"first_level", "group_level", "roi_contrasts", "brain_behaviour"} <= checked
+    assert seen_bold_input, "the summary did not list the first level's inputs"
+
+
+def test_second_run_has_nothing_to_do(tiny_run: Path):
+    result = run_snakemake(tiny_run, "-n", "--configfile", "tiny_config.yaml")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
