@@ -105,9 +105,14 @@ def bold_image(
     nibabel.Nifti1Image
         With xyzt units ``mm`` and ``sec`` and the MNI affine as s- and q-form.
     """
-    image = nib.Nifti1Image(to_volume(bold.astype(np.float32), mask), affine)
+    # Scale to int16 here, per run, rather than letting nibabel convert a
+    # float64 copy of the whole 4D grid: memory stays at the int16 image.
+    slope = float(np.abs(bold).max()) / 32000.0 or 1.0
+    scaled = np.rint(bold / np.float32(slope)).astype(np.int16)
+    image = nib.Nifti1Image(to_volume(scaled, mask), affine)
     header = image.header
     header.set_data_dtype(np.int16)
+    header.set_slope_inter(slope, 0.0)
     header.set_xyzt_units("mm", "sec")
     zooms = header.get_zooms()
     header.set_zooms((*zooms[:3], float(tr_s)))

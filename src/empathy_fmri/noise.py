@@ -186,8 +186,8 @@ def physiological_noise(
         weight = rng.normal(1.0, 0.25, size=n_voxels)
         # sin(a + p) = sin a cos p + cos a sin p: two outer products, no loop.
         angle = 2 * np.pi * rate_hz * frame_times_s[:, None]
-        wave = np.sin(angle) * (weight * np.cos(phase)) + np.cos(angle) * (weight * np.sin(phase))
-        noise += wave.astype(np.float32)
+        noise += np.sin(angle).astype(np.float32) * (weight * np.cos(phase)).astype(np.float32)
+        noise += np.cos(angle).astype(np.float32) * (weight * np.sin(phase)).astype(np.float32)
     # each wave has variance weight^2 / 2, two waves with E[weight^2] ~ 1.06
     noise *= (voxel_gain / np.sqrt(1.0 + 0.25**2)).astype(np.float32)
     return noise, {"cardiac_hz": cardiac_hz, "respiratory_hz": respiratory_hz}
@@ -227,7 +227,8 @@ def drift(
     shared /= np.linalg.norm(shared)
     per_voxel = shared * (1.0 + 0.3 * rng.standard_normal((voxel_gain.size, basis.shape[1])))
     per_voxel /= np.sqrt(1.0 + 0.3**2)
-    return ((basis @ per_voxel.T) * voxel_gain).astype(np.float32)
+    per_voxel *= voxel_gain[:, None]
+    return basis.astype(np.float32) @ per_voxel.T.astype(np.float32)
 
 
 def _kernel_norm(sigma_voxels: float) -> float:

@@ -222,10 +222,10 @@ def simulate_subject(
         conditions = block_order(design, subject_index, run_index, streams["design"])
         events = run_events(design, conditions)
         regressors = condition_regressors(events, frame_times, hrf)
-        percent = np.outer(regressors["needle"], task_psc["needle"]) + np.outer(
-            regressors["swab"], task_psc["swab"]
-        )
-        bold = (space.baseline * (1.0 + percent / 100.0)).astype(np.float32)
+        bold = np.outer(regressors["needle"] / 100, task_psc["needle"]).astype(np.float32)
+        bold += np.outer(regressors["swab"] / 100, task_psc["swab"]).astype(np.float32)
+        bold += 1.0
+        bold *= space.baseline
         parameters: dict[str, Any] = {"gaussian_noise_sd": gaussian_sd}
         if gaussian_sd > 0:
             noise = gaussian_noise(

@@ -21,6 +21,8 @@ rule first_level:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/first_level/{subject}.log",
+    benchmark:
+        "benchmarks/first_level/{subject}.tsv",
     message:
         "First-level GLM of {wildcards.subject}"
     script:

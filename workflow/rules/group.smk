@@ -23,6 +23,8 @@ rule group_level:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/group_level.log",
+    benchmark:
+        "benchmarks/group_level.tsv",
     message:
         "Group needle-minus-swab map ({n} sign-flip permutations for FWE)".format(
             n=config["analysis"]["n_permutations"]

@@ -16,6 +16,8 @@ rule roi_contrasts:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/roi_contrasts.log",
+    benchmark:
+        "benchmarks/roi_contrasts.tsv",
     message:
         "Mean needle-minus-swab effect in {n} ROIs, independent and circular".format(n=len(ROIS))
     script:

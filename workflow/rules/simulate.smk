@@ -12,6 +12,8 @@ rule simulate_metadata:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/simulate_metadata.log",
+    benchmark:
+        "benchmarks/simulate_metadata.tsv",
     message:
         "Writing BIDS metadata and the moral dilemma scores of {n} participants".format(
             n=len(SUBJECTS)
@@ -36,6 +38,8 @@ rule simulate_subject:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/simulate_subject/{subject}.log",
+    benchmark:
+        "benchmarks/simulate_subject/{subject}.tsv",
     resources:
         mem_mb=1500,
     message:
@@ -57,6 +61,8 @@ rule simulate_truth:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/simulate_truth.log",
+    benchmark:
+        "benchmarks/simulate_truth.tsv",
     message:
         "Writing the ground truth (true amplitudes, ROI masks, population correlations)"
     script:

@@ -17,6 +17,8 @@ rule brain_behaviour:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/brain_behaviour.log",
+    benchmark:
+        "benchmarks/brain_behaviour.tsv",
     message:
         "Correlating ROI effects with {scores}".format(scores=", ".join(config["analysis"]["scores"]))
     script:
