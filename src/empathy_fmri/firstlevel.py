@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from nilearn import datasets, image
 from nilearn.glm.first_level import FirstLevelModel
+from nilearn.maskers import NiftiMasker
 
 from empathy_fmri.bids import CONTRASTS, STATISTICS
 from empathy_fmri.signal import block_response_peak
@@ -132,6 +133,11 @@ def fit_first_level(
             )
     if mask_img is None:
         mask_img = analysis_mask(bold_imgs[0])
+    # A fitted masker with float32 output: nilearn would otherwise load and
+    # smooth every run in float64, doubling the job's peak memory.
+    masker = NiftiMasker(
+        mask_img=mask_img, smoothing_fwhm=smoothing_fwhm_mm or None, dtype="float32"
+    ).fit()
     model = FirstLevelModel(
         t_r=tr_s,
         slice_time_ref=0.0,
@@ -140,14 +146,14 @@ def fit_first_level(
         high_pass=high_pass_hz,
         noise_model=noise_model,
         smoothing_fwhm=smoothing_fwhm_mm or None,
-        mask_img=mask_img,
+        mask_img=masker,
         signal_scaling=0,
         minimize_memory=True,
         n_jobs=n_jobs,
     )
     columns = ["onset", "duration", "trial_type"]
     model.fit(
-        list(bold_imgs),
+        [image.load_img(img, dtype="float32") for img in bold_imgs],
         events=[table[columns] for table in events],
         confounds=list(confounds) if confounds is not None else None,
     )
