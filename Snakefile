@@ -3,12 +3,18 @@
 configfile: "config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/firstlevel.smk"
 include: "workflow/rules/group.smk"
 include: "workflow/rules/roi.smk"
 include: "workflow/rules/stats.smk"
+include: "workflow/rules/power.smk"
+include: "workflow/rules/validate.smk"
+include: "workflow/rules/figures.smk"
 
 
 onstart:
@@ -16,7 +22,8 @@ onstart:
 
 
 onsuccess:
-    print("empathy-fmri: done. Tables in results/stats and results/roi; maps in results/derivatives/glm.")
+    print("empathy-fmri: done. Figures in results/figures (report: snakemake --report results/report.html); "
+          "tables in results/stats and results/roi; maps in results/derivatives/glm.")
 
 
 onerror:
@@ -29,3 +36,9 @@ rule all:
         rules.brain_behaviour.output,
         rules.group_level.output,
         rules.simulate_truth.output,
+        FIGURE_FILES,
+        rules.validate_summary.output,
+        rules.validate_amplitudes.output,
+        rules.validate_maps.output,
+        rules.validate_correlations.output,
+        rules.power_figures.output,

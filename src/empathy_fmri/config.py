@@ -285,4 +285,12 @@ def _cross_field_problems(config: Mapping[str, Any]) -> list[str]:
             f"'anatomy.roi_radius_mm' ({config['anatomy']['roi_radius_mm']}) is smaller than "
             f"'anatomy.voxel_size_mm' ({voxel}); an ROI would hold at most one voxel"
         )
+    replicates = config.get("power", {}).get("replicates", {})
+    coarse = replicates.get("voxel_size_mm")
+    if coarse is not None and config["anatomy"]["roi_radius_mm"] < coarse:
+        problems.append(
+            f"'power.replicates.voxel_size_mm' ({coarse}) is larger than "
+            f"'anatomy.roi_radius_mm' ({config['anatomy']['roi_radius_mm']}); the replicate "
+            "studies' ROIs would hold at most one voxel"
+        )
     return problems

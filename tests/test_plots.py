@@ -1,0 +1,379 @@
+"""Unit tests of the figure functions on small synthetic data (no workflow run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from nilearn import datasets
+from scipy import stats
+
+from empathy_fmri.plots import DIVERGING_CMAP, save_figure
+from empathy_fmri.plots_brain import (
+    plot_group_map,
+    plot_rois,
+    read_roi_centres,
+    roi_mask_images,
+)
+from empathy_fmri.plots_design import (
+    figure_design_matrix,
+    plot_design_matrices,
+    plot_task_timeline,
+)
+from empathy_fmri.plots_stats import (
+    EFFECT_LABEL,
+    plot_brain_behaviour,
+    plot_roi_effects,
+    plot_sample_size_comparison,
+    regression_band,
+    roi_effect_summary,
+)
+from empathy_fmri.plots_timeseries import fit_roi_timeseries, plot_roi_timeseries
+from empathy_fmri.plots_validation import plot_truth_vs_estimate
+
+ROIS = {
+    "AI_L": [-32, 26, 6],
+    "AI_R": [33, 29, 3],
+    "aMCC": [2, 24, 32],
+    "IFG_L": [-50, 15, 15],
+    "IFG_R": [51, 14, 15],
+}
+SUBJECTS = [f"sub-{i:02d}" for i in range(1, 9)]
+TR_S = 2.0
+
+
+def _axes_with_data(figure: Figure) -> list:
+    """The figure's plotting axes (not colour bars or nilearn's invisible frames)."""
+    return [ax for ax in figure.axes if ax.get_label() != "<colorbar>" and ax.has_data()]
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "onset": [10.0, 38.0, 66.0, 94.0],
+            "duration": [16.0] * 4,
+            "trial_type": ["needle", "swab", "needle", "swab"],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def design_matrix(events) -> pd.DataFrame:
+    from nilearn.glm.first_level import make_first_level_design_matrix
+
+    frame_times = np.arange(64) * TR_S
+    matrix = make_first_level_design_matrix(
+        frame_times, events, hrf_model="glover", drift_model="cosine", high_pass=0.01
+    )
+    matrix.index.name = "frame_time_s"
+    return matrix
+
+
+@pytest.fixture(scope="module")
+def reference() -> nib.Nifti1Image:
+    """An image on a coarse (6 mm) MNI grid, as the tiny workflow uses."""
+    return datasets.load_mni152_brain_mask(resolution=6)
+
+
+@pytest.fixture(scope="module")
+def masks(reference) -> dict[str, nib.Nifti1Image]:
+    return roi_mask_images(ROIS, 10.0, reference, 0.3)
+
+
+@pytest.fixture(scope="module")
+def roi_table() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = [
+        {"participant_id": s, "roi": roi, "selection": selection,
+         "needle_minus_swab": rng.normal(0.5 + 0.2 * (selection == "circular"), 0.3),
+         "n_voxels": 10}
+        for selection in ("independent", "circular") for roi in ROIS for s in SUBJECTS
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def phenotype() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return pd.DataFrame(
+        {"willingness_to_harm": rng.uniform(0.2, 0.9, len(SUBJECTS)),
+         "D": rng.uniform(0, 1, len(SUBJECTS))},
+        index=pd.Index(SUBJECTS, name="participant_id"),
+    )
+
+
+@pytest.fixture(scope="module")
+def results(roi_table, phenotype) -> pd.DataFrame:
+    rows = []
+    for (roi, selection), group in roi_table.groupby(["roi", "selection"], sort=False):
+        brain = group.set_index("participant_id")["needle_minus_swab"]
+        for score in phenotype.columns:
+            test = stats.pearsonr(brain.loc[phenotype.index], phenotype[score])
+            ci = test.confidence_interval()
+            rows.append({"roi": roi, "selection": selection, "score": score,
+                         "n": len(SUBJECTS), "r": test.statistic, "ci_low": ci.low,
+                         "ci_high": ci.high, "p": test.pvalue,
+                         "p_corrected": min(1.0, 10 * test.pvalue)})
+    return pd.DataFrame(rows)
+
+
+# --- saving -----------------------------------------------------------------
+
+
+def test_save_figure_writes_each_format(tmp_path: Path):
+    figure = Figure()
+    figure.subplots().plot([0, 1], [0, 1])
+    paths = [tmp_path / "a" / "figure.png", tmp_path / "a" / "figure.svg"]
+    save_figure(figure, paths)
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert paths[1].read_text().lstrip().startswith("<?xml")
+    assert not list((tmp_path / "a").glob(".tmp-*"))
+
+
+def test_save_figure_png_has_print_resolution(tmp_path: Path):
+    from PIL import Image
+
+    figure = Figure(figsize=(4, 3))
+    figure.subplots().plot([0, 1])
+    save_figure(figure, [tmp_path / "f.png"])
+    with Image.open(tmp_path / "f.png") as image:
+        assert image.info["dpi"][0] == pytest.approx(200, abs=1)
+
+
+def test_save_figure_rejects_unknown_format(tmp_path: Path):
+    with pytest.raises(ValueError, match="paths"):
+        save_figure(Figure(), [tmp_path / "figure.xyz"])
+
+
+# --- task design ------------------------------------------------------------
+
+
+def test_task_timeline_panels_and_labels(events, design_matrix):
+    figure = plot_task_timeline(events, 128.0, design_matrix, title="run 1")
+    axes = _axes_with_data(figure)
+    assert len(axes) == 2
+    blocks, model = axes
+    assert [t.get_text() for t in blocks.get_yticklabels()] == ["needle video", "swab video"]
+    assert len(blocks.collections) == 2  # one set of bars per condition
+    assert model.get_xlabel() == "time from run start (s)"
+    assert {line.get_label() for line in model.get_lines()} >= {"needle", "swab"}
+    assert figure.get_suptitle() == "run 1"
+    assert plot_task_timeline(events, 128.0).axes.__len__() == 1
+    with pytest.raises(ValueError, match="run_duration_s"):
+        plot_task_timeline(events, 0.0)
+
+
+def test_design_matrices_one_panel_per_run(design_matrix, tmp_path: Path):
+    figure = plot_design_matrices([design_matrix] * 3)
+    axes = _axes_with_data(figure)
+    assert len(axes) == 3
+    assert all(ax.get_ylabel() == "scan number" for ax in axes)
+    tsv = tmp_path / "design.tsv"
+    design_matrix.reset_index().to_csv(tsv, sep="\t", index=False)
+    figure_design_matrix([tsv], [tmp_path / "dm.png"], "sub-01")
+    assert (tmp_path / "dm.png").stat().st_size > 10_000
+    with pytest.raises(ValueError, match="design_matrices"):
+        plot_design_matrices([])
+
+
+# --- one subject's time series ----------------------------------------------
+
+
+def test_fit_roi_timeseries_recovers_planted_response(design_matrix, masks, reference):
+    """OLS on a noiseless ROI signal returns the planted amplitudes exactly."""
+    mask = np.asarray(masks["aMCC"].dataobj) > 0
+    amplitudes = {"needle": 1.5, "swab": 0.5}
+    response = sum(a * design_matrix[c].to_numpy() for c, a in amplitudes.items())
+    data = np.zeros((*reference.shape, len(design_matrix)), np.float32)
+    data[mask] = 1000.0 * (1 + response / 100.0)
+    table = fit_roi_timeseries(nib.Nifti1Image(data, reference.affine), design_matrix,
+                               masks["aMCC"])
+    # psc is relative to the run mean, so amplitudes scale by 1000 / mean(signal).
+    scale = 1.0 / (1 + response.mean() / 100.0)
+    assert table.attrs["betas"]["needle"] == pytest.approx(1.5 * scale, rel=1e-3)
+    assert table.attrs["betas"]["swab"] == pytest.approx(0.5 * scale, rel=1e-3)
+    assert table.attrs["r_squared"] == pytest.approx(1.0, abs=1e-6)
+    np.testing.assert_allclose(table["cleaned_psc"], table["task_psc"], atol=1e-3)
+    with pytest.raises(ValueError, match="rows"):
+        fit_roi_timeseries(nib.Nifti1Image(data[..., :10], reference.affine), design_matrix,
+                           masks["aMCC"])
+
+
+def test_roi_timeseries_one_panel_per_run(events):
+    run = pd.DataFrame({"time_s": np.arange(64) * TR_S, "signal_psc": 0.0, "fitted_psc": 0.0,
+                        "task_psc": 0.0, "cleaned_psc": 0.0})
+    figure = plot_roi_timeseries([run, run], [events, events], "aMCC")
+    axes = _axes_with_data(figure)
+    assert len(axes) == 2
+    assert all("%" in ax.get_ylabel() for ax in axes)
+    assert axes[-1].get_xlabel() == "time from run start (s)"
+    shaded = [p for p in axes[0].patches]
+    assert len(shaded) == len(events)  # one shaded span per block
+    assert "aMCC" in figure.get_suptitle()
+
+
+# --- brain figures ----------------------------------------------------------
+
+
+def test_roi_masks_follow_the_analysis(masks, reference):
+    from empathy_fmri.anatomy import grey_matter_on
+    from empathy_fmri.roi import roi_masks
+
+    expected = roi_masks(ROIS, 10.0, reference.affine, grey_matter_on(reference, 0.3))
+    assert list(masks) == list(ROIS)
+    for name, mask in masks.items():
+        np.testing.assert_array_equal(np.asarray(mask.dataobj) > 0, expected[name])
+        assert np.asarray(mask.dataobj).any(), name
+
+
+def test_read_roi_centres(tmp_path: Path):
+    path = tmp_path / "roi_centres.tsv"
+    pd.DataFrame(
+        [{"roi": "aMCC", "selection": "independent", "x": 2, "y": 24, "z": 32},
+         {"roi": "aMCC", "selection": "circular", "x": 4, "y": 22, "z": 36}]
+    ).to_csv(path, sep="\t", index=False)
+    assert read_roi_centres(path, "circular") == {"aMCC": [4.0, 22.0, 36.0]}
+    with pytest.raises(ValueError, match="selection"):
+        read_roi_centres(path, "other")
+
+
+def test_rois_figure_names_every_roi(masks):
+    figure = plot_rois(masks, ROIS)
+    legend_texts = [t.get_text() for legend in figure.legends for t in legend.get_texts()]
+    assert len(legend_texts) == len(ROIS)
+    for name in ROIS:
+        assert any(text.startswith(name) for text in legend_texts), name
+    annotations = {t.get_text() for ax in figure.axes for t in ax.texts}
+    assert set(ROIS) <= annotations  # each ROI labelled on a slice
+
+
+def _blob(reference: nib.Nifti1Image, centre, value: float) -> np.ndarray:
+    from empathy_fmri.anatomy import voxel_coordinates_mm
+
+    coords = voxel_coordinates_mm(reference.affine, reference.shape)
+    return value * (np.linalg.norm(coords - np.asarray(centre), axis=-1) <= 8)
+
+
+def test_group_map_uses_a_symmetric_diverging_colour_map(masks, reference):
+    z = _blob(reference, ROIS["aMCC"], 5.0) + _blob(reference, [0, -60, 20], -4.0)
+    z_img = nib.Nifti1Image(z.astype(np.float32), reference.affine)
+    figure = plot_group_map(z_img, masks, threshold=3.0, title="test map")
+    images = [im for ax in figure.axes for im in ax.get_images()]
+    assert images
+    for im in images:
+        if im.get_cmap().name.startswith(DIVERGING_CMAP):
+            low, high = im.get_clim()
+            assert low == pytest.approx(-high)
+            assert high == pytest.approx(5.0)
+    assert any(im.get_cmap().name.startswith(DIVERGING_CMAP) for im in images)
+    legend = figure.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == list(ROIS)
+    assert figure.get_suptitle() == "test map"
+
+
+@pytest.mark.filterwarnings("ignore:empty mask")
+def test_group_map_with_nothing_above_threshold(masks, reference):
+    z_img = nib.Nifti1Image(np.zeros(reference.shape, np.float32), reference.affine)
+    figure = plot_group_map(z_img, masks, threshold=1e-6)
+    assert "no voxel survives" in figure.legends[0].get_title().get_text()
+
+
+# --- ROI effects and brain-behaviour ----------------------------------------
+
+
+def test_roi_effect_summary_is_the_t_interval(roi_table):
+    summary = roi_effect_summary(roi_table)
+    assert len(summary) == 2 * len(ROIS)
+    values = roi_table.query("roi == 'aMCC' and selection == 'independent'")[
+        "needle_minus_swab"
+    ]
+    row = summary.query("roi == 'aMCC' and selection == 'independent'").iloc[0]
+    interval = stats.ttest_1samp(values, 0).confidence_interval(0.95)
+    assert row["mean"] == pytest.approx(values.mean())
+    assert row["ci_low"] == pytest.approx(interval.low)
+    assert row["ci_high"] == pytest.approx(interval.high)
+
+
+def test_roi_effects_figure(roi_table):
+    figure = plot_roi_effects(roi_table)
+    (ax,) = _axes_with_data(figure)
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(ROIS)
+    assert ax.get_ylabel() == EFFECT_LABEL
+    assert "N = 8" in ax.get_title()
+    # one scatter of subjects per ROI and selection
+    points = sum(len(c.get_offsets()) for c in ax.collections if len(c.get_offsets()) > 1)
+    assert points == len(roi_table)
+
+
+def test_regression_band_brackets_the_line():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=30)
+    y = 2 * x + rng.normal(size=30)
+    grid = np.linspace(-2, 2, 41)
+    fit, low, high = regression_band(x, y, grid)
+    assert np.all(low < fit) and np.all(fit < high)
+    width = high - low
+    assert np.argmin(width) == np.argmin(np.abs(grid - x.mean()))  # narrowest at mean x
+    # at the mean of x the band is the t interval of the mean of y
+    _, low_mean, high_mean = regression_band(x, y, np.array([x.mean()]))
+    slope, intercept = np.polyfit(x, y, 1)
+    s = np.sqrt(np.sum((y - intercept - slope * x) ** 2) / 28)
+    expected = stats.t.ppf(0.975, 28) * s / np.sqrt(30)
+    assert (high_mean - low_mean)[0] / 2 == pytest.approx(expected)
+    with pytest.raises(ValueError):
+        regression_band(np.ones(5), np.arange(5.0), grid)
+
+
+def test_brain_behaviour_one_panel_per_roi_and_selection(roi_table, phenotype, results):
+    figure = plot_brain_behaviour(roi_table, phenotype, results, "willingness_to_harm")
+    axes = _axes_with_data(figure)
+    assert len(axes) == 2 * len(ROIS)
+    assert [ax.get_title() for ax in axes[: len(ROIS)]] == list(ROIS)
+    for ax in axes:
+        (text,) = ax.texts
+        assert text.get_text().startswith("r = ") and "p(Holm)" in text.get_text()
+        assert len(ax.collections) == 2  # subjects and confidence band
+        assert len(ax.get_lines()) == 1  # regression line
+    assert "willingness to harm" in figure.get_supxlabel()
+    assert "Independent" in axes[0].get_ylabel() and "Circular" in axes[len(ROIS)].get_ylabel()
+    row = results.query("roi == 'AI_L' and selection == 'independent' "
+                        "and score == 'willingness_to_harm'").iloc[0]
+    assert f"r = {row['r']:.2f}" in axes[0].texts[0].get_text()
+    with pytest.raises(ValueError, match="score"):
+        plot_brain_behaviour(roi_table, phenotype, results, "U")
+
+
+# --- validation --------------------------------------------------------------
+
+
+def test_truth_vs_estimate(roi_table, results):
+    truth = pd.DataFrame({"participant_id": SUBJECTS})
+    for k, roi in enumerate(ROIS):
+        truth[f"true_{roi}"] = np.linspace(0.2, 1.0, len(SUBJECTS)) + 0.1 * k
+    population = pd.DataFrame(
+        [{"roi": roi, "score": score, "r": 0.3, "r_measured_score": 0.2}
+         for roi in ROIS for score in ("willingness_to_harm", "D")]
+    )
+    figure = plot_truth_vs_estimate(roi_table, truth, results, population)
+    left, right = _axes_with_data(figure)
+    assert "true" in left.get_xlabel() and "estimated" in left.get_ylabel()
+    assert len(right.get_yticklabels()) == len(population)
+    assert right.get_xlim() == pytest.approx((-1.05, 1.05))
+    with pytest.raises(ValueError, match="true_"):
+        plot_truth_vs_estimate(roi_table, truth.drop(columns="true_aMCC"), results, population)
+
+
+def test_sample_size_comparison_one_panel_per_size():
+    rng = np.random.default_rng(4)
+    samples = {19: rng.uniform(-0.5, 0.8, 500), 100: rng.uniform(0.0, 0.5, 500)}
+    figure = plot_sample_size_comparison(samples, 0.3)
+    axes = _axes_with_data(figure)
+    assert [ax.get_title(loc="left") for ax in axes] == [
+        "N = 19: 500 simulated studies", "N = 100: 500 simulated studies"
+    ]
+    assert axes[-1].get_xlabel() == "sample correlation r"

@@ -1,0 +1,86 @@
+"""End to end: the HTML report of the tiny run holds every figure, with its caption."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_snakemake
+
+pytestmark = pytest.mark.e2e
+
+#: Every figure the workflow draws (PNG, in the report) for the tiny config.
+FIGURES = [
+    "task_timeline",
+    "design_matrix",
+    "roi_timeseries",
+    "rois",
+    "group_map",
+    "roi_effects",
+    "brain_behaviour_score-willingness_to_harm",
+    "brain_behaviour_score-D",
+    "brain_behaviour_score-U",
+    "truth_vs_estimate",
+]
+#: Vector copies of the charts.
+VECTOR = ["task_timeline", "roi_timeseries", "roi_effects", "truth_vs_estimate",
+          "brain_behaviour_score-willingness_to_harm"]
+CATEGORIES = ["1. Task design", "2. One subject", "3. Brain maps", "4. ROI effects",
+              "5. Brain-behaviour", "6. Validation"]
+
+
+@pytest.fixture(scope="module")
+def report_html(tiny_run: Path) -> str:
+    result = run_snakemake(
+        tiny_run, "--configfile", "tiny_config.yaml", "--report", "results/report.html",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return (tiny_run / "results" / "report.html").read_text()
+
+
+def test_every_figure_is_drawn_and_logged(tiny_run: Path):
+    figures = tiny_run / "results" / "figures"
+    assert sorted(p.stem for p in figures.glob("*.png")) == sorted(FIGURES)
+    for name in VECTOR:
+        assert (figures / f"{name}.svg").stat().st_size > 0, name
+    for log in ["figure_task_timeline", "figure_group_map", "figure_brain_behaviour/D",
+                "validate_figure_truth_vs_estimate"]:
+        assert "done in" in (tiny_run / "logs" / f"{log}.log").read_text(), log
+
+
+def test_report_holds_every_figure_with_a_rendered_caption(report_html: str):
+    for name in FIGURES:
+        key = f'"results/figures/{name}.png": '
+        assert key in report_html, f"{name}.png is not in the report"
+        record, _ = json.JSONDecoder().raw_decode(report_html, report_html.index(key) + len(key))
+        assert record["data_uri"].startswith("data:image/png;"), name
+        assert len(record["data_uri"]) > 20_000, f"{name}: image missing from the report"
+        caption = record["caption"]
+        assert len(caption) > 200, f"{name}: caption missing or short"
+        assert "{{" not in caption and "System Message" not in caption, name
+
+
+def test_report_holds_every_figure_of_the_run(tiny_run: Path, report_html: str):
+    """Figures of other stages (validation, power) are in the report too."""
+    results = tiny_run / "results"
+    pngs = [
+        png for folder in ("figures", "validation", "power")
+        for png in (results / folder).glob("*.png")
+    ]
+    assert len(pngs) >= len(FIGURES)
+    for png in pngs:
+        assert f'"{png.relative_to(tiny_run).as_posix()}": ' in report_html, png.name
+
+
+def test_captions_quote_the_config_they_were_made_with(report_html: str, tiny_config):
+    assert f"With {tiny_config['n_subjects']} subjects" in report_html
+    assert f"Each block lasts\\n{tiny_config['design']['block_s']} s" in report_html
+
+
+def test_report_has_categories_and_a_workflow_description(report_html: str, tiny_config):
+    for category in CATEGORIES:
+        assert f'"{category}"' in report_html, category
+    assert "empathy-fmri: a simulated empathy-for-pain fMRI study" in report_html
+    assert f"simulated {tiny_config['n_subjects']} participants" in report_html

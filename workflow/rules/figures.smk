@@ -1,0 +1,228 @@
+# Figures: what people look at. Each rule draws one figure (PNG at 200 dpi, plus
+# SVG for the charts) into results/figures/ and marks the PNG for the HTML report
+# of `snakemake --report results/report.html`. Drawing code lives in
+# empathy_fmri.plots_*; the rules only wire files to it.
+
+FIGURES = RESULTS / "figures"
+#: The subject and ROI of the single-subject figures: the first of each.
+EXAMPLE_SUBJECT = SUBJECTS[0]
+EXAMPLE_ROI = ROIS[0]
+
+
+rule figure_task_timeline:
+    input:
+        events=expand(rules.simulate_subject.output.events, subject=EXAMPLE_SUBJECT)[0],
+        design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT)[0],
+    output:
+        png=report(
+            FIGURES / "task_timeline.png",
+            caption="../report/task_timeline.rst",
+            category="1. Task design",
+        ),
+        svg=FIGURES / "task_timeline.svg",
+    params:
+        tr=config["design"]["tr"],
+        subject=EXAMPLE_SUBJECT,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/figure_task_timeline.log",
+    benchmark:
+        "benchmarks/figure_task_timeline.tsv",
+    message:
+        "Figure: task design of {params.subject}, run 1"
+    script:
+        "../scripts/figure_task_timeline.py"
+
+
+rule figure_design_matrix:
+    input:
+        design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT),
+    output:
+        png=report(
+            FIGURES / "design_matrix.png",
+            caption="../report/design_matrix.rst",
+            category="1. Task design",
+        ),
+    params:
+        subject=EXAMPLE_SUBJECT,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/figure_design_matrix.log",
+    benchmark:
+        "benchmarks/figure_design_matrix.tsv",
+    message:
+        "Figure: first-level design matrix of {params.subject}"
+    script:
+        "../scripts/figure_design_matrix.py"
+
+
+rule figure_roi_timeseries:
+    input:
+        bold=expand(rules.simulate_subject.output.bold, subject=EXAMPLE_SUBJECT),
+        events=expand(rules.simulate_subject.output.events, subject=EXAMPLE_SUBJECT),
+        design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT),
+        centres=rules.roi_contrasts.output.centres,
+    output:
+        png=report(
+            FIGURES / "roi_timeseries.png",
+            caption="../report/roi_timeseries.rst",
+            category="2. One subject",
+        ),
+        svg=FIGURES / "roi_timeseries.svg",
+    params:
+        subject=EXAMPLE_SUBJECT,
+        roi=EXAMPLE_ROI,
+        radius_mm=config["anatomy"]["roi_radius_mm"],
+        grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+    resources:
+        mem_mb=1500,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/figure_roi_timeseries.log",
+    benchmark:
+        "benchmarks/figure_roi_timeseries.tsv",
+    message:
+        "Figure: {params.roi} time series of {params.subject} with the GLM fit"
+    script:
+        "../scripts/figure_roi_timeseries.py"
+
+
+rule figure_rois:
+    input:
+        centres=rules.roi_contrasts.output.centres,
+        reference=rules.group_level.output.z,
+    output:
+        png=report(
+            FIGURES / "rois.png",
+            caption="../report/rois.rst",
+            category="3. Brain maps",
+        ),
+    params:
+        radius_mm=config["anatomy"]["roi_radius_mm"],
+        grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/figure_rois.log",
+    benchmark:
+        "benchmarks/figure_rois.tsv",
+    message:
+        "Figure: the {n} a-priori ROIs on the MNI152 template".format(n=len(ROIS))
+    script:
+        "../scripts/figure_rois.py"
+
+
+rule figure_group_map:
+    input:
+        z_fwe=rules.group_level.output.z_fwe,
+        summary=rules.group_level.output.summary,
+        centres=rules.roi_contrasts.output.centres,
+    output:
+        png=report(
+            FIGURES / "group_map.png",
+            caption="../report/group_map.rst",
+            category="3. Brain maps",
+        ),
+    params:
+        radius_mm=config["anatomy"]["roi_radius_mm"],
+        grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/figure_group_map.log",
+    benchmark:
+        "benchmarks/figure_group_map.tsv",
+    message:
+        "Figure: group needle-minus-swab z map, FWE-thresholded, ROIs outlined"
+    script:
+        "../scripts/figure_group_map.py"
+
+
+rule figure_roi_effects:
+    input:
+        table=rules.roi_contrasts.output.table,
+    output:
+        png=report(
+            FIGURES / "roi_effects.png",
+            caption="../report/roi_effects.rst",
+            category="4. ROI effects",
+        ),
+        svg=FIGURES / "roi_effects.svg",
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/figure_roi_effects.log",
+    benchmark:
+        "benchmarks/figure_roi_effects.tsv",
+    message:
+        "Figure: mean needle-minus-swab effect per ROI with 95% CI"
+    script:
+        "../scripts/figure_roi_effects.py"
+
+
+rule figure_brain_behaviour:
+    input:
+        roi=rules.roi_contrasts.output.table,
+        phenotype=rules.simulate_metadata.output.phenotype,
+        stats=rules.brain_behaviour.output.table,
+    output:
+        png=report(
+            FIGURES / "brain_behaviour_score-{score}.png",
+            caption="../report/brain_behaviour.rst",
+            category="5. Brain-behaviour",
+            labels={"score": "{score}"},
+        ),
+        svg=FIGURES / "brain_behaviour_score-{score}.svg",
+    wildcard_constraints:
+        score="|".join(config["analysis"]["scores"]),
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/figure_brain_behaviour/{score}.log",
+    benchmark:
+        "benchmarks/figure_brain_behaviour/{score}.tsv",
+    message:
+        "Figure: ROI effects against {wildcards.score}, independent vs circular ROIs"
+    script:
+        "../scripts/figure_brain_behaviour.py"
+
+
+rule validate_figure_truth_vs_estimate:
+    input:
+        roi=rules.roi_contrasts.output.table,
+        stats=rules.brain_behaviour.output.table,
+        truth=rules.simulate_truth.output.participants,
+        population=rules.simulate_truth.output.correlations,
+    output:
+        png=report(
+            FIGURES / "truth_vs_estimate.png",
+            caption="../report/truth_vs_estimate.rst",
+            category="6. Validation",
+        ),
+        svg=FIGURES / "truth_vs_estimate.svg",
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/validate_figure_truth_vs_estimate.log",
+    benchmark:
+        "benchmarks/validate_figure_truth_vs_estimate.tsv",
+    message:
+        "Figure: estimated vs true ROI amplitudes and correlations"
+    script:
+        "../scripts/figure_truth_vs_estimate.py"
+
+
+#: Every figure, for `rule all`.
+FIGURE_FILES = [
+    rules.figure_task_timeline.output,
+    rules.figure_design_matrix.output,
+    rules.figure_roi_timeseries.output,
+    rules.figure_rois.output,
+    rules.figure_group_map.output,
+    rules.figure_roi_effects.output,
+    expand(rules.figure_brain_behaviour.output, score=config["analysis"]["scores"]),
+    rules.validate_figure_truth_vs_estimate.output,
+]

@@ -1,0 +1,160 @@
+# Power: how often a study like this one detects each brain-behaviour
+# correlation, how far its r scatters and how much significant studies
+# overstate it. A fast summary-level Monte Carlo, calibrated on this run's
+# first level; `snakemake --cores 4 replicates` checks it against complete
+# simulated studies (not part of the default run: minutes, not seconds).
+
+POWER = RESULTS / "power"
+REPLICATES = POWER / "replicates"
+REPLICATE_SETTINGS = config["power"]["replicates"]
+#: Zero-padded indices of the replicate studies of each kind.
+REPLICATE_INDICES = {
+    "effect": [f"{i:03d}" for i in range(REPLICATE_SETTINGS["n_replicates"])],
+    "null": [f"{i:03d}" for i in range(REPLICATE_SETTINGS["n_null_replicates"])],
+}
+REPLICATE_FILE = str(REPLICATES / "{kind}" / "rep-{index}_{suffix}")
+
+
+rule power_measurement:
+    input:
+        effects=[subject_statmaps(s)["needleMinusSwab"]["effect"] for s in SUBJECTS],
+        variances=[subject_statmaps(s)["needleMinusSwab"]["variance"] for s in SUBJECTS],
+    output:
+        table=POWER / "measurement_model.tsv",
+    params:
+        anatomy=config["anatomy"],
+        smoothing_fwhm_mm=config["analysis"]["smoothing_fwhm_mm"],
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/power_measurement.log",
+    message:
+        "Calibrating the measurement error of the ROI means from {n} subjects' "
+        "first-level variance maps".format(n=len(SUBJECTS))
+    script:
+        "../scripts/power_measurement.py"
+
+
+rule power_monte_carlo:
+    input:
+        measurement=rules.power_measurement.output.table,
+    output:
+        table=POWER / "power.tsv",
+    params:
+        power=config["power"],
+    resources:
+        mem_mb=1500,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/power_monte_carlo.log",
+    message:
+        "Fast Monte Carlo: {n} studies at each sample size in {sizes}".format(
+            n=config["power"]["n_studies"], sizes=config["power"]["sample_sizes"]
+        )
+    script:
+        "../scripts/power_monte_carlo.py"
+
+
+rule power_figures:
+    input:
+        table=rules.power_monte_carlo.output.table,
+    output:
+        curves=report(
+            POWER / "power_curves.png",
+            caption="../report/power_curves.rst",
+            category="7. Power",
+        ),
+        distribution=report(
+            POWER / "r_distribution.png",
+            caption="../report/power_r_distribution.rst",
+            category="7. Power",
+        ),
+        exaggeration=report(
+            POWER / "exaggeration.png",
+            caption="../report/power_exaggeration.rst",
+            category="7. Power",
+        ),
+    params:
+        study_n=config["n_subjects"],
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/power_figures.log",
+    message:
+        "Figures: power curves, r by sample size, exaggeration ratio"
+    script:
+        "../scripts/power_figures.py"
+
+
+rule power_replicate:
+    output:
+        correlations=REPLICATES / "{kind}" / "rep-{index}_correlations.tsv",
+        calibration=REPLICATES / "{kind}" / "rep-{index}_calibration.tsv",
+        amplitudes=REPLICATES / "{kind}" / "rep-{index}_amplitudes.tsv",
+        maps=REPLICATES / "{kind}" / "rep-{index}_maps.tsv",
+        summary=REPLICATES / "{kind}" / "rep-{index}_summary.json",
+    wildcard_constraints:
+        kind="effect|null",
+        index="[0-9]+",
+    params:
+        index=lambda wildcards: int(wildcards.index),
+        replicates=REPLICATE_SETTINGS,
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/power_replicate/{kind}_rep-{index}.log",
+    message:
+        "Replicate study {wildcards.kind} {wildcards.index}: simulate, first level, group, "
+        "ROI and brain-behaviour statistics, in memory"
+    script:
+        "../scripts/power_replicate.py"
+
+
+rule power_replicates_compare:
+    input:
+        correlations=expand(
+            REPLICATE_FILE, kind="effect", index=REPLICATE_INDICES["effect"],
+            suffix="correlations.tsv",
+        ),
+        calibration=expand(
+            REPLICATE_FILE, kind="effect", index=REPLICATE_INDICES["effect"],
+            suffix="calibration.tsv",
+        ),
+        summaries=[
+            path
+            for kind, indices in REPLICATE_INDICES.items()
+            for path in expand(REPLICATE_FILE, kind=kind, index=indices, suffix="summary.json")
+        ],
+    output:
+        comparison=POWER / "replicates_comparison.tsv",
+        fwe=POWER / "replicates_fwe.tsv",
+        figure=report(
+            POWER / "replicates_r_distribution.png",
+            caption="../report/power_replicates.rst",
+            category="7. Power",
+        ),
+    params:
+        power=config["power"],
+    resources:
+        mem_mb=1500,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/power_replicates_compare.log",
+    message:
+        "Comparing {k} replicate studies with the fast Monte Carlo; FWE error over {k0} null "
+        "studies".format(
+            k=REPLICATE_SETTINGS["n_replicates"], k0=REPLICATE_SETTINGS["n_null_replicates"]
+        )
+    script:
+        "../scripts/power_replicates_compare.py"
+
+
+rule replicates:
+    input:
+        rules.power_replicates_compare.output,

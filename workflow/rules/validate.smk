@@ -1,0 +1,104 @@
+# Validation: this run graded against its ground truth. These rules (with the
+# simulate_* rules) are the only ones that read results/truth/.
+
+VALIDATION = RESULTS / "validation"
+
+
+rule validate_amplitudes:
+    input:
+        roi=rules.roi_contrasts.output.table,
+        truth=rules.simulate_truth.output.participants,
+        measurement=rules.power_measurement.output.table,
+    output:
+        table=VALIDATION / "amplitude_recovery.tsv",
+        figure=report(
+            VALIDATION / "amplitude_recovery.png",
+            caption="../report/validation_amplitudes.rst",
+            category="6. Validation",
+        ),
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/validate_amplitudes.log",
+    message:
+        "Validation: per-subject ROI amplitudes against the true ones"
+    script:
+        "../scripts/validate_amplitudes.py"
+
+
+rule validate_maps:
+    input:
+        fdr=rules.group_level.output.z_fdr,
+        fwe=rules.group_level.output.z_fwe,
+        masks=rules.simulate_truth.output.masks,
+        mean_map=rules.simulate_truth.output.mean_map,
+    output:
+        table=VALIDATION / "map_accuracy.tsv",
+        figure=report(
+            VALIDATION / "map_accuracy.png",
+            caption="../report/validation_maps.rst",
+            category="6. Validation",
+        ),
+    params:
+        rois=ROIS,
+        near_margin_mm=config["validation"]["near_margin_mm"],
+    resources:
+        mem_mb=1500,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/validate_maps.log",
+    message:
+        "Validation: FDR and FWE group maps against the true activation"
+    script:
+        "../scripts/validate_maps.py"
+
+
+rule validate_correlations:
+    input:
+        stats=rules.brain_behaviour.output.table,
+        population=rules.simulate_truth.output.correlations,
+        power=rules.power_monte_carlo.output.table,
+    output:
+        table=VALIDATION / "correlation_recovery.tsv",
+        figure=report(
+            VALIDATION / "correlation_recovery.png",
+            caption="../report/validation_correlations.rst",
+            category="6. Validation",
+        ),
+    params:
+        n_subjects=config["n_subjects"],
+        alpha=config["analysis"]["alpha"],
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/validate_correlations.log",
+    message:
+        "Validation: brain-behaviour r against the population and attenuated r"
+    script:
+        "../scripts/validate_correlations.py"
+
+
+rule validate_summary:
+    input:
+        amplitudes=rules.validate_amplitudes.output.table,
+        maps=rules.validate_maps.output.table,
+        correlations=rules.validate_correlations.output.table,
+    output:
+        summary=report(
+            VALIDATION / "summary.md",
+            caption="../report/validation_summary.rst",
+            category="6. Validation",
+        ),
+    params:
+        n_subjects=config["n_subjects"],
+        alpha=config["analysis"]["alpha"],
+        near_margin_mm=config["validation"]["near_margin_mm"],
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/validate_summary.log",
+    message:
+        "Validation: plain-language summary in {output.summary}"
+    script:
+        "../scripts/validate_summary.py"

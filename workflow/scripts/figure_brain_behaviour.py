@@ -1,0 +1,13 @@
+"""Rule figure_brain_behaviour: ROI effect against one score, per ROI and selection."""
+
+from empathy_fmri.logs import log_to
+from empathy_fmri.plots_stats import figure_brain_behaviour
+
+with log_to(snakemake.log[0]):
+    figure_brain_behaviour(
+        snakemake.input.roi,
+        snakemake.input.phenotype,
+        snakemake.input.stats,
+        snakemake.wildcards.score,
+        snakemake.output,
+    )

@@ -1,0 +1,14 @@
+"""Rule figure_group_map: FWE-thresholded group z map with the ROIs outlined."""
+
+from empathy_fmri.logs import log_to
+from empathy_fmri.plots_brain import figure_group_map
+
+with log_to(snakemake.log[0]):
+    figure_group_map(
+        snakemake.input.z_fwe,
+        snakemake.input.summary,
+        snakemake.input.centres,
+        snakemake.params.radius_mm,
+        snakemake.params.grey_matter_threshold,
+        snakemake.output,
+    )

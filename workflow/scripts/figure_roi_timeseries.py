@@ -1,0 +1,17 @@
+"""Rule figure_roi_timeseries: one subject's ROI signal with the GLM fit."""
+
+from empathy_fmri.logs import log_to
+from empathy_fmri.plots_timeseries import figure_roi_timeseries
+
+with log_to(snakemake.log[0]):
+    figure_roi_timeseries(
+        snakemake.input.bold,
+        snakemake.input.events,
+        snakemake.input.design,
+        snakemake.input.centres,
+        snakemake.params.roi,
+        snakemake.params.radius_mm,
+        snakemake.params.grey_matter_threshold,
+        snakemake.params.subject,
+        snakemake.output,
+    )

@@ -1,0 +1,13 @@
+"""Rule figure_rois: the a-priori ROIs on the MNI152 template."""
+
+from empathy_fmri.logs import log_to
+from empathy_fmri.plots_brain import figure_rois
+
+with log_to(snakemake.log[0]):
+    figure_rois(
+        snakemake.input.centres,
+        snakemake.input.reference,
+        snakemake.params.radius_mm,
+        snakemake.params.grey_matter_threshold,
+        snakemake.output,
+    )

@@ -1,0 +1,9 @@
+"""Rule figure_task_timeline: one run's blocks and modelled responses."""
+
+from empathy_fmri.logs import log_to
+from empathy_fmri.plots_design import figure_task_timeline
+
+with log_to(snakemake.log[0]):
+    figure_task_timeline(
+        snakemake.input.events, snakemake.input.design, snakemake.params.tr, snakemake.output
+    )

@@ -1,0 +1,13 @@
+"""Rule power_figures: power curves, r by sample size, exaggeration ratio."""
+
+from empathy_fmri.logs import log_to
+from empathy_fmri.plots_power import figure_power
+
+with log_to(snakemake.log[0]):
+    figure_power(
+        snakemake.input.table,
+        snakemake.params.study_n,
+        [snakemake.output.curves],
+        [snakemake.output.distribution],
+        [snakemake.output.exaggeration],
+    )

@@ -1,0 +1,15 @@
+"""Rule power_replicates_compare: replicate studies vs. the fast Monte Carlo; FWE error."""
+
+from empathy_fmri.logs import log_to
+from empathy_fmri.replicates import run_replicate_comparison
+
+with log_to(snakemake.log[0]):
+    run_replicate_comparison(
+        snakemake.config,
+        snakemake.input.correlations,
+        snakemake.input.calibration,
+        snakemake.input.summaries,
+        snakemake.output.comparison,
+        snakemake.output.fwe,
+        [snakemake.output.figure],
+    )

@@ -1,0 +1,15 @@
+"""Rule validate_correlations: brain-behaviour r vs. the population and attenuated r."""
+
+from empathy_fmri.logs import log_to
+from empathy_fmri.validation import run_correlation_validation
+
+with log_to(snakemake.log[0]):
+    run_correlation_validation(
+        snakemake.input.stats,
+        snakemake.input.population,
+        snakemake.input.power,
+        snakemake.params.n_subjects,
+        snakemake.params.alpha,
+        snakemake.output.table,
+        [snakemake.output.figure],
+    )

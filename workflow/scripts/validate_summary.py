@@ -1,0 +1,15 @@
+"""Rule validate_summary: plain-language summary of the validation."""
+
+from empathy_fmri.logs import log_to
+from empathy_fmri.validation import run_summary
+
+with log_to(snakemake.log[0]):
+    run_summary(
+        snakemake.input.amplitudes,
+        snakemake.input.maps,
+        snakemake.input.correlations,
+        snakemake.params.n_subjects,
+        snakemake.params.alpha,
+        snakemake.params.near_margin_mm,
+        snakemake.output.summary,
+    )
