@@ -158,3 +158,37 @@ def test_second_run_has_nothing_to_do(tiny_run: Path):
     result = run_snakemake(tiny_run, "-n", "--configfile", "tiny_config.yaml")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_analysis_runs_unchanged_on_another_bids_dataset(tiny_run: Path, tmp_path: Path):
+    """Point analysis.bids_dir at a BIDS dataset: it is analysed, nothing simulated or graded."""
+    import yaml
+    from conftest import TINY_CONFIG, copy_workflow
+
+    dataset = tmp_path / "other_dataset"
+    shutil.copytree(tiny_run / "results" / "bids", dataset)
+    workdir = copy_workflow(tmp_path / "analysis_only")
+    overrides = yaml.safe_load(TINY_CONFIG.read_text())
+    overrides["analysis"]["bids_dir"] = str(dataset)
+    (workdir / "external.yaml").write_text(yaml.safe_dump(overrides))
+    result = run_snakemake(workdir, "--cores", "2", "--configfile", "external.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (workdir / "results/stats/brain_behaviour.tsv").is_file()
+    assert (workdir / "results/figures/group_map.png").is_file()
+    assert not (workdir / "results/bids").exists()
+    assert not (workdir / "results/truth").exists()
+    assert not (workdir / "results/validation").exists()
+    ours = _table(tiny_run / "results/roi/roi_contrasts.tsv")
+    theirs = _table(workdir / "results/roi/roi_contrasts.tsv")
+    pd.testing.assert_frame_equal(ours, theirs)
+
+
+def test_bids_dir_that_is_not_a_dataset_is_a_config_error(tmp_path: Path):
+    from conftest import copy_workflow
+
+    workdir = copy_workflow(tmp_path)
+    result = run_snakemake(workdir, "-n", "--config", f"analysis={{'bids_dir': '{tmp_path}'}}")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "'analysis.bids_dir'" in output and "not a BIDS dataset" in output
+    assert "Traceback" not in output

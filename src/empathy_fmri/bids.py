@@ -17,6 +17,7 @@ __all__ = [
     "confounds_path",
     "design_matrix_path",
     "events_path",
+    "list_subjects",
     "read_confounds",
     "read_events",
     "read_phenotype",
@@ -190,3 +191,37 @@ def statmap_path(
 def design_matrix_path(root: str | Path, subject: str, task: str, run: int, ext: str) -> Path:
     """Path of a run's design matrix (``ext`` is ``tsv`` or ``png``)."""
     return Path(root) / subject / f"{subject}_task-{task}_run-{run}_design.{ext}"
+
+
+def list_subjects(root: str | Path) -> list[str]:
+    """Participant labels of a BIDS dataset, from ``participants.tsv`` or ``sub-*`` folders.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        Root of a BIDS dataset.
+
+    Returns
+    -------
+    list of str
+        Labels with the ``sub-`` prefix, in the file's (or sorted) order.
+
+    Raises
+    ------
+    ValueError
+        If ``root`` is not a BIDS dataset or holds no participant.
+    """
+    root = Path(root)
+    if not (root / "dataset_description.json").is_file():
+        raise ValueError(f"'{root}' is not a BIDS dataset (no dataset_description.json)")
+    participants = root / "participants.tsv"
+    if participants.is_file():
+        table = pd.read_csv(participants, sep="\t", dtype=str)
+        if "participant_id" not in table.columns:
+            raise ValueError(f"'{participants}' has no participant_id column")
+        subjects = [s if s.startswith("sub-") else f"sub-{s}" for s in table["participant_id"]]
+    else:
+        subjects = sorted(p.name for p in root.glob("sub-*") if p.is_dir())
+    if not subjects:
+        raise ValueError(f"'{root}' holds no participant")
+    return subjects

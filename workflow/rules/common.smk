@@ -11,6 +11,7 @@ from empathy_fmri.bids import (
     confounds_path,
     design_matrix_path,
     events_path,
+    list_subjects,
     statmap_path,
 )
 from empathy_fmri.config import ConfigError, config_hash, validate_config
@@ -31,17 +32,31 @@ validate(config, schema=str(SCHEMA))
 CONFIG_HASH = config_hash(config)
 TASK = config["task_name"]
 RUNS = list(range(1, config["design"]["n_runs"] + 1))
-SUBJECTS = [participant_id(i, config["n_subjects"]) for i in range(config["n_subjects"])]
 ROIS = list(config["anatomy"]["rois"])
 
 RESULTS = Path("results")
-BIDS = RESULTS / "bids"
+#: Where the simulator writes its BIDS dataset.
+SIMULATED_BIDS = RESULTS / "bids"
+#: True unless analysis.bids_dir points the analysis at another dataset; then
+#: nothing is simulated and nothing is graded against a truth.
+SIMULATED = not config["analysis"]["bids_dir"]
+#: The BIDS dataset the analysis reads.
+BIDS = SIMULATED_BIDS if SIMULATED else Path(config["analysis"]["bids_dir"])
+PHENOTYPE = BIDS / "phenotype" / "moral_dilemmas.tsv"
 TRUTH = RESULTS / "truth"
 GLM = RESULTS / "derivatives" / "glm"
 
+if SIMULATED:
+    SUBJECTS = [participant_id(i, config["n_subjects"]) for i in range(config["n_subjects"])]
+else:
+    try:
+        SUBJECTS = list_subjects(BIDS)
+    except ValueError as err:
+        sys.exit(f"Config error: 'analysis.bids_dir': {err}")
+
 
 wildcard_constraints:
-    subject="sub-[0-9]+",
+    subject="sub-[a-zA-Z0-9]+",
 
 
 def subject_index(wildcards):
@@ -49,9 +64,10 @@ def subject_index(wildcards):
     return SUBJECTS.index(wildcards.subject)
 
 
-def run_files(path_function, subject="{subject}"):
+def run_files(path_function, subject="{subject}", root=None):
     """One path per run, from a path function of empathy_fmri.bids."""
-    return [str(path_function(BIDS, subject, TASK, run)) for run in RUNS]
+    root = BIDS if root is None else root
+    return [str(path_function(root, subject, TASK, run)) for run in RUNS]
 
 
 def subject_statmaps(subject="{subject}"):

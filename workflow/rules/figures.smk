@@ -11,7 +11,7 @@ EXAMPLE_ROI = ROIS[0]
 
 rule figure_task_timeline:
     input:
-        events=expand(rules.simulate_subject.output.events, subject=EXAMPLE_SUBJECT)[0],
+        events=run_files(events_path, EXAMPLE_SUBJECT)[0],
         design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT)[0],
     output:
         png=report(
@@ -60,8 +60,8 @@ rule figure_design_matrix:
 
 rule figure_roi_timeseries:
     input:
-        bold=expand(rules.simulate_subject.output.bold, subject=EXAMPLE_SUBJECT),
-        events=expand(rules.simulate_subject.output.events, subject=EXAMPLE_SUBJECT),
+        bold=run_files(bold_path, EXAMPLE_SUBJECT),
+        events=run_files(events_path, EXAMPLE_SUBJECT),
         design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT),
         centres=rules.roi_contrasts.output.centres,
     output:
@@ -166,7 +166,7 @@ rule figure_roi_effects:
 rule figure_brain_behaviour:
     input:
         roi=rules.roi_contrasts.output.table,
-        phenotype=rules.simulate_metadata.output.phenotype,
+        phenotype=PHENOTYPE,
         stats=rules.brain_behaviour.output.table,
     output:
         png=report(
@@ -224,5 +224,4 @@ FIGURE_FILES = [
     rules.figure_group_map.output,
     rules.figure_roi_effects.output,
     expand(rules.figure_brain_behaviour.output, score=config["analysis"]["scores"]),
-    rules.validate_figure_truth_vs_estimate.output,
 ]

@@ -3,11 +3,11 @@
 
 rule simulate_metadata:
     output:
-        description=BIDS / "dataset_description.json",
-        participants=BIDS / "participants.tsv",
-        bold_sidecar=BIDS / f"task-{TASK}_bold.json",
-        phenotype=BIDS / "phenotype" / "moral_dilemmas.tsv",
-        phenotype_sidecar=BIDS / "phenotype" / "moral_dilemmas.json",
+        description=SIMULATED_BIDS / "dataset_description.json",
+        participants=SIMULATED_BIDS / "participants.tsv",
+        bold_sidecar=SIMULATED_BIDS / f"task-{TASK}_bold.json",
+        phenotype=SIMULATED_BIDS / "phenotype" / "moral_dilemmas.tsv",
+        phenotype_sidecar=SIMULATED_BIDS / "phenotype" / "moral_dilemmas.json",
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -24,15 +24,17 @@ rule simulate_metadata:
 
 rule simulate_subject:
     output:
-        bold=run_files(bold_path),
-        events=run_files(events_path),
-        confounds=run_files(confounds_path),
-        confounds_sidecars=[p.replace(".tsv", ".json") for p in run_files(confounds_path)],
+        bold=run_files(bold_path, root=SIMULATED_BIDS),
+        events=run_files(events_path, root=SIMULATED_BIDS),
+        confounds=run_files(confounds_path, root=SIMULATED_BIDS),
+        confounds_sidecars=[
+            p.replace(".tsv", ".json") for p in run_files(confounds_path, root=SIMULATED_BIDS)
+        ],
         truth=TRUTH / "{subject}" / "{subject}_truth.json",
         truth_map=TRUTH / "{subject}" / "{subject}_desc-needleMinusSwab_psc.nii.gz",
     params:
         index=subject_index,
-        bids=BIDS,
+        bids=SIMULATED_BIDS,
         truth=TRUTH,
     conda:
         "../envs/empathy-fmri.yaml"

@@ -4,7 +4,7 @@
 rule brain_behaviour:
     input:
         roi=rules.roi_contrasts.output.table,
-        phenotype=rules.simulate_metadata.output.phenotype,
+        phenotype=PHENOTYPE,
     output:
         table=RESULTS / "stats" / "brain_behaviour.tsv",
         json=RESULTS / "stats" / "brain_behaviour.json",
