@@ -55,6 +55,11 @@ MALFORMED = [
     ("task removed by the high-pass", "analysis.high_pass_hz", 0.05, "'analysis.high_pass_hz'"),
     ("physiological noise above the budget", "noise.physio_psc", 5.0, "'noise.physio_psc'"),
     ("ROI radius below a voxel", "anatomy.roi_radius_mm", 4, "'anatomy.roi_radius_mm'"),
+    ("noise smoother than its white share allows", "noise.thermal_share", 0.6,
+     "'noise.fwhm_mm'"),
+    ("seed too large for the permutations", "seed", 2**40, "'seed'"),
+    ("too few subjects", "n_subjects", 3, "'n_subjects'"),
+    ("ROI centre outside the brain", "anatomy.rois.aMCC", [2, 24, 90], "'anatomy.rois.aMCC'"),
 ]
 
 
@@ -69,7 +74,7 @@ def test_default_config_is_valid(default_config):
 
 def test_defaults_are_filled(raw_default):
     trimmed = _set(raw_default, "noise.thermal_share", _DELETE)
-    assert validate_config(trimmed)["noise"]["thermal_share"] == 0.2
+    assert validate_config(trimmed)["noise"]["thermal_share"] == 0.1
 
 
 @pytest.mark.parametrize(("what", "key", "value", "expected"), MALFORMED,

@@ -118,11 +118,12 @@ def _forman_fwhm_mm(residuals: np.ndarray, mask: np.ndarray, voxel_mm: float) ->
     return float(np.prod(fwhm) ** (1 / 3) * voxel_mm)
 
 
-@pytest.mark.parametrize("fwhm_mm", [6.0, 9.0])
-def test_noise_smoothness_matches_config(base, space3, fwhm_mm):
+@pytest.mark.parametrize(("fwhm_mm", "thermal_share"), [(6.0, 0.1), (6.0, 0.0), (8.0, 0.05)])
+def test_noise_smoothness_matches_config(base, space3, fwhm_mm, thermal_share):
+    # thermal (white) plus system (smooth) noise, as the config mixes them
     config = _config(
         _quiet(base), noise__drift_psc=0.0, noise__motion_mm=0.0, noise__physio_psc=0.0,
-        noise__thermal_share=0.0, noise__fwhm_mm=fwhm_mm, design__n_runs=1,
+        noise__thermal_share=thermal_share, noise__fwhm_mm=fwhm_mm, design__n_runs=1,
     )
     bold = simulate_subject(config, 0, draw_subject(config, 0), space3)[0].bold
     residual = bold - bold.mean(axis=0)

@@ -6,6 +6,7 @@ ship inside nilearn, so nothing is downloaded.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ __all__ = [
     "Anatomy",
     "grey_matter_on",
     "load_anatomy",
+    "roi_placement_problems",
     "roi_profile",
     "sphere_masks",
     "voxel_coordinates_mm",
@@ -67,6 +69,7 @@ class Anatomy:
         return nib.Nifti1Image(data.astype(np.uint8), self.affine)
 
 
+@functools.lru_cache(maxsize=4)
 def load_anatomy(voxel_size_mm: int = 3, grey_matter_threshold: float = 0.3) -> Anatomy:
     """Load nilearn's MNI152 brain mask and tissue maps at a voxel size.
 
@@ -80,7 +83,7 @@ def load_anatomy(voxel_size_mm: int = 3, grey_matter_threshold: float = 0.3) -> 
     Returns
     -------
     Anatomy
-        The grid, brain mask and tissue maps.
+        The grid, brain mask and tissue maps (cached: treat as read-only).
     """
     if int(voxel_size_mm) != voxel_size_mm or not 1 <= voxel_size_mm <= 8:
         raise ValueError(f"voxel_size_mm must be a whole number from 1 to 8, got {voxel_size_mm}")
@@ -220,3 +223,51 @@ def grey_matter_on(reference_img: nib.Nifti1Image, threshold: float = 0.3) -> np
             brain, target, interpolation="nearest", force_resample=True, copy_header=True
         )
     return (np.asarray(grey.dataobj) > threshold) & (np.asarray(brain.dataobj) > 0)
+
+
+def roi_placement_problems(
+    centres_mm: Mapping[str, Sequence[float]],
+    radius_mm: float,
+    voxel_size_mm: int,
+    grey_matter_threshold: float,
+    min_voxels: int = 1,
+) -> list[str]:
+    """Say which ROI centres lie outside the brain or hold too little grey matter.
+
+    Parameters
+    ----------
+    centres_mm : mapping of str to (x, y, z)
+        ROI centres (``anatomy.rois``).
+    radius_mm : float
+        Sphere radius.
+    voxel_size_mm : int
+        Grid voxel size.
+    grey_matter_threshold : float
+        Grey-matter probability threshold.
+    min_voxels : int
+        Fewest grey-matter voxels an ROI may hold.
+
+    Returns
+    -------
+    list of str
+        One message per problem, naming the config key; empty when all is well.
+    """
+    anatomy = load_anatomy(voxel_size_mm, grey_matter_threshold)
+    masks = sphere_masks(centres_mm, radius_mm, anatomy.affine, anatomy.grey_mask)
+    inverse = np.linalg.inv(anatomy.affine)
+    problems = []
+    for name, centre in centres_mm.items():
+        ijk = np.round(inverse @ [*centre, 1.0])[:3].astype(int)
+        inside = all(0 <= i < n for i, n in zip(ijk, anatomy.shape, strict=True))
+        if not inside or not anatomy.brain_mask[tuple(ijk)]:
+            problems.append(
+                f"ROI centre 'anatomy.rois.{name}' {list(centre)} lies outside the MNI152 "
+                "brain mask"
+            )
+        elif masks[name].sum() < min_voxels:
+            problems.append(
+                f"ROI 'anatomy.rois.{name}' {list(centre)} holds {int(masks[name].sum())} "
+                f"grey-matter voxels at 'anatomy.roi_radius_mm' = {radius_mm} (at least "
+                f"{min_voxels} needed); move it into grey matter or widen the radius"
+            )
+    return problems

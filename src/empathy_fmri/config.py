@@ -20,6 +20,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from empathy_fmri.noise import max_fwhm_mm
+
 __all__ = [
     "ConfigError",
     "config_hash",
@@ -114,6 +116,14 @@ def validate_config(
         raise ConfigError("invalid configuration: " + "; ".join(messages) + more)
     _fill_defaults(config, schema, schema)
     problems = _cross_field_problems(config)
+    if not problems:
+        from empathy_fmri.anatomy import roi_placement_problems
+
+        anatomy = config["anatomy"]
+        problems = roi_placement_problems(
+            anatomy["rois"], anatomy["roi_radius_mm"], anatomy["voxel_size_mm"],
+            anatomy["grey_matter_threshold"],
+        )
     if problems:
         raise ConfigError("inconsistent configuration: " + "; ".join(problems))
     return config
@@ -280,6 +290,14 @@ def _cross_field_problems(config: Mapping[str, Any]) -> list[str]:
                 f"lower 'noise.physio_psc' below {budget_psc:.3g} or lower 'noise.tsnr'"
             )
     voxel = config["anatomy"]["voxel_size_mm"]
+    largest = max_fwhm_mm(voxel, noise["thermal_share"])
+    if noise["fwhm_mm"] >= largest:
+        problems.append(
+            f"'noise.fwhm_mm' ({noise['fwhm_mm']}) cannot be reached with "
+            f"'noise.thermal_share' = {noise['thermal_share']} of spatially white noise at "
+            f"'anatomy.voxel_size_mm' = {voxel}: the most is {largest:.1f} mm; lower "
+            "'noise.fwhm_mm' or 'noise.thermal_share'"
+        )
     if config["anatomy"]["roi_radius_mm"] < voxel:
         problems.append(
             f"'anatomy.roi_radius_mm' ({config['anatomy']['roi_radius_mm']}) is smaller than "

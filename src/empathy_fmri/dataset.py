@@ -143,7 +143,6 @@ def write_dataset_metadata(config: dict[str, Any], bids_root: str | Path) -> Non
         },
     )
     write_text(root / "README", _README.format(n=config["n_subjects"], task=task))
-    write_text(root / ".bidsignore", "")
     subjects = [draw_subject(config, index) for index in range(config["n_subjects"])]
     participants = pd.DataFrame(
         {

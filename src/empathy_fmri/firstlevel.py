@@ -204,6 +204,13 @@ def run_first_level(
     from empathy_fmri.atomic import atomic_path, write_nifti, write_tsv
     from empathy_fmri.bids import read_confounds, read_events
 
+    for path in bold_paths:
+        header_tr = float(nib.load(path).header.get_zooms()[3])
+        if abs(header_tr - tr_s) > 1e-3:
+            raise ValueError(
+                f"'{path}' has a repetition time of {header_tr} s in its header but "
+                f"'design.tr' is {tr_s} s; set design.tr to the data's TR"
+            )
     events = [read_events(path) for path in events_paths]
     columns = list(analysis["confounds"])
     confounds = [read_confounds(path, columns) for path in confounds_paths] if columns else None

@@ -191,7 +191,7 @@ def run_group(
     from empathy_fmri.firstlevel import analysis_mask
 
     mask = analysis_mask(effect_paths[0])
-    n_permutations = max(int(analysis["n_permutations"]), 1)
+    n_permutations = int(analysis["n_permutations"])
     result = fit_group(
         effect_paths, mask, alpha=analysis["alpha"], n_permutations=n_permutations,
         random_state=seed, n_jobs=n_jobs,

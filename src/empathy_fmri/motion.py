@@ -11,6 +11,7 @@ __all__ = [
     "confounds_table",
     "motion_effect",
     "motion_parameters",
+    "realignment_estimate",
 ]
 
 #: fMRIPrep's names of the six rigid-body parameters (mm and radians).
@@ -45,6 +46,35 @@ def motion_parameters(rng: np.random.Generator, n_scans: int, step_mm: float) ->
     steps[:, 3:] /= HEAD_RADIUS_MM
     steps[0] = 0.0
     return np.cumsum(steps, axis=0)
+
+
+def realignment_estimate(
+    rng: np.random.Generator, parameters: np.ndarray, step_mm: float
+) -> np.ndarray:
+    """What realignment would report: the true motion plus estimation error.
+
+    Realignment estimates head position with an error of a few hundredths of
+    a millimetre; giving the analysis the exact generating parameters would
+    make motion regression an oracle. The error is white, with SD a fifth of
+    the motion step (same units convention as :func:`motion_parameters`).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    parameters : numpy.ndarray
+        ``(n_scans, 6)`` true motion.
+    step_mm : float
+        The motion step SD that generated them.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_scans, 6)`` estimated motion.
+    """
+    error = rng.standard_normal(parameters.shape) * (0.2 * step_mm)
+    error[:, 3:] /= HEAD_RADIUS_MM
+    return parameters + error
 
 
 def confounds_table(parameters: np.ndarray) -> pd.DataFrame:

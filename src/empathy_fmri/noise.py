@@ -14,6 +14,7 @@ __all__ = [
     "ar1_filter",
     "drift",
     "gaussian_noise",
+    "max_fwhm_mm",
     "physiological_noise",
     "smoothing_sigma_voxels",
 ]
@@ -22,15 +23,21 @@ __all__ = [
 FWHM_PER_SIGMA = float(np.sqrt(8.0 * np.log(2.0)))
 
 
-def smoothing_sigma_voxels(fwhm_mm: float, voxel_size_mm: float) -> float:
-    """Gaussian kernel SD (voxels) that makes white noise smooth at ``fwhm_mm``.
+def smoothing_sigma_voxels(
+    fwhm_mm: float, voxel_size_mm: float, white_share: float = 0.0
+) -> float:
+    """Gaussian kernel SD (voxels) that makes the noise smooth at ``fwhm_mm``.
 
     Parameters
     ----------
     fwhm_mm : float
-        Target FWHM of the noise field (mm), as a Forman-type estimator reports it.
+        Target FWHM of the whole noise field (mm), as a Forman-type estimator
+        reports it.
     voxel_size_mm : float
         Voxel size (mm).
+    white_share : float
+        Share of the noise variance that is spatially white (thermal noise);
+        the smooth part is made smoother so that the mixture has ``fwhm_mm``.
 
     Returns
     -------
@@ -45,7 +52,14 @@ def smoothing_sigma_voxels(fwhm_mm: float, voxel_size_mm: float) -> float:
     ``FWHM = sqrt(-2 ln 2 / ln r)`` voxels, so we solve for the ``s`` whose
     discrete kernel gives the target ``r``; for wide kernels this is the
     continuous ``FWHM / sqrt(8 ln 2)``, for narrow ones it corrects the
-    sampling error.
+    sampling error. White noise has no lag-one correlation, so a mixture
+    with white share ``w`` has ``r = (1 - w) r_smooth``: the smooth part
+    must reach ``r / (1 - w)``, which is possible only below one.
+
+    Raises
+    ------
+    ValueError
+        If no kernel reaches ``fwhm_mm`` with that much white noise.
     """
     if fwhm_mm < 0 or voxel_size_mm <= 0:
         raise ValueError(
@@ -54,7 +68,13 @@ def smoothing_sigma_voxels(fwhm_mm: float, voxel_size_mm: float) -> float:
     fwhm_vox = fwhm_mm / voxel_size_mm
     if fwhm_vox <= 0:
         return 0.0
-    target_r = np.exp(-2.0 * np.log(2.0) / fwhm_vox**2)
+    target_r = np.exp(-2.0 * np.log(2.0) / fwhm_vox**2) / (1.0 - white_share)
+    if target_r >= 0.995:
+        largest = max_fwhm_mm(voxel_size_mm, white_share)
+        raise ValueError(
+            f"noise of FWHM {fwhm_mm} mm at {voxel_size_mm} mm voxels cannot be made with "
+            f"{white_share:.0%} white noise; the most is {largest:.1f} mm"
+        )
 
     def lag_one_correlation(sigma: float) -> float:
         radius = int(np.ceil(5 * sigma)) + 1
@@ -72,6 +92,13 @@ def smoothing_sigma_voxels(fwhm_mm: float, voxel_size_mm: float) -> float:
         else:
             high = mid
     return 0.5 * (low + high)
+
+
+def max_fwhm_mm(voxel_size_mm: float, white_share: float) -> float:
+    """Largest noise FWHM (mm) a mixture with this white share can have."""
+    if white_share <= 0:
+        return float("inf")
+    return float(voxel_size_mm * np.sqrt(-2.0 * np.log(2.0) / np.log(0.995 * (1 - white_share))))
 
 
 def ar1_filter(innovations: np.ndarray, rho: float) -> np.ndarray:
@@ -220,9 +247,11 @@ def drift(
     duration = frame_times_s[-1] - frame_times_s[0] + 1e-9
     n_cosines = max(1, int(np.floor(2 * duration * max_frequency_hz)))
     t = (frame_times_s - frame_times_s[0]) / duration
-    basis = [t - t.mean()]
-    basis += [np.cos(np.pi * k * t) for k in range(1, n_cosines + 1)]
-    basis = np.stack([b / b.std() for b in basis], axis=1)
+    basis = np.stack([t] + [np.cos(np.pi * k * t) for k in range(1, n_cosines + 1)], axis=1)
+    # centred and orthonormalised (the trend and the first cosine are nearly
+    # collinear), scaled so each column has unit SD over the run
+    basis, _ = np.linalg.qr(basis - basis.mean(axis=0))
+    basis *= np.sqrt(t.size)
     shared = rng.normal(size=basis.shape[1])
     shared /= np.linalg.norm(shared)
     per_voxel = shared * (1.0 + 0.3 * rng.standard_normal((voxel_gain.size, basis.shape[1])))

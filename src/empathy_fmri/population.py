@@ -217,17 +217,20 @@ def population_correlations(
     n_c, n_i = behaviour["n_congruent"], behaviour["n_incongruent"]
     congruent, incongruent = simulate_responses(rng, d_true, u_true, n_c, n_i)
     measured = estimate_process_dissociation(congruent, incongruent, n_c, n_i)
+    # The amplitude is linear in the trait, so its correlation with a score is
+    # exactly coupling * corr(trait, score) (0 when it does not vary).
+    trait_r = {score: _pearson(trait, true_scores[score]) for score in SCORES}
+    trait_r_measured = {score: _pearson(trait, measured[score].to_numpy()) for score in SCORES}
     rows = []
     for name, model in config["signal"]["rois"].items():
-        rho = model["trait_coupling"]
-        amplitude = rho * trait + np.sqrt(1 - rho**2) * rng.standard_normal(n_draws)
+        rho = model["trait_coupling"] if model["sd_psc"] > 0 else 0.0
         for score in SCORES:
             rows.append(
                 {
                     "roi": name,
                     "score": score,
-                    "r": _pearson(amplitude, true_scores[score]),
-                    "r_measured_score": _pearson(amplitude, measured[score].to_numpy()),
+                    "r": rho * trait_r[score],
+                    "r_measured_score": rho * trait_r_measured[score],
                 }
             )
     return pd.DataFrame(rows)

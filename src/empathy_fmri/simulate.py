@@ -16,7 +16,12 @@ from scipy import ndimage
 
 from empathy_fmri.anatomy import Anatomy, load_anatomy, roi_profile, sphere_masks
 from empathy_fmri.design import BlockDesign, block_order, run_events
-from empathy_fmri.motion import confounds_table, motion_effect, motion_parameters
+from empathy_fmri.motion import (
+    confounds_table,
+    motion_effect,
+    motion_parameters,
+    realignment_estimate,
+)
 from empathy_fmri.noise import (
     drift,
     gaussian_noise,
@@ -212,7 +217,9 @@ def simulate_subject(
     noise_sd = space.grey_baseline / noise_cfg["tsnr"]
     physio_sd = noise_cfg["physio_psc"] / 100.0 * space.grey_baseline
     gaussian_sd = float(np.sqrt(max(noise_sd**2 - physio_sd**2, 0.0)))
-    sigma_voxels = smoothing_sigma_voxels(noise_cfg["fwhm_mm"], space.anatomy.voxel_size_mm)
+    sigma_voxels = smoothing_sigma_voxels(
+        noise_cfg["fwhm_mm"], space.anatomy.voxel_size_mm, noise_cfg["thermal_share"]
+    )
     csf = space.anatomy.csf_prob[space.mask]
     grey = space.anatomy.grey_mask[space.mask]
     physio_gain = (1.0 + csf) / np.sqrt(np.mean((1.0 + csf[grey]) ** 2)) * physio_sd
@@ -248,7 +255,8 @@ def simulate_subject(
         motion = motion_parameters(streams["motion"], design.n_scans, noise_cfg["motion_mm"])
         if noise_cfg["motion_mm"] > 0:
             bold += motion_effect(motion, space.gradient, space.centred_coordinates_mm)
-        confounds = confounds_table(motion)
+        estimated = realignment_estimate(streams["motion"], motion, noise_cfg["motion_mm"])
+        confounds = confounds_table(estimated)
         parameters["mean_framewise_displacement_mm"] = float(
             confounds["framewise_displacement"].mean()
         )

@@ -175,6 +175,11 @@ def brain_behaviour_table(
     for (selection, roi), group in roi_table.groupby(["selection", "roi"], sort=False):
         brain = group.set_index("participant_id")["needle_minus_swab"]
         common = brain.index.intersection(phenotype.index)
+        if len(common) < 4:
+            raise ValueError(
+                f"only {len(common)} participants of ROI {roi} have a row in the phenotype "
+                "file (participant_id must match, e.g. 'sub-01'); a correlation needs 4"
+            )
         if len(common) < len(brain):
             logger.warning(
                 "%d participants of ROI %s have no phenotype row",

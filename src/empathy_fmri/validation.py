@@ -354,7 +354,7 @@ def summary_markdown(
             f"was {_fmt(row.r_population)}, or {_fmt(row.r_attenuated)} once measurement "
             f"error attenuates it (reliability {_fmt(row.reliability_brain)} for the ROI, "
             f"{_fmt(row.reliability_behaviour)} for the score); a study of this size "
-            f"detects it {_percent(row.power)} of the time."
+            f"detects it {_percent(row.power)} of the time (uncorrected p < {alpha})."
         )
     nulls = independent[independent["r_population"].abs() < 0.01]
     if len(nulls):

@@ -5,6 +5,7 @@ from pathlib import Path
 from snakemake.utils import min_version, validate
 
 from empathy_fmri.bids import (
+    CONFOUNDS_PIPELINE,
     CONTRASTS,
     STATISTICS,
     bold_path,
@@ -30,6 +31,27 @@ config.update(_checked)
 validate(config, schema=str(SCHEMA))
 
 CONFIG_HASH = config_hash(config)
+
+
+def config_digest(*keys):
+    """Hash of some top-level config sections, as a rule parameter.
+
+    Snakemake re-runs a job when its params change; rules that read the
+    config inside their script declare the sections they use this way, so
+    that editing config.yaml re-runs exactly what depends on the edit.
+    """
+    return config_hash({key: config.get(key) for key in keys})
+
+
+#: What one subject's simulation depends on (not n_subjects: adding subjects
+#: leaves the others unchanged).
+SUBJECT_SIMULATION = config_digest(
+    "seed", "task_name", "anatomy", "design", "signal", "noise", "behaviour"
+)
+#: What the dataset-level simulation (participants, phenotype, truth) depends on.
+STUDY_SIMULATION = config_digest(
+    "seed", "n_subjects", "task_name", "anatomy", "design", "signal", "noise", "behaviour"
+)
 TASK = config["task_name"]
 RUNS = list(range(1, config["design"]["n_runs"] + 1))
 ROIS = list(config["anatomy"]["rois"])

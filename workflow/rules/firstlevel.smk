@@ -5,14 +5,20 @@ rule first_level:
     input:
         bold=run_files(bold_path),
         events=run_files(events_path),
-        confounds=run_files(confounds_path),
+        confounds=run_files(confounds_path) if config["analysis"]["confounds"] else [],
     output:
         maps=flat(subject_statmaps()),
         design_tsv=[str(design_matrix_path(GLM, "{subject}", TASK, r, "tsv")) for r in RUNS],
         design_png=[str(design_matrix_path(GLM, "{subject}", TASK, r, "png")) for r in RUNS],
     params:
         statmaps=lambda wildcards: subject_statmaps(wildcards.subject),
-        analysis=config["analysis"],
+        analysis={
+            key: config["analysis"][key]
+            for key in (
+                "hrf_model", "drift_model", "high_pass_hz", "noise_model",
+                "smoothing_fwhm_mm", "confounds",
+            )
+        },
         tr=config["design"]["tr"],
     threads: 1
     resources:

@@ -13,7 +13,10 @@ rule group_level:
         clusters=GLM / "group" / f"task-{TASK}_contrast-needleMinusSwab_desc-fwe_clusters.tsv",
         summary=GLM / "group" / f"task-{TASK}_contrast-needleMinusSwab_summary.json",
     params:
-        analysis=config["analysis"],
+        analysis={
+            key: config["analysis"][key]
+            for key in ("alpha", "n_permutations", "cluster_min_voxels")
+        },
         rois=config["anatomy"]["rois"],
         seed=config["seed"],
     threads: 2

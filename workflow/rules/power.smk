@@ -24,6 +24,7 @@ rule power_measurement:
     params:
         anatomy=config["anatomy"],
         smoothing_fwhm_mm=config["analysis"]["smoothing_fwhm_mm"],
+        config_digest=CONFIG_HASH,
     resources:
         mem_mb=2000,
     conda:
@@ -44,6 +45,7 @@ rule power_monte_carlo:
         table=POWER / "power.tsv",
     params:
         power=config["power"],
+        config_digest=CONFIG_HASH,
     resources:
         mem_mb=1500,
     conda:
@@ -102,6 +104,7 @@ rule power_replicate:
     params:
         index=lambda wildcards: int(wildcards.index),
         replicates=REPLICATE_SETTINGS,
+        config_digest=CONFIG_HASH,
     resources:
         mem_mb=2000,
     conda:
@@ -140,6 +143,7 @@ rule power_replicates_compare:
         ),
     params:
         power=config["power"],
+        config_digest=CONFIG_HASH,
     resources:
         mem_mb=1500,
     conda:

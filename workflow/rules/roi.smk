@@ -11,7 +11,7 @@ rule roi_contrasts:
     params:
         subjects=SUBJECTS,
         anatomy=config["anatomy"],
-        analysis=config["analysis"],
+        analysis={"circular_search_radius_mm": config["analysis"]["circular_search_radius_mm"]},
     conda:
         "../envs/empathy-fmri.yaml"
     log:

@@ -8,6 +8,15 @@ rule simulate_metadata:
         bold_sidecar=SIMULATED_BIDS / f"task-{TASK}_bold.json",
         phenotype=SIMULATED_BIDS / "phenotype" / "moral_dilemmas.tsv",
         phenotype_sidecar=SIMULATED_BIDS / "phenotype" / "moral_dilemmas.json",
+        readme=SIMULATED_BIDS / "README",
+        participants_sidecar=SIMULATED_BIDS / "participants.json",
+        events_sidecar=SIMULATED_BIDS / f"task-{TASK}_events.json",
+        confounds_description=(
+            SIMULATED_BIDS / "derivatives" / CONFOUNDS_PIPELINE / "dataset_description.json"
+        ),
+    params:
+        bids=SIMULATED_BIDS,
+        config_digest=STUDY_SIMULATION,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -36,6 +45,7 @@ rule simulate_subject:
         index=subject_index,
         bids=SIMULATED_BIDS,
         truth=TRUTH,
+        config_digest=SUBJECT_SIMULATION,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -57,8 +67,10 @@ rule simulate_truth:
         noise=TRUTH / "noise_parameters.json",
         mean_map=TRUTH / "desc-needleMinusSwab_mean_psc.nii.gz",
         masks=expand(TRUTH / "roi-{roi}_mask.nii.gz", roi=ROIS),
+        visual_mask=TRUTH / "visual_mask.nii.gz",
     params:
         truth=TRUTH,
+        config_digest=STUDY_SIMULATION,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
