@@ -24,6 +24,7 @@ __all__ = [
     "FirstLevelResult",
     "analysis_mask",
     "fit_first_level",
+    "glm_options",
     "run_first_level",
 ]
 
@@ -70,6 +71,17 @@ def analysis_mask(reference_img: nib.Nifti1Image | str | Path) -> nib.Nifti1Imag
     return image.resample_to_img(
         mask, reference, interpolation="nearest", force_resample=True, copy_header=True
     )
+
+
+def glm_options(analysis: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of :func:`fit_first_level` from the config's ``analysis`` section."""
+    return {
+        "hrf_model": analysis["hrf_model"],
+        "drift_model": analysis["drift_model"],
+        "high_pass_hz": analysis["high_pass_hz"],
+        "noise_model": analysis["noise_model"],
+        "smoothing_fwhm_mm": analysis["smoothing_fwhm_mm"],
+    }
 
 
 def fit_first_level(
@@ -219,11 +231,7 @@ def run_first_level(
         events,
         confounds,
         tr_s,
-        hrf_model=analysis["hrf_model"],
-        drift_model=analysis["drift_model"],
-        high_pass_hz=analysis["high_pass_hz"],
-        noise_model=analysis["noise_model"],
-        smoothing_fwhm_mm=analysis["smoothing_fwhm_mm"],
+        **glm_options(analysis),
         n_jobs=n_jobs,
     )
     for contrast, stats in statmap_paths.items():

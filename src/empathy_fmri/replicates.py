@@ -156,7 +156,7 @@ def run_replicate(
     from empathy_fmri.anatomy import grey_matter_on
     from empathy_fmri.bids import bold_image
     from empathy_fmri.design import BlockDesign
-    from empathy_fmri.firstlevel import analysis_mask, fit_first_level
+    from empathy_fmri.firstlevel import analysis_mask, fit_first_level, glm_options
     from empathy_fmri.group import fit_group
     from empathy_fmri.population import draw_subject, subject_behaviour
     from empathy_fmri.power import calibrate_measurement
@@ -187,11 +187,7 @@ def run_replicate(
             [run.events for run in runs],
             [run.confounds[columns].fillna(0.0) for run in runs] if columns else None,
             design.tr_s,
-            hrf_model=analysis["hrf_model"],
-            drift_model=analysis["drift_model"],
-            high_pass_hz=analysis["high_pass_hz"],
-            noise_model=analysis["noise_model"],
-            smoothing_fwhm_mm=analysis["smoothing_fwhm_mm"],
+            **glm_options(analysis),
             mask_img=mask_img,
         )
         effects[truth.participant_id] = fit.maps["needleMinusSwab"]["effect"]
