@@ -22,7 +22,7 @@ rule first_level:
         tr=config["design"]["tr"],
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=int(400 + 1000 * GRID_SCALE),
     conda:
         "../envs/empathy-fmri.yaml"
     log:

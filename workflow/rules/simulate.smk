@@ -53,7 +53,7 @@ rule simulate_subject:
     benchmark:
         "benchmarks/simulate_subject/{subject}.tsv",
     resources:
-        mem_mb=1500,
+        mem_mb=int(300 + 400 * GRID_SCALE),
     message:
         "Simulating {wildcards.subject}: BOLD, events and motion of every run"
     script:
