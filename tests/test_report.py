@@ -37,6 +37,10 @@ def report_html(tiny_run: Path) -> str:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    # docutils reports caption mistakes (e.g. an unescaped |r|) without failing
+    caption_errors = [line for line in (result.stdout + result.stderr).splitlines()
+                      if "(ERROR/" in line or "(SEVERE/" in line]
+    assert not caption_errors, caption_errors
     return (tiny_run / "results" / "report.html").read_text()
 
 
