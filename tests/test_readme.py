@@ -24,3 +24,17 @@ def test_readme_run_command_runs_the_default_study():
     (command,) = _block_after("<!-- run-command -->")
     assert command.endswith("snakemake --cores 4")
     assert 'pip install -e .' in command
+
+
+def test_plain_install_can_build_the_report():
+    """`pip install -e .` (the README's run command) must bring what --report needs.
+
+    Snakemake needs pygments for reports, which it only pulls in with its
+    ``reports`` extra; the test extra brings it by accident (through ipython),
+    so the report test alone cannot catch its absence.
+    """
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    snakemake = [d for d in project["dependencies"] if d.startswith("snakemake")]
+    assert snakemake and "reports" in snakemake[0], snakemake
