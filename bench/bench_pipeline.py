@@ -84,8 +84,8 @@ def main() -> None:
     print(per_rule.sort_values("total_s", ascending=False).round(1).to_string())
 
     bids = workdir / "results" / "bids"
+    from empathy_fmri.jobs.first_level import run_first_level
     from empathy_fmri.config import load_config
-    from empathy_fmri.firstlevel import run_first_level
 
     config = load_config(workdir / "config.yaml")
     config["anatomy"]["voxel_size_mm"] = args.voxel_size

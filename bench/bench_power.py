@@ -15,7 +15,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from empathy_fmri.config import load_config
-from empathy_fmri.power import MeasurementModel, simulate_correlations, summarise_correlations
+from empathy_fmri.evaluation.measurement import MeasurementModel
+from empathy_fmri.evaluation.monte_carlo import simulate_correlations, summarise_correlations
 
 REPO = Path(__file__).resolve().parents[1]
 

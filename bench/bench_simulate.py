@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from empathy_fmri.bids import bold_image
 from empathy_fmri.config import load_config
-from empathy_fmri.dataset import write_subject
-from empathy_fmri.design import BlockDesign
-from empathy_fmri.population import draw_subject
-from empathy_fmri.simulate import build_space, simulate_subject
+from empathy_fmri.io.bids import bold_image
+from empathy_fmri.jobs.simulate import write_subject
+from empathy_fmri.simulation.design import BlockDesign
+from empathy_fmri.simulation.population import draw_subject
+from empathy_fmri.simulation.subject import build_space, simulate_subject
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def _peak_memory_mb(voxel_size: int) -> float:
     code = (
         "import resource, tempfile\n"
         "from empathy_fmri.config import load_config\n"
-        "from empathy_fmri.dataset import write_subject\n"
+        "from empathy_fmri.jobs.simulate import write_subject\n"
         f"config = load_config('{REPO / 'config.yaml'}')\n"
         f"config['anatomy']['voxel_size_mm'] = {voxel_size}\n"
         "with tempfile.TemporaryDirectory() as d:\n"

@@ -5,11 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from empathy_fmri.behaviour import (
-    estimate_process_dissociation,
-    latent_to_probability,
-    simulate_responses,
-)
+from empathy_fmri.simulation.behaviour import latent_to_probability, simulate_responses
+from empathy_fmri.task.process_dissociation import estimate_process_dissociation
 
 
 def test_estimator_inverts_the_model():

@@ -8,7 +8,8 @@ import pytest
 import yaml
 from conftest import REPO, copy_workflow, run_snakemake
 
-from empathy_fmri.config import ConfigError, config_hash, load_config, validate_config
+from empathy_fmri.config import ConfigError, config_hash, load_config
+from empathy_fmri.pipeline.study_config import check_study_config
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_default_config_is_valid(default_config):
 
 def test_defaults_are_filled(raw_default):
     trimmed = _set(raw_default, "noise.thermal_share", _DELETE)
-    assert validate_config(trimmed)["noise"]["thermal_share"] == 0.1
+    assert check_study_config(trimmed)["noise"]["thermal_share"] == 0.1
 
 
 @pytest.mark.parametrize(("what", "key", "value", "expected"), MALFORMED,
@@ -85,13 +86,13 @@ def test_malformed_config_names_its_key(raw_default, what, key, value, expected)
     else:
         bad = _set(raw_default, key, value)
     with pytest.raises(ConfigError) as error:
-        validate_config(bad)
+        check_study_config(bad)
     assert expected in str(error.value)
 
 
 def test_config_must_be_a_mapping():
     with pytest.raises(ConfigError, match="mapping"):
-        validate_config(["not", "a", "mapping"])
+        check_study_config(["not", "a", "mapping"])
 
 
 def test_load_config_reports_missing_file(tmp_path):
@@ -100,9 +101,9 @@ def test_load_config_reports_missing_file(tmp_path):
 
 
 def test_config_hash_tracks_content(raw_default):
-    first = validate_config(raw_default)
-    assert config_hash(first) == config_hash(validate_config(raw_default))
-    assert config_hash(first) != config_hash(validate_config(_set(raw_default, "seed", 1)))
+    first = check_study_config(raw_default)
+    assert config_hash(first) == config_hash(check_study_config(raw_default))
+    assert config_hash(first) != config_hash(check_study_config(_set(raw_default, "seed", 1)))
 
 
 @pytest.mark.e2e

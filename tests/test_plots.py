@@ -12,19 +12,18 @@ from matplotlib.figure import Figure
 from nilearn import datasets
 from scipy import stats
 
-from empathy_fmri.plots import DIVERGING_CMAP, save_figure
-from empathy_fmri.plots_brain import (
+from empathy_fmri.plotting.brain import (
     plot_group_map,
     plot_rois,
     read_roi_centres,
     roi_mask_images,
 )
-from empathy_fmri.plots_design import (
+from empathy_fmri.plotting.design import (
     figure_design_matrix,
     plot_design_matrices,
     plot_task_timeline,
 )
-from empathy_fmri.plots_stats import (
+from empathy_fmri.plotting.stats import (
     EFFECT_LABEL,
     plot_brain_behaviour,
     plot_roi_effects,
@@ -32,8 +31,9 @@ from empathy_fmri.plots_stats import (
     regression_band,
     roi_effect_summary,
 )
-from empathy_fmri.plots_timeseries import fit_roi_timeseries, plot_roi_timeseries
-from empathy_fmri.plots_validation import plot_truth_vs_estimate
+from empathy_fmri.plotting.style import DIVERGING_CMAP, save_figure
+from empathy_fmri.plotting.timeseries import fit_roi_timeseries, plot_roi_timeseries
+from empathy_fmri.plotting.validation import plot_truth_vs_estimate
 
 ROIS = {
     "AI_L": [-32, 26, 6],
@@ -221,8 +221,8 @@ def test_roi_timeseries_one_panel_per_run(events):
 
 
 def test_roi_masks_follow_the_analysis(masks, reference):
-    from empathy_fmri.anatomy import grey_matter_on
-    from empathy_fmri.roi import roi_masks
+    from empathy_fmri.analysis.roi import roi_masks
+    from empathy_fmri.anatomy.template import grey_matter_on
 
     expected = roi_masks(ROIS, 10.0, reference.affine, grey_matter_on(reference, 0.3))
     assert list(masks) == list(ROIS)
@@ -253,7 +253,7 @@ def test_rois_figure_names_every_roi(masks):
 
 
 def _blob(reference: nib.Nifti1Image, centre, value: float) -> np.ndarray:
-    from empathy_fmri.anatomy import voxel_coordinates_mm
+    from empathy_fmri.anatomy.spheres import voxel_coordinates_mm
 
     coords = voxel_coordinates_mm(reference.affine, reference.shape)
     return value * (np.linalg.norm(coords - np.asarray(centre), axis=-1) <= 8)
@@ -371,7 +371,10 @@ def test_truth_vs_estimate(roi_table, results):
 def test_sample_size_comparison_one_panel_per_size():
     rng = np.random.default_rng(4)
     samples = {19: rng.uniform(-0.5, 0.8, 500), 100: rng.uniform(0.0, 0.5, 500)}
-    figure = plot_sample_size_comparison(samples, 0.3)
+    from empathy_fmri.evaluation.sample_size import significance_and_interval
+
+    significant, intervals = significance_and_interval(samples, 0.3)
+    figure = plot_sample_size_comparison(samples, 0.3, significant, intervals)
     axes = _axes_with_data(figure)
     assert [ax.get_title(loc="left") for ax in axes] == [
         "N = 19: 500 simulated studies", "N = 100: 500 simulated studies"

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy import ndimage, stats
 
-from empathy_fmri import power
 from empathy_fmri.config import ConfigError, validate_config
+from empathy_fmri.evaluation import power
 
 SAMPLE_SIZES = [19, 30, 50, 100, 200, 400]
 
@@ -51,12 +51,12 @@ def test_pearson_p_value_matches_scipy():
     assert np.isnan(power.pearson_p_value(np.array(np.nan), 19))
 
 
-def test_batched_pearson_matches_corrcoef():
+def testbatched_pearson_matches_corrcoef():
     rng = np.random.default_rng(4)
     x = rng.normal(size=(3, 12, 2))
     y = rng.normal(size=(3, 12, 4))
     y[1, :, 3] = 1.0  # constant score: undefined
-    r = power._batched_pearson(x, y)
+    r = power.batched_pearson(x, y)
     for s in range(3):
         for a in range(2):
             for b in range(3):
@@ -243,7 +243,7 @@ def test_measurement_model_table_round_trip():
 
 
 def test_signal_gain_shrinks_with_smoothing(tiny_config):
-    from empathy_fmri.simulate import build_space
+    from empathy_fmri.simulation.subject import build_space
 
     space = build_space(tiny_config)
     none = power.signal_gain(tiny_config, 0.0, space)

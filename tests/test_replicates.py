@@ -13,14 +13,10 @@ import pandas as pd
 import pytest
 
 from empathy_fmri.config import validate_config
-from empathy_fmri.power import MeasurementModel, power_rng, simulate_correlations
-from empathy_fmri.replicates import (
-    compare_with_fast_mode,
-    family_wise_error,
-    fast_mode_for_replicates,
-    replicate_config,
-    run_replicates,
-)
+from empathy_fmri.evaluation.measurement import MeasurementModel
+from empathy_fmri.evaluation.monte_carlo import power_rng, simulate_correlations
+from empathy_fmri.evaluation.replicates import compare_with_fast_mode, family_wise_error, fast_mode_for_replicates
+from empathy_fmri.pipeline.replicate import replicate_config, run_replicates
 
 #: Workers for the replicate studies (the test machine has two cores).
 N_JOBS = 2

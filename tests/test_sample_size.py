@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from empathy_fmri.sample_size import (
+from empathy_fmri.evaluation.sample_size import (
     correlation_interval,
     sample_size_summary,
     simulate_correlations,

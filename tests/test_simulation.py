@@ -13,12 +13,14 @@ import hashlib
 import numpy as np
 import pytest
 
-from empathy_fmri.anatomy import load_anatomy, sphere_masks
-from empathy_fmri.dataset import write_subject
-from empathy_fmri.design import BlockDesign
-from empathy_fmri.population import draw_subject
-from empathy_fmri.signal import activation_psc, condition_regressors
-from empathy_fmri.simulate import build_space, simulate_subject
+from empathy_fmri.anatomy.spheres import sphere_masks
+from empathy_fmri.anatomy.template import load_anatomy
+from empathy_fmri.jobs.simulate import write_subject
+from empathy_fmri.simulation.activation import activation_psc
+from empathy_fmri.simulation.design import BlockDesign
+from empathy_fmri.simulation.population import draw_subject
+from empathy_fmri.simulation.subject import build_space, simulate_subject
+from empathy_fmri.task.hrf import condition_regressors
 
 
 def _config(base: dict, **changes) -> dict:

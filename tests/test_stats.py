@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from empathy_fmri.stats import brain_behaviour_table, correlate, holm
+from empathy_fmri.analysis.brain_behaviour import brain_behaviour_table, correlate, holm
 
 
 def test_correlate_agrees_with_scipy():

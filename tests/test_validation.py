@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from empathy_fmri import validation
-from empathy_fmri.power import MeasurementModel
+from empathy_fmri.evaluation import validation
+from empathy_fmri.evaluation.measurement import MeasurementModel
 
 
 def _estimates(true: np.ndarray, estimate: np.ndarray, roi: str = "IFG_L") -> tuple:

@@ -4,28 +4,21 @@ from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
-from empathy_fmri.bids import (
-    CONFOUNDS_PIPELINE,
-    CONTRASTS,
-    STATISTICS,
-    bold_path,
-    confounds_path,
-    design_matrix_path,
-    events_path,
-    list_subjects,
-    statmap_path,
-)
-from empathy_fmri.config import ConfigError, config_hash, validate_config
-from empathy_fmri.population import participant_id
+from empathy_fmri.io.bids import CONFOUNDS_PIPELINE, STATISTICS, bold_path, confounds_path, design_matrix_path, events_path, list_subjects, statmap_path
+from empathy_fmri.task.conditions import CONTRASTS
+from empathy_fmri.config import ConfigError, config_hash, default_schema_path
+from empathy_fmri.pipeline.study_config import check_study_config
+from empathy_fmri.simulation.population import participant_id
 
 min_version("8.20")
 
-SCHEMA = Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+#: The JSON Schema shipped inside the empathy_fmri package.
+SCHEMA = default_schema_path()
 try:
-    _checked = validate_config(config, SCHEMA)
+    _checked = check_study_config(config)
 except ConfigError as err:
     sys.exit(f"Config error: {err}.\nFix config.yaml (or the file given with --configfile); "
-             "every key is documented there and in workflow/schemas/config.schema.yaml.")
+             "every key is documented there and in the package's config/config.schema.yaml.")
 config.clear()
 config.update(_checked)
 validate(config, schema=str(SCHEMA))
@@ -33,25 +26,20 @@ validate(config, schema=str(SCHEMA))
 CONFIG_HASH = config_hash(config)
 
 
-def config_digest(*keys):
-    """Hash of some top-level config sections, as a rule parameter.
+def sections(*keys):
+    """The config sections a job uses, passed whole as one of its params.
 
-    Snakemake re-runs a job when its params change; rules that read the
-    config inside their script declare the sections they use this way, so
-    that editing config.yaml re-runs exactly what depends on the edit.
+    Snakemake re-runs a job when its params change, so a rule that passes
+    exactly the sections its job reads re-runs exactly when one of them is
+    edited; the job's script turns them into the typed sections of
+    empathy_fmri.config (e.g. SimulationConfig.from_dict).
     """
-    return config_hash({key: config.get(key) for key in keys})
+    return {key: config[key] for key in keys}
 
 
 #: What one subject's simulation depends on (not n_subjects: adding subjects
 #: leaves the others unchanged).
-SUBJECT_SIMULATION = config_digest(
-    "seed", "task_name", "anatomy", "design", "signal", "noise", "behaviour"
-)
-#: What the dataset-level simulation (participants, phenotype, truth) depends on.
-STUDY_SIMULATION = config_digest(
-    "seed", "n_subjects", "task_name", "anatomy", "design", "signal", "noise", "behaviour"
-)
+SIMULATION = sections("seed", "task_name", "anatomy", "design", "signal", "noise", "behaviour")
 TASK = config["task_name"]
 RUNS = list(range(1, config["design"]["n_runs"] + 1))
 ROIS = list(config["anatomy"]["rois"])
@@ -91,7 +79,7 @@ def subject_index(wildcards):
 
 
 def run_files(path_function, subject="{subject}", root=None):
-    """One path per run, from a path function of empathy_fmri.bids."""
+    """One path per run, from a path function of empathy_fmri.io.bids."""
     root = BIDS if root is None else root
     return [str(path_function(root, subject, TASK, run)) for run in RUNS]
 

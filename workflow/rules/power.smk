@@ -23,8 +23,9 @@ rule power_measurement:
         table=POWER / "measurement_model.tsv",
     params:
         anatomy=config["anatomy"],
-        smoothing_fwhm_mm=config["analysis"]["smoothing_fwhm_mm"],
-        config_digest=CONFIG_HASH,
+        signal=config["signal"],
+        noise=config["noise"],
+        analysis={"smoothing_fwhm_mm": config["analysis"]["smoothing_fwhm_mm"]},
     resources:
         mem_mb=2000,
     conda:
@@ -44,8 +45,12 @@ rule power_monte_carlo:
     output:
         table=POWER / "power.tsv",
     params:
+        seed=config["seed"],
+        signal=config["signal"],
+        behaviour=config["behaviour"],
+        scores=config["analysis"]["scores"],
         power=config["power"],
-        config_digest=CONFIG_HASH,
+        n_subjects=config["n_subjects"],
     resources:
         mem_mb=1500,
     conda:
@@ -103,8 +108,7 @@ rule power_replicate:
         index="[0-9]+",
     params:
         index=lambda wildcards: int(wildcards.index),
-        replicates=REPLICATE_SETTINGS,
-        config_digest=CONFIG_HASH,
+        study=config,
     resources:
         mem_mb=2000,
     conda:
@@ -142,8 +146,7 @@ rule power_replicates_compare:
             category="7. Power",
         ),
     params:
-        power=config["power"],
-        config_digest=CONFIG_HASH,
+        study=config,
     resources:
         mem_mb=1500,
     conda:

@@ -16,7 +16,8 @@ rule simulate_metadata:
         ),
     params:
         bids=SIMULATED_BIDS,
-        config_digest=STUDY_SIMULATION,
+        simulation=SIMULATION,
+        n_subjects=config["n_subjects"],
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -45,7 +46,8 @@ rule simulate_subject:
         index=subject_index,
         bids=SIMULATED_BIDS,
         truth=TRUTH,
-        config_digest=SUBJECT_SIMULATION,
+        simulation=SIMULATION,
+        n_subjects=lambda wildcards: config["n_subjects"],
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -70,7 +72,8 @@ rule simulate_truth:
         visual_mask=TRUTH / "visual_mask.nii.gz",
     params:
         truth=TRUTH,
-        config_digest=STUDY_SIMULATION,
+        simulation=SIMULATION,
+        n_subjects=config["n_subjects"],
     conda:
         "../envs/empathy-fmri.yaml"
     log:

@@ -9,10 +9,11 @@ rule brain_behaviour:
         table=RESULTS / "stats" / "brain_behaviour.tsv",
         json=RESULTS / "stats" / "brain_behaviour.json",
     params:
-        scores=config["analysis"]["scores"],
-        analysis=config["analysis"],
+        analysis={
+            key: config["analysis"][key]
+            for key in ("scores", "n_permutations_stats", "n_bootstrap", "alpha")
+        },
         seed=config["seed"],
-        config_hash=CONFIG_HASH,
     conda:
         "../envs/empathy-fmri.yaml"
     log:

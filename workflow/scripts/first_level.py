@@ -1,14 +1,15 @@
 """Rule first_level: one subject's GLM."""
 
-from empathy_fmri.firstlevel import run_first_level
-from empathy_fmri.logs import log_to
+from empathy_fmri.config import AnalysisConfig
+from empathy_fmri.jobs.first_level import run_first_level
+from empathy_fmri.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):
     run_first_level(
         snakemake.input.bold,
         snakemake.input.events,
         snakemake.input.confounds,
-        snakemake.params.analysis,
+        AnalysisConfig.from_dict(snakemake.params.analysis),
         snakemake.params.tr,
         snakemake.params.statmaps,
         list(zip(snakemake.output.design_tsv, snakemake.output.design_png, strict=True)),

@@ -1,12 +1,13 @@
 """Rule group_level: one-sample group test with FDR and FWE maps."""
 
-from empathy_fmri.group import run_group
-from empathy_fmri.logs import log_to
+from empathy_fmri.config import AnalysisConfig
+from empathy_fmri.jobs.group_level import run_group
+from empathy_fmri.jobs.logs import log_to
 
 with log_to(snakemake.log[0]):
     run_group(
         snakemake.input.effects,
-        snakemake.params.analysis,
+        AnalysisConfig.from_dict(snakemake.params.analysis),
         snakemake.params.rois,
         dict(snakemake.output.items()),
         seed=snakemake.params.seed,

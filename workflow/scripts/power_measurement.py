@@ -1,12 +1,16 @@
 """Rule power_measurement: measurement error of the ROI means from the first level."""
 
-from empathy_fmri.logs import log_to
-from empathy_fmri.power import run_measurement_model
+from empathy_fmri.config import AnalysisConfig, AnatomyConfig, NoiseConfig, SignalConfig
+from empathy_fmri.jobs.logs import log_to
+from empathy_fmri.jobs.power import run_measurement_model
 
 with log_to(snakemake.log[0]):
     run_measurement_model(
         snakemake.input.effects,
         snakemake.input.variances,
-        snakemake.config,
+        AnatomyConfig.from_dict(snakemake.params.anatomy),
+        SignalConfig.from_dict(snakemake.params.signal),
+        NoiseConfig.from_dict(snakemake.params.noise),
+        AnalysisConfig.from_dict(snakemake.params.analysis),
         snakemake.output.table,
     )

@@ -1,7 +1,21 @@
 """Rule power_monte_carlo: fast summary-level Monte Carlo of power and inflation."""
 
-from empathy_fmri.logs import log_to
-from empathy_fmri.power import run_power
+from empathy_fmri.config import BehaviourConfig, PowerConfig, SignalConfig
+from empathy_fmri.evaluation.monte_carlo import PopulationModel
+from empathy_fmri.jobs.logs import log_to
+from empathy_fmri.jobs.power import run_power
 
+population = PopulationModel(
+    seed=snakemake.params.seed,
+    signal=SignalConfig.from_dict(snakemake.params.signal),
+    behaviour=BehaviourConfig.from_dict(snakemake.params.behaviour),
+    scores=tuple(snakemake.params.scores),
+)
 with log_to(snakemake.log[0]):
-    run_power(snakemake.config, snakemake.input.measurement, snakemake.output.table)
+    run_power(
+        population,
+        PowerConfig.from_dict(snakemake.params.power),
+        snakemake.params.n_subjects,
+        snakemake.input.measurement,
+        snakemake.output.table,
+    )

@@ -1,0 +1,1 @@
+"""The MNI152 anatomy that ships inside nilearn: grid, tissue maps, spheres, placement checks."""

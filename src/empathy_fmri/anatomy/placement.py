@@ -1,0 +1,58 @@
+"""Checks that ROI centres lie in the brain and hold enough grey matter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from empathy_fmri.anatomy.spheres import sphere_masks
+from empathy_fmri.anatomy.template import load_anatomy
+
+
+def roi_placement_problems(
+    centres_mm: Mapping[str, Sequence[float]],
+    radius_mm: float,
+    voxel_size_mm: int,
+    grey_matter_threshold: float,
+    min_voxels: int = 1,
+) -> list[str]:
+    """Say which ROI centres lie outside the brain or hold too little grey matter.
+
+    Parameters
+    ----------
+    centres_mm : mapping of str to (x, y, z)
+        ROI centres (``anatomy.rois``).
+    radius_mm : float
+        Sphere radius.
+    voxel_size_mm : int
+        Grid voxel size.
+    grey_matter_threshold : float
+        Grey-matter probability threshold.
+    min_voxels : int
+        Fewest grey-matter voxels an ROI may hold.
+
+    Returns
+    -------
+    list of str
+        One message per problem, naming the config key; empty when all is well.
+    """
+    anatomy = load_anatomy(voxel_size_mm, grey_matter_threshold)
+    masks = sphere_masks(centres_mm, radius_mm, anatomy.affine, anatomy.grey_mask)
+    inverse = np.linalg.inv(anatomy.affine)
+    problems = []
+    for name, centre in centres_mm.items():
+        ijk = np.round(inverse @ [*centre, 1.0])[:3].astype(int)
+        inside = all(0 <= i < n for i, n in zip(ijk, anatomy.shape, strict=True))
+        if not inside or not anatomy.brain_mask[tuple(ijk)]:
+            problems.append(
+                f"ROI centre 'anatomy.rois.{name}' {list(centre)} lies outside the MNI152 "
+                "brain mask"
+            )
+        elif masks[name].sum() < min_voxels:
+            problems.append(
+                f"ROI 'anatomy.rois.{name}' {list(centre)} holds {int(masks[name].sum())} "
+                f"grey-matter voxels at 'anatomy.roi_radius_mm' = {radius_mm} (at least "
+                f"{min_voxels} needed); move it into grey matter or widen the radius"
+            )
+    return problems

@@ -1,0 +1,1 @@
+"""Grading against the truth: recovery, map accuracy, measurement model, power, replicates."""

@@ -1,0 +1,298 @@
+"""How the analysis measures each ROI amplitude: gain and error, from first-level maps."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from empathy_fmri.config.sections import AnatomyConfig, SignalConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MeasurementModel:
+    """How the analysis measures each ROI amplitude: ``gain * delta + error``.
+
+    Attributes
+    ----------
+    gain : mapping of str to float
+        Share of the planted ROI-average amplitude that the ROI-average
+        estimate recovers (smoothing spreads part of it outside the ROI).
+    error_sd_psc : mapping of str to float
+        SD of the estimate's measurement error (psc), from the first-level
+        variance maps.
+    """
+
+    gain: Mapping[str, float]
+    error_sd_psc: Mapping[str, float]
+
+    @classmethod
+    def perfect(cls, rois: Sequence[str]) -> MeasurementModel:
+        """Return the model of a perfect measurement: gain 1, no error."""
+        return cls({name: 1.0 for name in rois}, {name: 0.0 for name in rois})
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> MeasurementModel:
+        """Read the model from a table with ``roi``, ``gain`` and ``error_sd_psc`` columns.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            E.g. ``results/power/measurement_model.tsv``.
+
+        Returns
+        -------
+        MeasurementModel
+        """
+        missing = {"roi", "gain", "error_sd_psc"} - set(table.columns)
+        if missing:
+            raise ValueError(f"table lacks the column(s) {sorted(missing)}")
+        indexed = table.set_index("roi")
+        return cls(indexed["gain"].astype(float).to_dict(),
+                   indexed["error_sd_psc"].astype(float).to_dict())
+
+    def reliability(self, sd_psc: Mapping[str, float]) -> dict[str, float]:
+        """Reliability of each ROI estimate across people.
+
+        Parameters
+        ----------
+        sd_psc : mapping of str to float
+            Between-subject SD of the true amplitude per ROI (psc).
+
+        Returns
+        -------
+        dict of str to float
+            ``gain^2 sd^2 / (gain^2 sd^2 + error_sd^2)``: the share of the
+            estimate's between-subject variance that is true-score variance
+            (classical test theory); NaN where both are zero.
+        """
+        out = {}
+        for name, sd in sd_psc.items():
+            true_var = (self.gain[name] * sd) ** 2
+            total = true_var + self.error_sd_psc[name] ** 2
+            out[name] = float(true_var / total) if total > 0 else float("nan")
+        return out
+
+
+def signal_gain(
+    anatomy: AnatomyConfig, signal: SignalConfig, smoothing_fwhm_mm: float, space: Any = None
+) -> dict[str, float]:
+    """Share of each ROI's planted amplitude that its smoothed ROI mean recovers.
+
+    The first level smooths the BOLD images before the GLM and scales every
+    voxel to its own mean, so the estimate in a voxel is
+    ``G(baseline * profile) / G(baseline)`` times the amplitude, where ``G`` is
+    nilearn's Gaussian smoothing; averaged over the ROI this is the gain. It
+    ignores the mismatch between each subject's HRF and the canonical one
+    (validation reports the observed slope of estimate on truth for comparison).
+
+    Parameters
+    ----------
+    anatomy : AnatomyConfig
+        Grid and ROIs of the simulation.
+    signal : SignalConfig
+        Tissue baselines and ROIs.
+    smoothing_fwhm_mm : float
+        First-level smoothing (0 = none: gain 1).
+    space : SimulationSpace, optional
+        From :func:`empathy_fmri.simulation.subject.build_space` (built if None).
+
+    Returns
+    -------
+    dict of str to float
+        Gain per ROI, in config order.
+    """
+    from nilearn.image import smooth_img
+
+    from empathy_fmri.io.bids import to_volume
+    from empathy_fmri.simulation.subject import build_space
+
+    space = space or build_space(anatomy, signal)
+    rois = list(signal.rois)
+    if not smoothing_fwhm_mm:
+        return {name: 1.0 for name in rois}
+    affine = space.anatomy.affine
+    baseline = to_volume(space.baseline.astype(float), space.mask)
+    volumes = [baseline] + [to_volume(space.roi_profiles[n], space.mask) * baseline for n in rois]
+    stacked = nib.Nifti1Image(np.stack(volumes, axis=-1), affine)
+    smoothed = np.asarray(smooth_img(stacked, smoothing_fwhm_mm).dataobj)
+    gains = {}
+    for k, name in enumerate(rois, start=1):
+        mask = space.roi_masks[name]
+        gains[name] = float(np.mean(smoothed[..., k][mask] / smoothed[..., 0][mask]))
+    return gains
+
+
+def _load(img: Any) -> np.ndarray:
+    if isinstance(img, (str, Path)):
+        img = nib.load(img)
+    return np.asarray(img.dataobj, dtype=np.float32)
+
+
+def calibrate_measurement(
+    effect_imgs: Sequence[Any],
+    variance_imgs: Sequence[Any],
+    roi_masks: Mapping[str, np.ndarray],
+    roi_centres_mm: Mapping[str, Sequence[float]],
+    affine: np.ndarray,
+    min_distance_mm: float,
+    max_positions: int = 2000,
+) -> pd.DataFrame:
+    """Measurement-error variance of each ROI mean, from first-level maps.
+
+    The first-level variance map gives each voxel's error variance; the
+    ROI mean's variance also depends on how strongly neighbouring voxels'
+    errors correlate (smooth noise plus analysis smoothing): it is
+    ``c * mean voxel variance`` with ``c`` between ``1 / n_voxels``
+    (independent voxels) and 1 (identical voxels). ``c`` is measured, not
+    modelled: the ROI's shape is moved to positions of the same subjects'
+    needle-minus-swab effect maps farther than ``min_distance_mm`` from every
+    ROI centre, where the true effect is zero by design, so the mean there is
+    pure error; ``c = mean(mean^2) / mean(voxel variance)`` over positions and
+    subjects. This assumes the error's spatial correlation is stationary,
+    which holds for the simulator's noise; it also absorbs any misfit of the
+    first-level variance (e.g. imperfect prewhitening).
+
+    Parameters
+    ----------
+    effect_imgs, variance_imgs : sequence of Niimg-like or path
+        Each subject's needle-minus-swab effect and variance maps.
+    roi_masks : mapping of str to numpy.ndarray
+        Boolean 3D ROI masks on the maps' grid.
+    roi_centres_mm : mapping of str to (x, y, z)
+        Centres of the ROIs (positions near any of them are excluded).
+    affine : numpy.ndarray
+        Affine of the maps.
+    min_distance_mm : float
+        Smallest distance between a null position and an ROI centre; take at
+        least twice the ROI radius plus twice the smoothing FWHM.
+    max_positions : int
+        At most this many null positions (evenly spaced) per ROI.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ROI: ``roi``, ``n_voxels``, ``n_subjects``,
+        ``mean_voxel_variance`` (psc^2, mean over subjects and ROI voxels),
+        ``n_null_positions``, ``null_mean_square`` and
+        ``null_mean_voxel_variance`` (the sums behind ``c``, kept so that
+        calibrations can be pooled), ``correlation_factor`` (``c``),
+        ``effective_voxels`` (``1 / c``) and ``error_sd_psc``
+        (``sqrt(c * mean_voxel_variance)``).
+    """
+    if len(effect_imgs) != len(variance_imgs) or len(effect_imgs) == 0:
+        raise ValueError(
+            f"effect_imgs and variance_imgs must be non-empty and of equal length, "
+            f"got {len(effect_imgs)} and {len(variance_imgs)}"
+        )
+    effects = np.stack([_load(img) for img in effect_imgs])
+    variances = np.stack([_load(img) for img in variance_imgs])
+    valid = np.all(np.isfinite(effects) & np.isfinite(variances) & (variances > 0), axis=0)
+    inverse = np.linalg.inv(affine)
+    ijk_valid = np.argwhere(valid)
+    world = ijk_valid @ affine[:3, :3].T + affine[:3, 3]
+    centres = np.asarray([roi_centres_mm[name] for name in roi_masks], float)
+    far = np.min(np.linalg.norm(world[:, None, :] - centres[None], axis=-1), axis=1)
+    candidates = ijk_valid[far > min_distance_mm]
+    rows = []
+    for name, mask in roi_masks.items():
+        voxels = np.argwhere(mask & valid)
+        if len(voxels) == 0:
+            raise ValueError(f"ROI '{name}' has no voxel with a finite, positive variance")
+        centre = np.rint(inverse[:3, :3] @ np.asarray(roi_centres_mm[name], float)
+                         + inverse[:3, 3]).astype(int)
+        offsets = voxels - centre
+        moved = _null_positions(candidates, offsets, valid, max_positions)
+        roi_variance = variances[:, voxels[:, 0], voxels[:, 1], voxels[:, 2]].mean(axis=1)
+        row = {
+            "roi": name,
+            "n_voxels": len(voxels),
+            "n_subjects": len(effects),
+            "mean_voxel_variance": float(roi_variance.mean()),
+            "n_null_positions": len(moved),
+            "null_mean_square": np.nan,
+            "null_mean_voxel_variance": np.nan,
+        }
+        if len(moved):
+            index = (slice(None), moved[..., 0], moved[..., 1], moved[..., 2])
+            row["null_mean_square"] = float(np.mean(effects[index].mean(axis=-1) ** 2))
+            row["null_mean_voxel_variance"] = float(np.mean(variances[index].mean(axis=-1)))
+        else:
+            logger.warning("ROI %s: no null position; assuming independent voxels", name)
+        rows.append(row)
+    return finish_calibration(pd.DataFrame(rows))
+
+
+def _null_positions(
+    candidates: np.ndarray, offsets: np.ndarray, valid: np.ndarray, max_positions: int,
+    chunk: int = 4096,
+) -> np.ndarray:
+    """Voxel sets of an ROI shape moved to candidate centres where all voxels are valid.
+
+    Returns ``(n_positions, n_voxels, 3)`` indices, at most ``max_positions``
+    evenly spaced ones; candidates are checked in chunks to bound memory.
+    """
+    shape = np.asarray(valid.shape)
+    keep = []
+    for start in range(0, len(candidates), chunk):
+        moved = candidates[start:start + chunk, None, :] + offsets[None]
+        inside = np.all((moved >= 0) & (moved < shape), axis=(1, 2))
+        ok = np.zeros(len(moved), bool)
+        inner = moved[inside]
+        ok[inside] = valid[inner[..., 0], inner[..., 1], inner[..., 2]].all(axis=1)
+        keep.append(candidates[start:start + chunk][ok])
+    centres = np.concatenate(keep) if keep else np.empty((0, 3), int)
+    if len(centres) > max_positions:
+        centres = centres[np.linspace(0, len(centres) - 1, max_positions).astype(int)]
+    return centres[:, None, :] + offsets[None]
+
+
+def finish_calibration(table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``correlation_factor``, ``effective_voxels`` and ``error_sd_psc`` to sums.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of :func:`calibrate_measurement` (or pooled sums of several).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with the derived columns (re)computed; where no null
+        position was available, voxels are taken as independent (a lower
+        bound of the error).
+    """
+    table = table.copy()
+    factor = table["null_mean_square"] / table["null_mean_voxel_variance"]
+    factor = factor.fillna(1.0 / table["n_voxels"]).clip(upper=1.0)
+    table["correlation_factor"] = factor
+    table["effective_voxels"] = 1.0 / factor
+    table["error_sd_psc"] = np.sqrt(factor * table["mean_voxel_variance"])
+    return table
+
+
+def null_distance_mm(roi_radius_mm: float, smoothing_fwhm_mm: float, noise_fwhm_mm: float) -> float:
+    """Smallest distance of a null position from an ROI centre in :func:`calibrate_measurement`.
+
+    Twice the ROI radius plus twice the analysis smoothing plus the noise
+    smoothness: far enough that neither the ROI's signal nor its smoothed
+    spill-over reaches the moved ROI.
+
+    Parameters
+    ----------
+    roi_radius_mm, smoothing_fwhm_mm, noise_fwhm_mm : float
+        ROI radius, first-level smoothing and noise FWHM (mm).
+
+    Returns
+    -------
+    float
+    """
+    return 2 * roi_radius_mm + 2 * smoothing_fwhm_mm + noise_fwhm_mm

@@ -1,0 +1,1 @@
+"""Files: BIDS names, readers and writers, and atomic writes."""

@@ -1,0 +1,128 @@
+"""Jobs power_measurement and power_monte_carlo: calibrate the measurement, run the Monte Carlo."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import nibabel as nib
+import pandas as pd
+
+from empathy_fmri.analysis.roi import roi_masks
+from empathy_fmri.anatomy.template import grey_matter_on
+from empathy_fmri.config.sections import (
+    AnalysisConfig,
+    AnatomyConfig,
+    NoiseConfig,
+    PowerConfig,
+    SignalConfig,
+)
+from empathy_fmri.evaluation.measurement import (
+    MeasurementModel,
+    calibrate_measurement,
+    null_distance_mm,
+    signal_gain,
+)
+from empathy_fmri.evaluation.monte_carlo import PopulationModel, power_table
+from empathy_fmri.io.atomic import write_tsv
+
+__all__ = [
+    "run_measurement_model",
+    "run_power",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def run_measurement_model(
+    effect_paths: Sequence[str | Path],
+    variance_paths: Sequence[str | Path],
+    anatomy: AnatomyConfig,
+    signal: SignalConfig,
+    noise: NoiseConfig,
+    analysis: AnalysisConfig,
+    table_path: str | Path,
+) -> None:
+    """Calibrate the fast Monte Carlo's measurement model from a run's first level.
+
+    Parameters
+    ----------
+    effect_paths, variance_paths : sequence of path
+        Needle-minus-swab effect and variance maps of every subject.
+    anatomy : AnatomyConfig
+        ROIs and grid.
+    signal : SignalConfig
+        Between-subject SDs (for the reliability) and baselines (for the gain).
+    noise : NoiseConfig
+        Noise smoothness (keeps null positions away from the ROIs).
+    analysis : AnalysisConfig
+        First-level smoothing.
+    table_path : path
+        Output TSV: the columns of
+        :func:`~empathy_fmri.evaluation.measurement.calibrate_measurement` plus
+        ``gain``, ``sd_psc`` and ``reliability_brain``.
+    """
+    smoothing = analysis.smoothing_fwhm_mm
+    reference = nib.load(effect_paths[0])
+    grey = grey_matter_on(reference, anatomy.grey_matter_threshold)
+    masks = roi_masks(anatomy.rois, anatomy.roi_radius_mm, reference.affine, grey)
+    table = calibrate_measurement(
+        effect_paths, variance_paths, masks, anatomy.rois, reference.affine,
+        min_distance_mm=null_distance_mm(anatomy.roi_radius_mm, smoothing, noise.fwhm_mm),
+    )
+    gain = signal_gain(anatomy, signal, smoothing)
+    sd = {name: model.sd_psc for name, model in signal.rois.items()}
+    table["gain"] = table["roi"].map(gain)
+    table["sd_psc"] = table["roi"].map(sd)
+    model = MeasurementModel.from_table(table)
+    table["reliability_brain"] = table["roi"].map(model.reliability(sd))
+    for row in table.itertuples():
+        logger.info(
+            "%s: %d voxels, c = %.3f (%.1f effective voxels), error SD %.3f psc, gain %.2f",
+            row.roi, row.n_voxels, row.correlation_factor, row.effective_voxels,
+            row.error_sd_psc, row.gain,
+        )
+    write_tsv(table_path, table)
+
+
+def run_power(
+    population: PopulationModel,
+    power: PowerConfig,
+    n_subjects: int,
+    measurement_path: str | Path,
+    table_path: str | Path,
+) -> None:
+    """Run :func:`~empathy_fmri.evaluation.monte_carlo.power_table` and write it.
+
+    The study's own ``n_subjects`` (if at least 4) is always among the sample
+    sizes, so that validation can say how often a study of this size detects
+    each effect.
+
+    Parameters
+    ----------
+    population : PopulationModel
+        Seed, ROI and behaviour models, scores.
+    power : PowerConfig
+        Sample sizes, studies, alpha and seed offset.
+    n_subjects : int
+        The study's own sample size.
+    measurement_path : path
+        ``measurement_model.tsv`` from :func:`run_measurement_model`.
+    table_path : path
+        Output TSV.
+    """
+    measurement = MeasurementModel.from_table(pd.read_csv(measurement_path, sep="\t"))
+    own = [n_subjects] if n_subjects >= 4 else []
+    sizes = sorted({*power.sample_sizes, *own})
+    start = time.perf_counter()
+    table = power_table(
+        population, sizes, power.n_studies, measurement, power.alpha, power.seed_offset
+    )
+    elapsed = time.perf_counter() - start
+    logger.info(
+        "%d sample sizes x %d studies in %.1f s (%.0f studies/s)",
+        len(sizes), power.n_studies, elapsed, len(sizes) * power.n_studies / elapsed,
+    )
+    write_tsv(table_path, table)

@@ -1,0 +1,368 @@
+"""Jobs simulate_*: write the simulated study as a BIDS dataset and, kept apart, its truth."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from empathy_fmri import __version__
+from empathy_fmri.config import config_hash
+from empathy_fmri.config.sections import BehaviourConfig, SimulationConfig
+from empathy_fmri.io.atomic import write_json, write_nifti, write_text, write_tsv
+from empathy_fmri.io.bids import (
+    CONFOUNDS_PIPELINE,
+    bold_path,
+    confounds_path,
+    events_path,
+    to_volume,
+)
+from empathy_fmri.pipeline.simulated_subject import simulate_subject_data
+from empathy_fmri.simulation.design import BlockDesign
+from empathy_fmri.simulation.population import (
+    draw_subject,
+    population_correlations,
+    subject_behaviour,
+)
+from empathy_fmri.simulation.subject import SimulationSpace, build_space
+
+__all__ = [
+    "BIDS_VERSION",
+    "write_dataset_metadata",
+    "write_subject",
+    "write_truth",
+]
+
+logger = logging.getLogger(__name__)
+
+BIDS_VERSION = "1.10.0"
+
+
+def _fingerprint(simulation: SimulationConfig, n_subjects: int | None = None) -> str:
+    parts: dict[str, Any] = {"simulation": simulation}
+    if n_subjects is not None:
+        parts["n_subjects"] = n_subjects
+    return config_hash(parts)
+
+
+def _generated_by(simulation: SimulationConfig, n_subjects: int) -> list[dict[str, str]]:
+    return [
+        {
+            "Name": "empathy-fmri",
+            "Version": __version__,
+            "Description": (
+                f"Simulated from a config whose simulation sections hash to "
+                f"{_fingerprint(simulation, n_subjects)}"
+            ),
+        }
+    ]
+
+
+def write_subject(
+    simulation: SimulationConfig,
+    n_subjects: int,
+    subject_index: int,
+    bids_root: str | Path,
+    truth_root: str | Path,
+    space: SimulationSpace | None = None,
+) -> None:
+    """Simulate one subject and write its BIDS files and hidden truth.
+
+    Writes, for every run, the BOLD image, its ``events.tsv`` and the motion
+    confounds (derivative ``simulated-motion``), and to ``truth_root`` the
+    subject's true needle-minus-swab map and the noise parameters used.
+
+    Parameters
+    ----------
+    simulation : SimulationConfig
+        The simulation's sections.
+    n_subjects : int
+        Participants in the study (sets the label width).
+    subject_index : int
+        Zero-based subject index.
+    bids_root, truth_root : str or pathlib.Path
+        Roots of the BIDS dataset and of the truth.
+    space : SimulationSpace, optional
+        Reused across subjects when given.
+    """
+    space = space or build_space(simulation.anatomy, simulation.signal)
+    simulated = simulate_subject_data(simulation, subject_index, n_subjects, space)
+    truth = simulated.truth
+    subject = truth.participant_id
+    task = simulation.task_name
+    run_parameters = []
+    for run_number, (run, image) in enumerate(
+        zip(simulated.runs, simulated.images, strict=True), start=1
+    ):
+        write_nifti(bold_path(bids_root, subject, task, run_number), image)
+        events = run.events.copy()
+        events["onset"] = events["onset"].round(3)
+        write_tsv(events_path(bids_root, subject, task, run_number), events)
+        write_tsv(confounds_path(bids_root, subject, task, run_number), run.confounds)
+        write_json(
+            confounds_path(bids_root, subject, task, run_number).with_suffix(".json"),
+            _confounds_sidecar(),
+        )
+        run_parameters.append({"run": run_number, **run.parameters})
+    truth_dir = Path(truth_root) / subject
+    nms = np.zeros(space.mask.sum())
+    for name, profile in space.roi_profiles.items():
+        nms += truth.needle_minus_swab_psc[name] * profile
+    write_nifti(
+        truth_dir / f"{subject}_desc-needleMinusSwab_psc.nii.gz",
+        nib.Nifti1Image(to_volume(nms.astype(np.float32), space.mask), space.anatomy.affine),
+    )
+    write_json(
+        truth_dir / f"{subject}_truth.json",
+        {
+            "participant_id": subject,
+            "trait": truth.trait,
+            "needle_minus_swab_psc": truth.needle_minus_swab_psc,
+            "D_true": truth.d_true,
+            "U_true": truth.u_true,
+            "hrf_delay_s": truth.hrf_delay_s,
+            "hrf_undershoot_s": truth.hrf_undershoot_s,
+            "runs": run_parameters,
+            "config_hash": _fingerprint(simulation),
+        },
+    )
+
+
+def write_dataset_metadata(
+    simulation: SimulationConfig, n_subjects: int, bids_root: str | Path
+) -> None:
+    """Write the dataset-level BIDS files: description, participants, task, phenotype.
+
+    Parameters
+    ----------
+    simulation : SimulationConfig
+        The simulation's sections.
+    n_subjects : int
+        Participants in the study.
+    bids_root : str or pathlib.Path
+        Root of the BIDS dataset.
+    """
+    root = Path(bids_root)
+    task = simulation.task_name
+    design = BlockDesign.from_config(simulation.design)
+    write_json(
+        root / "dataset_description.json",
+        {
+            "Name": "empathy-fmri simulated empathy-for-pain study",
+            "BIDSVersion": BIDS_VERSION,
+            "DatasetType": "raw",
+            "License": "CC0",
+            "Authors": ["empathy-fmri simulator"],
+            "HowToAcknowledge": "Simulated data; cite the empathy-fmri repository.",
+            "GeneratedBy": _generated_by(simulation, n_subjects),
+        },
+    )
+    write_text(root / "README", _README.format(n=n_subjects, task=task))
+    subjects = [draw_subject(simulation, index, n_subjects) for index in range(n_subjects)]
+    participants = pd.DataFrame(
+        {
+            "participant_id": [s.participant_id for s in subjects],
+            "age": [s.age for s in subjects],
+            "sex": [s.sex for s in subjects],
+        }
+    )
+    write_tsv(root / "participants.tsv", participants)
+    write_json(
+        root / "participants.json",
+        {
+            "age": {"Description": "Age of the participant", "Units": "year"},
+            "sex": {
+                "Description": "Sex of the participant",
+                "Levels": {"F": "female", "M": "male"},
+            },
+        },
+    )
+    write_json(
+        root / f"task-{task}_bold.json",
+        {
+            "TaskName": task,
+            "RepetitionTime": design.tr_s,
+            "TaskDescription": (
+                "Participants watched short videos of a needle piercing a hand (needle) "
+                "or a cotton swab touching it (swab), in blocks separated by fixation."
+            ),
+            "Instructions": "Watch the videos attentively.",
+            "MagneticFieldStrength": 3,
+            "Manufacturer": "empathy-fmri simulator",
+            "SpatialReference": "MNI152NLin6Asym (nilearn's MNI152 template)",
+        },
+    )
+    write_json(
+        root / f"task-{task}_events.json",
+        {
+            "trial_type": {
+                "Description": "Video shown in the block",
+                "Levels": {
+                    "needle": "a needle piercing a hand",
+                    "swab": "a cotton swab touching a hand",
+                },
+            },
+            "block": {"Description": "Block number within the run"},
+        },
+    )
+    behaviour_rows = []
+    for index, subject in enumerate(subjects):
+        behaviour_rows.append(
+            {
+                "participant_id": subject.participant_id,
+                **subject_behaviour(simulation.seed, simulation.behaviour, index, subject),
+            }
+        )
+    phenotype = pd.DataFrame(behaviour_rows)
+    phenotype["pd_edge_case"] = phenotype["pd_edge_case"].map({True: "yes", False: "no"})
+    write_tsv(root / "phenotype" / "moral_dilemmas.tsv", phenotype)
+    write_json(root / "phenotype" / "moral_dilemmas.json", _phenotype_sidecar(simulation.behaviour))
+    derivative = root / "derivatives" / CONFOUNDS_PIPELINE
+    write_json(
+        derivative / "dataset_description.json",
+        {
+            "Name": "Head-motion confounds of the simulated study",
+            "BIDSVersion": BIDS_VERSION,
+            "DatasetType": "derivative",
+            "GeneratedBy": _generated_by(simulation, n_subjects),
+        },
+    )
+
+
+def write_truth(
+    simulation: SimulationConfig, n_subjects: int, truth_root: str | Path
+) -> None:
+    """Write the study-level ground truth.
+
+    ``participants_truth.tsv`` (trait, ``true_<ROI>``, ``D_true``, ``U_true``),
+    each ROI's mask, the mean true needle-minus-swab map, the noise
+    parameters, and ``population_correlations.tsv``.
+
+    Parameters
+    ----------
+    simulation : SimulationConfig
+        The simulation's sections.
+    n_subjects : int
+        Participants in the study.
+    truth_root : str or pathlib.Path
+        Root of the truth folder.
+    """
+    root = Path(truth_root)
+    space = build_space(simulation.anatomy, simulation.signal)
+    rows = []
+    for index in range(n_subjects):
+        subject = draw_subject(simulation, index, n_subjects)
+        row = {"participant_id": subject.participant_id, "trait": subject.trait}
+        row.update({f"true_{k}": v for k, v in subject.needle_minus_swab_psc.items()})
+        row.update(
+            D_true=subject.d_true,
+            U_true=subject.u_true,
+            hrf_delay_s=subject.hrf_delay_s,
+            hrf_undershoot_s=subject.hrf_undershoot_s,
+        )
+        rows.append(row)
+    write_tsv(root / "participants_truth.tsv", pd.DataFrame(rows), float_format="%.8g")
+    affine = space.anatomy.affine
+    for name, mask in space.roi_masks.items():
+        mask_img = nib.Nifti1Image(mask.astype(np.uint8), affine)
+        write_nifti(root / f"roi-{name}_mask.nii.gz", mask_img)
+    write_nifti(
+        root / "visual_mask.nii.gz", nib.Nifti1Image(space.visual_mask.astype(np.uint8), affine)
+    )
+    mean_map = np.zeros(space.mask.sum())
+    for name, profile in space.roi_profiles.items():
+        mean_map += simulation.signal.rois[name].mean_psc * profile
+    write_nifti(
+        root / "desc-needleMinusSwab_mean_psc.nii.gz",
+        nib.Nifti1Image(to_volume(mean_map.astype(np.float32), space.mask), affine),
+    )
+    physio_sd = simulation.noise.physio_psc / 100 * space.grey_baseline
+    noise_sd = space.grey_baseline / simulation.noise.tsnr
+    write_json(
+        root / "noise_parameters.json",
+        {
+            "grey_matter_median_baseline": space.grey_baseline,
+            "total_noise_sd": noise_sd,
+            "physio_sd": physio_sd,
+            "gaussian_noise_sd": float(np.sqrt(max(noise_sd**2 - physio_sd**2, 0))),
+            "config_noise": simulation.noise.to_dict(),
+            "n_scans_per_run": BlockDesign.from_config(simulation.design).n_scans,
+            "config_hash": _fingerprint(simulation, n_subjects),
+        },
+    )
+    write_tsv(
+        root / "population_correlations.tsv",
+        population_correlations(simulation.signal, simulation.behaviour),
+    )
+
+
+def _confounds_sidecar() -> dict[str, Any]:
+    sidecar: dict[str, Any] = {}
+    for axis in "xyz":
+        sidecar[f"trans_{axis}"] = {"Description": f"Translation along {axis}", "Units": "mm"}
+        sidecar[f"rot_{axis}"] = {"Description": f"Rotation about {axis}", "Units": "rad"}
+    sidecar["framewise_displacement"] = {
+        "Description": "Framewise displacement (Power et al. 2012, 50 mm head radius)",
+        "Units": "mm",
+    }
+    return sidecar
+
+
+def _phenotype_sidecar(behaviour: BehaviourConfig) -> dict[str, Any]:
+    return {
+        "MeasurementToolMetadata": {
+            "Description": (
+                "Moral dilemma task with congruent and incongruent dilemmas scored with the "
+                "process-dissociation model of Conway & Gawronski (2013), "
+                "J Pers Soc Psychol 104:216-235."
+            ),
+        },
+        "congruent_harm_rejected": {
+            "Description": f"Congruent dilemmas (of {behaviour.n_congruent}) in which harm "
+            "was judged unacceptable"
+        },
+        "congruent_harm_accepted": {"Description": "Congruent dilemmas in which harm was accepted"},
+        "incongruent_harm_rejected": {
+            "Description": f"Incongruent dilemmas (of {behaviour.n_incongruent}) in which "
+            "harm was judged unacceptable"
+        },
+        "incongruent_harm_accepted": {
+            "Description": "Incongruent dilemmas in which harm was accepted"
+        },
+        "U": {
+            "Description": "Utilitarian parameter: U = p(reject | congruent) - "
+            "p(reject | incongruent). Can be negative when p(reject | incongruent) is larger."
+        },
+        "D": {
+            "Description": "Deontological parameter: D = p(reject | incongruent) / (1 - U). "
+            "Where U = 1 (all congruent and no incongruent dilemmas rejected) the formula "
+            "divides by zero; there the two proportions are replaced by 1 - 1/(2 n) and "
+            "1/(2 n) before estimating, and pd_edge_case is 'yes'."
+        },
+        "willingness_to_harm": {
+            "Description": "Share of incongruent dilemmas in which harm was accepted",
+            "Units": "proportion",
+        },
+        "pd_edge_case": {
+            "Description": "Whether the U = 1 correction was applied",
+            "Levels": {"yes": "corrected", "no": "estimated as is"},
+        },
+    }
+
+
+_README = """\
+Simulated empathy-for-pain fMRI study (task-{task}), {n} participants.
+
+Made by empathy-fmri from a configuration file; every file can be traced to it
+through the config hash in dataset_description.json. Participants watched
+blocks of videos of a needle piercing a hand (needle) or a cotton swab touching
+it (swab). BOLD images are in MNI space (nilearn's MNI152 template grid), not
+in native space: the simulation starts from a standard brain. Head-motion
+confounds are in derivatives/simulated-motion, with fMRIPrep's column names.
+phenotype/moral_dilemmas.tsv holds a moral dilemma task scored with the
+process-dissociation model (Conway & Gawronski 2013).
+"""

@@ -1,0 +1,203 @@
+"""Jobs validate_*: grade a run's estimates, maps and correlations against the truth."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from empathy_fmri.evaluation.map_accuracy import map_accuracy
+from empathy_fmri.evaluation.measurement import MeasurementModel
+from empathy_fmri.evaluation.recovery import amplitude_recovery, correlation_recovery
+from empathy_fmri.evaluation.summary import summary_markdown
+
+logger = logging.getLogger(__name__)
+
+
+def run_amplitude_validation(
+    roi_path: str | Path,
+    truth_path: str | Path,
+    measurement_path: str | Path,
+    table_path: str | Path,
+    figure_paths: Sequence[str | Path],
+) -> None:
+    """Read the ROI estimates and the truth, run :func:`amplitude_recovery`, write table and figure.
+
+    Parameters
+    ----------
+    roi_path : path
+        ``roi_contrasts.tsv``.
+    truth_path : path
+        ``participants_truth.tsv``.
+    measurement_path : path
+        ``measurement_model.tsv``.
+    table_path : path
+        Output TSV.
+    figure_paths : sequence of path
+        Output figure files.
+    """
+    from empathy_fmri.io.atomic import write_tsv
+    from empathy_fmri.plotting.recovery import plot_amplitude_recovery
+    from empathy_fmri.plotting.style import save_figure
+
+    estimates = pd.read_csv(roi_path, sep="\t")
+    truth = pd.read_csv(truth_path, sep="\t")
+    measurement = MeasurementModel.from_table(pd.read_csv(measurement_path, sep="\t"))
+    table = amplitude_recovery(estimates, truth, measurement)
+    write_tsv(table_path, table)
+    save_figure(plot_amplitude_recovery(estimates, truth, table), figure_paths)
+
+
+def run_map_validation(
+    thresholded_paths: Mapping[str, str | Path],
+    roi_mask_paths: Mapping[str, str | Path],
+    mean_map_path: str | Path,
+    near_margin_mm: float,
+    table_path: str | Path,
+    figure_paths: Sequence[str | Path],
+) -> None:
+    """Grade the thresholded group maps against the true activation; write table and figure.
+
+    Parameters
+    ----------
+    thresholded_paths : mapping of str to path
+        Threshold name (``fdr``, ``fwe``) to a z map that is zero below threshold.
+    roi_mask_paths : mapping of str to path
+        ROI name to its true mask in ``results/truth``.
+    mean_map_path : path
+        True mean needle-minus-swab map; a voxel is truly active where it is
+        non-zero.
+    near_margin_mm : float
+        See :func:`map_accuracy`.
+    table_path : path
+        Output TSV (the rows of :func:`map_accuracy` per threshold).
+    figure_paths : sequence of path
+        Output figure files.
+    """
+    import nibabel as nib
+
+    from empathy_fmri.analysis.first_level import analysis_mask
+    from empathy_fmri.io.atomic import write_tsv
+    from empathy_fmri.plotting.recovery import plot_map_accuracy
+    from empathy_fmri.plotting.style import save_figure
+
+    mean_map = nib.load(mean_map_path)
+    active = np.asarray(mean_map.dataobj) != 0
+    true_regions = {
+        name: (np.asarray(nib.load(path).dataobj) > 0) & active
+        for name, path in roi_mask_paths.items()
+    }
+    voxel = float(abs(mean_map.affine[0, 0]))
+    significant = {}
+    tables = []
+    brain = None
+    for threshold, path in thresholded_paths.items():
+        image = nib.load(path)
+        if brain is None:
+            brain = np.asarray(analysis_mask(image).dataobj) > 0
+        data = np.asarray(image.dataobj)
+        if data.shape != active.shape:
+            raise ValueError(
+                f"map '{path}' has shape {data.shape}, the truth {active.shape}: not the same grid"
+            )
+        significant[threshold] = data > 0
+        table = map_accuracy(significant[threshold], true_regions, brain, voxel, near_margin_mm)
+        table.insert(0, "threshold", threshold)
+        tables.append(table)
+        logger.info(
+            "%s: %d voxels significant", threshold, int(significant[threshold].sum())
+        )
+    table = pd.concat(tables, ignore_index=True)
+    write_tsv(table_path, table)
+    union = np.any(np.stack(list(true_regions.values())), axis=0)
+    figure = plot_map_accuracy(significant, union, brain, mean_map.affine, near_margin_mm, table)
+    save_figure(figure, figure_paths)
+
+
+def run_correlation_validation(
+    stats_path: str | Path,
+    population_path: str | Path,
+    power_path: str | Path,
+    n_subjects: int,
+    alpha: float,
+    table_path: str | Path,
+    figure_paths: Sequence[str | Path],
+) -> None:
+    """Grade the brain-behaviour correlations; write table and figure.
+
+    Parameters
+    ----------
+    stats_path : path
+        ``brain_behaviour.tsv``.
+    population_path : path
+        ``population_correlations.tsv`` of the truth.
+    power_path : path
+        ``power.tsv``; its rows at ``n_subjects`` are used.
+    n_subjects : int
+        The study's sample size.
+    alpha : float
+        Significance level.
+    table_path : path
+        Output TSV.
+    figure_paths : sequence of path
+        Output figure files.
+    """
+    from empathy_fmri.io.atomic import write_tsv
+    from empathy_fmri.plotting.recovery import plot_correlation_recovery
+    from empathy_fmri.plotting.style import save_figure
+
+    power = pd.read_csv(power_path, sep="\t")
+    at_n = power[power["sample_size"] == n_subjects]
+    if at_n.empty:
+        # reliabilities and expected r do not depend on N; power at this N is unknown
+        logger.warning(
+            "'%s' has no rows at the study's sample size %d (it has %s); power left empty",
+            power_path, n_subjects, sorted(power["sample_size"].unique()),
+        )
+        at_n = power[power["sample_size"] == power["sample_size"].min()].assign(power=np.nan)
+    table = correlation_recovery(
+        pd.read_csv(stats_path, sep="\t"), pd.read_csv(population_path, sep="\t"), at_n, alpha
+    )
+    write_tsv(table_path, table)
+    save_figure(plot_correlation_recovery(table), figure_paths)
+
+
+def run_summary(
+    amplitude_path: str | Path,
+    map_path: str | Path,
+    correlation_path: str | Path,
+    n_subjects: int,
+    alpha: float,
+    near_margin_mm: float,
+    summary_path: str | Path,
+) -> None:
+    """Write :func:`summary_markdown` from the three validation tables.
+
+    Parameters
+    ----------
+    amplitude_path, map_path, correlation_path : path
+        Tables of :func:`run_amplitude_validation`, :func:`run_map_validation`
+        and :func:`run_correlation_validation`.
+    n_subjects : int
+        The study's sample size.
+    alpha : float
+        Significance level.
+    near_margin_mm : float
+        Margin of distant false positives.
+    summary_path : path
+        Output markdown file.
+    """
+    from empathy_fmri.io.atomic import write_text
+
+    text = summary_markdown(
+        pd.read_csv(amplitude_path, sep="\t"),
+        pd.read_csv(map_path, sep="\t"),
+        pd.read_csv(correlation_path, sep="\t"),
+        n_subjects,
+        alpha,
+        near_margin_mm,
+    )
+    write_text(summary_path, text)

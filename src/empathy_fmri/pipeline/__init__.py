@@ -1,0 +1,1 @@
+"""The in-memory steps of a study, shared by the workflow jobs and the replicate studies."""

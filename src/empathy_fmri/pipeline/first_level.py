@@ -1,0 +1,59 @@
+"""First level of one subject, in memory: confound selection and the nilearn GLM."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import nibabel as nib
+import pandas as pd
+
+from empathy_fmri.analysis.first_level import (
+    FirstLevelResult,
+    confound_regressors,
+    fit_first_level,
+    glm_options,
+)
+from empathy_fmri.config.sections import AnalysisConfig
+
+__all__ = [
+    "first_level_step",
+]
+
+
+def first_level_step(
+    bold_imgs: Sequence[str | nib.Nifti1Image],
+    events: Sequence[pd.DataFrame],
+    confounds: Sequence[pd.DataFrame] | None,
+    tr_s: float,
+    analysis: AnalysisConfig,
+    mask_img: nib.Nifti1Image | None = None,
+    n_jobs: int = 1,
+) -> FirstLevelResult:
+    """Fit one subject's first-level GLM over all runs, as the study configures it.
+
+    Parameters
+    ----------
+    bold_imgs : sequence of Niimg-like or path
+        One BOLD image per run.
+    events : sequence of pandas.DataFrame
+        Each run's events.
+    confounds : sequence of pandas.DataFrame or None
+        Each run's confounds table (at least the ``analysis.confounds`` columns).
+    tr_s : float
+        Repetition time (s).
+    analysis : AnalysisConfig
+        HRF, drift, noise model, smoothing and confound columns.
+    mask_img : Niimg-like, optional
+        Analysis mask (nilearn's MNI brain mask on the BOLD grid if None).
+    n_jobs : int
+        Parallel jobs for nilearn.
+
+    Returns
+    -------
+    FirstLevelResult
+    """
+    regressors = confound_regressors(confounds, analysis.confounds)
+    return fit_first_level(
+        bold_imgs, events, regressors, tr_s, **glm_options(analysis), mask_img=mask_img,
+        n_jobs=n_jobs,
+    )

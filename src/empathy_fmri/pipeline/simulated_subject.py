@@ -1,0 +1,81 @@
+"""Simulate one subject in memory: truth, BOLD images, events, confounds and behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import nibabel as nib
+import pandas as pd
+
+from empathy_fmri.config.sections import SimulationConfig
+from empathy_fmri.io.bids import bold_image
+from empathy_fmri.simulation.population import SubjectTruth, draw_subject, subject_behaviour
+from empathy_fmri.simulation.subject import SimulatedRun, SimulationSpace, simulate_subject
+
+__all__ = [
+    "SimulatedSubject",
+    "simulate_subject_data",
+]
+
+
+@dataclass
+class SimulatedSubject:
+    """One simulated participant, as the BIDS dataset will hold it, and its truth.
+
+    Attributes
+    ----------
+    truth : SubjectTruth
+        Latent trait, true amplitudes, D/U, HRF.
+    runs : list of SimulatedRun
+        Arrays, events, confounds and noise parameters of every run.
+    images : list of nibabel.Nifti1Image
+        Each run's BOLD image (int16 with scaling, as written to BIDS).
+    behaviour : dict
+        Dilemma responses and their scores (a row of the phenotype file).
+    """
+
+    truth: SubjectTruth
+    runs: list[SimulatedRun]
+    images: list[nib.Nifti1Image]
+    behaviour: dict[str, Any]
+
+    @property
+    def events(self) -> list[pd.DataFrame]:
+        """Each run's events."""
+        return [run.events for run in self.runs]
+
+    @property
+    def confounds(self) -> list[pd.DataFrame]:
+        """Each run's confounds (fMRIPrep columns)."""
+        return [run.confounds for run in self.runs]
+
+
+def simulate_subject_data(
+    simulation: SimulationConfig, subject_index: int, n_subjects: int, space: SimulationSpace
+) -> SimulatedSubject:
+    """Simulate every run and the dilemma task of one participant.
+
+    Parameters
+    ----------
+    simulation : SimulationConfig
+        The simulation's sections.
+    subject_index : int
+        Zero-based subject index (selects the random streams).
+    n_subjects : int
+        Participants in the study (sets the label width).
+    space : SimulationSpace
+        From :func:`empathy_fmri.simulation.subject.build_space`.
+
+    Returns
+    -------
+    SimulatedSubject
+    """
+    truth = draw_subject(simulation, subject_index, n_subjects)
+    runs = simulate_subject(simulation, subject_index, truth, space)
+    images = [
+        bold_image(run.bold, space.mask, space.anatomy.affine, float(simulation.design.tr))
+        for run in runs
+    ]
+    behaviour = subject_behaviour(simulation.seed, simulation.behaviour, subject_index, truth)
+    return SimulatedSubject(truth, runs, images, behaviour)

@@ -1,0 +1,1 @@
+"""Figures: one module per figure family and the shared style; the only user of matplotlib."""

@@ -1,0 +1,362 @@
+"""Brain figures: the ROIs on the MNI template and the group z map."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from nilearn import datasets, image
+from nilearn.plotting import plot_glass_brain, plot_roi, plot_stat_map
+from nilearn.plotting.displays import BaseSlicer
+
+from empathy_fmri.plotting.style import DIVERGING_CMAP, figure_style, roi_colour, save_figure
+
+__all__ = [
+    "figure_group_map",
+    "figure_rois",
+    "plot_group_map",
+    "plot_rois",
+    "read_roi_centres",
+    "roi_mask_images",
+]
+
+
+def read_roi_centres(path: str | Path, selection: str = "independent") -> dict[str, list[float]]:
+    """Read the ROI centres of one selection from ``roi_centres.tsv``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        ``results/roi/roi_centres.tsv`` (``roi``, ``selection``, ``x``, ``y``, ``z``).
+    selection : str
+        ``independent`` (a-priori spheres) or ``circular`` (spheres on the
+        group peak).
+
+    Returns
+    -------
+    dict of str to [x, y, z]
+        MNI centre (mm) of each ROI, in file order.
+
+    Raises
+    ------
+    ValueError
+        If the file has no row of that selection.
+    """
+    table = pd.read_csv(path, sep="\t")
+    rows = table[table["selection"] == selection]
+    if rows.empty:
+        raise ValueError(
+            f"selection: '{path}' has no ROI of selection '{selection}' "
+            f"(found {sorted(table['selection'].unique())})"
+        )
+    return {r.roi: [float(r.x), float(r.y), float(r.z)] for r in rows.itertuples()}
+
+
+def roi_mask_images(
+    centres_mm: Mapping[str, Sequence[float]],
+    radius_mm: float,
+    reference_img: nib.Nifti1Image,
+    grey_matter_threshold: float,
+    disjoint: bool = True,
+) -> dict[str, nib.Nifti1Image]:
+    """ROI masks as the analysis builds them, as images on a reference grid.
+
+    Spheres around the centres intersected with grey matter, through
+    :func:`empathy_fmri.analysis.roi.roi_masks` and
+    :func:`empathy_fmri.anatomy.template.grey_matter_on`, so a figure outlines the very
+    voxels that were averaged.
+
+    Parameters
+    ----------
+    centres_mm : mapping of str to (x, y, z)
+        Sphere centres (MNI mm).
+    radius_mm : float
+        Sphere radius (mm).
+    reference_img : nibabel.Nifti1Image
+        An image on the analysis grid (e.g. the group z map).
+    grey_matter_threshold : float
+        Grey-matter probability threshold (config ``anatomy``).
+    disjoint : bool
+        True for the a-priori ROIs (a voxel in two spheres goes to the nearer
+        centre), False for circular ones.
+
+    Returns
+    -------
+    dict of str to nibabel.Nifti1Image
+        A binary ``uint8`` mask per ROI.
+    """
+    from empathy_fmri.anatomy.spheres import sphere_masks
+    from empathy_fmri.anatomy.template import grey_matter_on
+
+    grey = grey_matter_on(reference_img, grey_matter_threshold)
+    affine = reference_img.affine
+    if disjoint:
+        masks = sphere_masks(centres_mm, radius_mm, affine, grey)
+    else:
+        masks = {
+            name: sphere_masks({name: centre}, radius_mm, affine, grey)[name]
+            for name, centre in centres_mm.items()
+        }
+    return {
+        name: nib.Nifti1Image(mask.astype(np.uint8), reference_img.affine)
+        for name, mask in masks.items()
+    }
+
+
+def _cut_coords(values: Sequence[float], min_gap_mm: float = 6.0) -> list[float]:
+    """Sorted slice positions, merging positions closer than ``min_gap_mm``."""
+    cuts: list[list[float]] = []
+    for value in sorted(float(v) for v in values):
+        if cuts and value - cuts[-1][-1] < min_gap_mm:
+            cuts[-1].append(value)
+        else:
+            cuts.append([value])
+    return [float(np.mean(group)) for group in cuts]
+
+
+def _label_image(masks: Mapping[str, nib.Nifti1Image]) -> nib.Nifti1Image:
+    """One integer image: ROI k (config order) has label k + 1."""
+    first = next(iter(masks.values()))
+    labels = np.zeros(first.shape, dtype=np.int16)
+    for k, mask in enumerate(masks.values()):
+        labels[np.asarray(mask.dataobj) > 0] = k + 1
+    return nib.Nifti1Image(labels, first.affine)
+
+
+def _template() -> nib.Nifti1Image:
+    """nilearn's MNI152 T1 template at 1 mm (shipped, no download)."""
+    return datasets.load_mni152_template(resolution=1)
+
+
+def _label_slices(
+    display: BaseSlicer, centres_mm: Mapping[str, Sequence[float]], axis: str
+) -> None:
+    """Write each ROI's name beside it on the slice nearest its centre."""
+    index = "xyz".index(axis)
+    in_plane = [i for i in range(3) if i != index]
+    for name, centre in centres_mm.items():
+        cuts = list(display.axes)
+        nearest = min(cuts, key=lambda c: abs(c - centre[index]))
+        if abs(nearest - centre[index]) > 8:
+            continue
+        ax = display.axes[nearest].ax
+        ax.annotate(
+            name, (centre[in_plane[0]], centre[in_plane[1]]),
+            xytext=(0, 11), textcoords="offset points", ha="center", va="bottom",
+            fontsize=8, fontweight="bold", color="white",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "black", "ec": "none", "alpha": 0.6},
+        )
+
+
+def plot_rois(
+    masks: Mapping[str, nib.Nifti1Image],
+    centres_mm: Mapping[str, Sequence[float]],
+    title: str = "Regions of interest on the MNI152 template",
+) -> Figure:
+    """Draw labelled ROIs on axial and sagittal slices of the MNI152 template.
+
+    Parameters
+    ----------
+    masks : mapping of str to nibabel.Nifti1Image
+        Binary mask per ROI, e.g. from :func:`roi_mask_images`.
+    centres_mm : mapping of str to (x, y, z)
+        ROI centres (MNI mm): slices are cut through them and the names
+        written beside them.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axial slices (top), sagittal slices (bottom) and a legend naming
+        every ROI with its centre.
+    """
+    if not masks:
+        raise ValueError("masks is empty: give at least one ROI")
+    names = list(masks)
+    colours = [roi_colour(k) for k in range(len(names))]
+    labels = _label_image(masks)
+    cmap = ListedColormap(colours)
+    template = _template()
+    with figure_style():
+        figure = Figure(figsize=(11, 6.6))
+        for row, axis in enumerate(["z", "x"]):
+            ax = figure.add_axes((0.0, 0.53 - 0.43 * row, 1.0, 0.4))
+            cuts = _cut_coords([centres_mm[n]["xyz".index(axis)] for n in names])
+            display = plot_roi(
+                labels, bg_img=template, display_mode=axis, cut_coords=cuts, axes=ax,
+                figure=figure, cmap=cmap, vmin=0.5, vmax=len(names) + 0.5, alpha=0.9,
+                colorbar=False, draw_cross=False, black_bg=True, annotate=True,
+                resampling_interpolation="nearest",
+            )
+            _label_slices(display, {n: centres_mm[n] for n in names}, axis)
+        handles = [
+            Patch(
+                facecolor=colour, edgecolor="none",
+                label=f"{name} ({', '.join(f'{c:g}' for c in centres_mm[name])})",
+            )
+            for name, colour in zip(names, colours, strict=True)
+        ]
+        figure.legend(
+            handles=handles, loc="lower center", ncols=min(len(names), 5), frameon=False,
+            title="ROI (MNI centre x, y, z in mm)", bbox_to_anchor=(0.5, 0.0),
+        )
+        figure.suptitle(title, y=0.99)
+    return figure
+
+
+def plot_group_map(
+    z_img: nib.Nifti1Image,
+    masks: Mapping[str, nib.Nifti1Image],
+    threshold: float,
+    title: str = "Group needle - swab z map",
+    cut_coords_z: Sequence[float] | None = None,
+) -> Figure:
+    """Draw a group z map as a glass brain and axial slices, ROIs outlined.
+
+    Parameters
+    ----------
+    z_img : nibabel.Nifti1Image
+        z map, signed (positive: needle > swab); an FWE-thresholded map is
+        zero below threshold.
+    masks : mapping of str to nibabel.Nifti1Image
+        ROI masks, drawn as coloured outlines.
+    threshold : float
+        Voxels with ``|z|`` below it are not coloured.
+    title : str
+        Figure title.
+    cut_coords_z : sequence of float, optional
+        Axial slice positions (mm); by default through the ROI centres of
+        mass.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Glass brain (top) and axial slices (bottom), diverging colour map
+        symmetric around zero.
+    """
+    if threshold < 0:
+        raise ValueError(f"threshold must be non-negative, got {threshold}")
+    data = np.nan_to_num(np.asarray(z_img.dataobj, dtype=float))
+    shown = np.abs(data) >= max(threshold, 1e-6)
+    vmax = float(np.abs(data[shown]).max()) if shown.any() else max(threshold, 1.0) + 1.0
+    if cut_coords_z is None:
+        centres = [_centre_of_mass(mask) for mask in masks.values()]
+        cut_coords_z = _cut_coords([c[2] for c in centres]) if centres else [0.0, 15.0, 30.0]
+    colours = {name: roi_colour(k) for k, name in enumerate(masks)}
+    template = _template()
+    with figure_style():
+        figure = Figure(figsize=(11, 7.4))
+        glass_ax = figure.add_axes((0.0, 0.5, 1.0, 0.42))
+        glass = plot_glass_brain(
+            z_img, display_mode="lyrz", threshold=threshold, plot_abs=False,
+            cmap=DIVERGING_CMAP, vmin=-vmax, vmax=vmax, symmetric_cbar=True,
+            colorbar=True, axes=glass_ax, figure=figure, annotate=True,
+        )
+        slice_ax = figure.add_axes((0.0, 0.1, 1.0, 0.38))
+        slices = plot_stat_map(
+            z_img, bg_img=template, display_mode="z", cut_coords=list(cut_coords_z),
+            threshold=threshold, cmap=DIVERGING_CMAP, vmin=-vmax, vmax=vmax,
+            symmetric_cbar=True, colorbar=True, axes=slice_ax, figure=figure,
+            draw_cross=False, black_bg=True, annotate=True,
+        )
+        for display in (glass, slices):
+            for name, mask in masks.items():
+                display.add_contours(mask, levels=[0.5], colors=[colours[name]], linewidths=1.6)
+        handles = [
+            Patch(facecolor="none", edgecolor=colour, linewidth=1.6, label=name)
+            for name, colour in colours.items()
+        ]
+        note = "" if shown.any() else "  (no voxel survives the threshold)"
+        figure.legend(
+            handles=handles, loc="lower center", ncols=max(len(handles), 1), frameon=False,
+            title=f"ROI outlines; colour = z (needle > swab red, swab > needle blue){note}",
+            bbox_to_anchor=(0.5, 0.0),
+        )
+        figure.suptitle(title, y=0.99)
+    return figure
+
+
+def _centre_of_mass(mask: nib.Nifti1Image) -> np.ndarray:
+    """Centre of mass of a binary mask (MNI mm)."""
+    ijk = np.argwhere(np.asarray(mask.dataobj) > 0).mean(axis=0)
+    return mask.affine[:3, :3] @ ijk + mask.affine[:3, 3]
+
+
+def figure_rois(
+    centres_path: str | Path,
+    reference_path: str | Path,
+    radius_mm: float,
+    grey_matter_threshold: float,
+    outputs: Sequence[str | Path],
+) -> None:
+    """Rebuild the a-priori ROI masks, draw :func:`plot_rois`, save.
+
+    Parameters
+    ----------
+    centres_path : str or pathlib.Path
+        ``roi_centres.tsv``; its ``independent`` rows are drawn.
+    reference_path : str or pathlib.Path
+        An image on the analysis grid (the group z map).
+    radius_mm : float
+        ROI radius (mm).
+    grey_matter_threshold : float
+        Grey-matter probability threshold.
+    outputs : sequence of path
+        Figure files.
+    """
+    centres = read_roi_centres(centres_path, "independent")
+    reference = image.load_img(reference_path)
+    masks = roi_mask_images(centres, radius_mm, reference, grey_matter_threshold)
+    voxel = float(abs(reference.affine[0, 0]))
+    figure = plot_rois(
+        masks, centres,
+        title=f"A-priori ROIs: {radius_mm:g} mm spheres in grey matter, on a {voxel:g} mm grid",
+    )
+    save_figure(figure, outputs)
+
+
+def figure_group_map(
+    z_fwe_path: str | Path,
+    summary_path: str | Path,
+    centres_path: str | Path,
+    radius_mm: float,
+    grey_matter_threshold: float,
+    outputs: Sequence[str | Path],
+) -> None:
+    """Draw the FWE-thresholded group z map with the a-priori ROIs outlined, save.
+
+    Parameters
+    ----------
+    z_fwe_path : str or pathlib.Path
+        Group z map, zero where the permutation FWE p is not below alpha.
+    summary_path : str or pathlib.Path
+        The group summary JSON (``alpha``, ``n_subjects``, ``n_voxels_fwe``,
+        ``n_permutations``), for the title.
+    centres_path : str or pathlib.Path
+        ``roi_centres.tsv`` (``independent`` rows are outlined).
+    radius_mm : float
+        ROI radius (mm).
+    grey_matter_threshold : float
+        Grey-matter probability threshold.
+    outputs : sequence of path
+        Figure files.
+    """
+    z_img = image.load_img(z_fwe_path)
+    summary = json.loads(Path(summary_path).read_text())
+    centres = read_roi_centres(centres_path, "independent")
+    masks = roi_mask_images(centres, radius_mm, z_img, grey_matter_threshold)
+    title = (
+        f"Group needle - swab, one-sample test (N = {summary['n_subjects']}): z where "
+        f"FWE p < {summary['alpha']:g} ({summary['n_permutations']} sign-flip permutations), "
+        f"{summary['n_voxels_fwe']} voxels"
+    )
+    figure = plot_group_map(z_img, masks, threshold=1e-6, title=title)
+    save_figure(figure, outputs)

@@ -1,0 +1,309 @@
+"""Figures of the power analysis: power curves, r by sample size, exaggeration, replicates.
+
+Each ``plot_<figure>`` takes the power table (``results/power/power.tsv``)
+and returns a matplotlib ``Figure``; :func:`figure_power` draws the three
+power figures and saves them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from empathy_fmri.plotting.style import figure_style, roi_colour, save_figure
+
+__all__ = [
+    "figure_power",
+    "plot_exaggeration",
+    "plot_power_curves",
+    "plot_r_distribution",
+    "plot_replicate_comparison",
+]
+
+_SCORE_TITLES = {
+    "willingness_to_harm": "willingness to harm",
+    "D": "deontological inclination D",
+    "U": "utilitarian inclination U",
+}
+
+
+def _rois(table: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(table["roi"]))
+
+
+def _scores(table: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(table["score"]))
+
+
+def _mark_study(ax, study_n: int | None) -> None:
+    if study_n:
+        ax.axvline(study_n, color="0.35", lw=0.9, ls=":")
+
+
+def _log_x(ax, sizes: Sequence[int]) -> None:
+    ax.set_xscale("log")
+    ax.set_xticks(list(sizes), [str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("participants per study")
+
+
+def _dodge(sizes: np.ndarray, k: int, n: int, width: float = 0.06) -> np.ndarray:
+    """Shift points on a log axis so that ROIs at the same N do not overlap."""
+    return sizes * np.exp(width * (k - (n - 1) / 2))
+
+
+def plot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> Figure:
+    """Draw power against sample size for every ROI x score pair.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``power.tsv`` from :func:`empathy_fmri.evaluation.power.power_table`.
+    study_n : int, optional
+        The study's own sample size, marked by a dotted line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per score; per ROI the Monte Carlo power (points, with the
+        analytic Fisher-z power at the attenuated r as a thin line) and the
+        power a perfectly measured study would have (dashed).
+    """
+    rois, scores = _rois(table), _scores(table)
+    sizes = sorted(table["sample_size"].unique())
+    alpha = float(table["alpha"].iloc[0])
+    with figure_style():
+        figure = Figure(figsize=(3.6 * len(scores) + 0.4, 3.9), layout="constrained")
+        axes = figure.subplots(1, len(scores), sharey=True, squeeze=False)[0]
+        for ax, score in zip(axes, scores, strict=True):
+            for k, roi in enumerate(rois):
+                rows = table[(table["roi"] == roi) & (table["score"] == score)]
+                rows = rows.sort_values("sample_size")
+                n = rows["sample_size"].to_numpy(float)
+                colour = roi_colour(k)
+                ax.plot(n, rows["power_fisher_z"], color=colour, lw=1)
+                ax.plot(n, rows["power_fisher_z_perfect"], color=colour, lw=1, ls="--", alpha=0.7)
+                ax.plot(n, rows["power"], "o", color=colour, ms=3.5)
+            ax.axhline(0.8, color="0.6", lw=0.8)
+            ax.axhline(alpha, color="0.6", lw=0.8, ls=":")
+            _mark_study(ax, study_n)
+            _log_x(ax, sizes)
+            ax.set_ylim(0, 1.02)
+            ax.set_title(_SCORE_TITLES.get(score, score))
+        axes[0].set_ylabel(f"power (share of studies with p < {alpha:g})")
+        handles = [Line2D([], [], color=roi_colour(k), marker="o", lw=1, label=roi)
+                   for k, roi in enumerate(rois)]
+        handles += [
+            Line2D([], [], color="0.3", marker="o", lw=0, label="Monte Carlo (this design)"),
+            Line2D([], [], color="0.3", lw=1, label="Fisher z at the attenuated r"),
+            Line2D([], [], color="0.3", lw=1, ls="--", label="Fisher z, perfect measurement"),
+        ]
+        figure.legend(handles=handles, loc="outside right center", frameon=False)
+        figure.suptitle("How often a study detects each brain-behaviour correlation "
+                        "(dotted vertical: this study's N; grey: 80% and alpha)")
+    return figure
+
+
+def plot_r_distribution(table: pd.DataFrame, study_n: int | None = None) -> Figure:
+    """Draw the median and 95% range of the estimated r against sample size.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``power.tsv``.
+    study_n : int, optional
+        The study's own sample size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per score; per ROI the median r and its 2.5-97.5% range
+        across simulated studies, the population r (dashed) and the r a
+        study estimates on average after attenuation (dotted).
+    """
+    rois, scores = _rois(table), _scores(table)
+    sizes = sorted(table["sample_size"].unique())
+    with figure_style():
+        figure = Figure(figsize=(3.6 * len(scores) + 0.4, 3.9), layout="constrained")
+        axes = figure.subplots(1, len(scores), sharey=True, squeeze=False)[0]
+        for ax, score in zip(axes, scores, strict=True):
+            for k, roi in enumerate(rois):
+                rows = table[(table["roi"] == roi) & (table["score"] == score)]
+                rows = rows.sort_values("sample_size")
+                n = _dodge(rows["sample_size"].to_numpy(float), k, len(rois), 0.08)
+                colour = roi_colour(k)
+                median = rows["r_median"].to_numpy()
+                ax.errorbar(
+                    n, median,
+                    yerr=[median - rows["r_q025"].to_numpy(), rows["r_q975"].to_numpy() - median],
+                    fmt="o", ms=3.5, color=colour, lw=1.1, capsize=0,
+                )
+                ax.axhline(rows["r_population"].iloc[0], color=colour, lw=0.9, ls="--")
+                ax.axhline(rows["r_expected"].iloc[0], color=colour, lw=0.9, ls=":")
+            ax.axhline(0, color="0.6", lw=0.8)
+            _mark_study(ax, study_n)
+            _log_x(ax, sizes)
+            ax.set_ylim(-1, 1)
+            ax.set_title(_SCORE_TITLES.get(score, score))
+        axes[0].set_ylabel("Pearson r across simulated studies")
+        handles = [Line2D([], [], color=roi_colour(k), marker="o", label=roi)
+                   for k, roi in enumerate(rois)]
+        handles += [
+            Line2D([], [], color="0.3", marker="o", label="median, 2.5-97.5% range"),
+            Line2D([], [], color="0.3", ls="--", label="population r"),
+            Line2D([], [], color="0.3", ls=":", label="expected r after attenuation"),
+        ]
+        figure.legend(handles=handles, loc="outside right center", frameon=False)
+        figure.suptitle("Spread of the estimated correlation by sample size")
+    return figure
+
+
+def plot_exaggeration(table: pd.DataFrame, study_n: int | None = None) -> Figure:
+    """Draw the exaggeration ratio (type M) and the type S rate against sample size.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``power.tsv``; null pairs (population r = 0) are left out.
+    study_n : int, optional
+        The study's own sample size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: mean ``|r|`` of significant studies over ``|population r|``
+        (above 1: significant studies overstate the effect). Right: share of
+        significant studies with the wrong sign. Colour by ROI, line style by
+        score.
+    """
+    table = table[~table["null_pair"].astype(bool)]
+    rois, scores = _rois(table), _scores(table)
+    sizes = sorted(table["sample_size"].unique())
+    styles = dict(zip(scores, ["-", "--", ":", "-."], strict=False))
+    with figure_style():
+        figure = Figure(figsize=(10, 4.0), layout="constrained")
+        left, right = figure.subplots(1, 2)
+        for k, roi in enumerate(rois):
+            for score in scores:
+                rows = table[(table["roi"] == roi) & (table["score"] == score)]
+                rows = rows.sort_values("sample_size")
+                n = rows["sample_size"].to_numpy(float)
+                style = {"color": roi_colour(k), "ls": styles[score], "lw": 1.3,
+                         "marker": "o", "ms": 3}
+                left.plot(n, rows["exaggeration_ratio"], **style)
+                right.plot(n, rows["type_s"], **style)
+        left.axhline(1, color="0.6", lw=0.8)
+        left.set_yscale("log")
+        ratios = table["exaggeration_ratio"].to_numpy(float)
+        low = min(0.8, 0.8 * np.nanmin(ratios, initial=1.0))
+        high = max(1.25, 1.25 * np.nanmax(ratios, initial=1.0))
+        ticks = [t for t in (0.25, 0.5, 1, 2, 4, 8, 16, 32) if low <= t <= high]
+        left.set_ylim(low, high)
+        left.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        left.minorticks_off()
+        left.set_ylabel("mean |r| if significant / |population r|")
+        left.set_title("Exaggeration ratio (type M)")
+        right.set_ylabel("share of significant studies")
+        right.set_title("Wrong sign (type S)")
+        right.set_ylim(bottom=0)
+        for ax in (left, right):
+            _mark_study(ax, study_n)
+            _log_x(ax, sizes)
+        handles = [Line2D([], [], color=roi_colour(k), label=roi) for k, roi in enumerate(rois)]
+        handles += [Line2D([], [], color="0.3", ls=styles[s], label=_SCORE_TITLES.get(s, s))
+                    for s in scores]
+        figure.legend(handles=handles, loc="outside right center", frameon=False)
+        figure.suptitle("The winner's curse: significant studies overstate the correlation")
+    return figure
+
+
+def plot_replicate_comparison(
+    replicate_r: pd.DataFrame,
+    fast_r: Mapping[tuple[str, str], np.ndarray],
+    comparison: pd.DataFrame,
+) -> Figure:
+    """Draw the r of full-pipeline replicate studies over the fast Monte Carlo's distribution.
+
+    Parameters
+    ----------
+    replicate_r : pandas.DataFrame
+        ``roi``, ``score``, ``r`` of every replicate study.
+    fast_r : mapping of (roi, score) to numpy.ndarray
+        The fast Monte Carlo's r at the same design.
+    comparison : pandas.DataFrame
+        From :func:`empathy_fmri.evaluation.replicates.compare_with_fast_mode`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per ROI x score: the fast-mode histogram, each replicate's
+        r as a tick, and both sets of quartiles.
+    """
+    pairs = list(fast_r)
+    scores = list(dict.fromkeys(s for _, s in pairs))
+    rois = list(dict.fromkeys(r for r, _ in pairs))
+    with figure_style():
+        figure = Figure(figsize=(2.3 * len(rois) + 0.4, 1.9 * len(scores) + 1.1),
+                        layout="constrained")
+        axes = figure.subplots(len(scores), len(rois), sharex=True, squeeze=False)
+        bins = np.linspace(-1, 1, 41)
+        for i, score in enumerate(scores):
+            for j, roi in enumerate(rois):
+                ax = axes[i, j]
+                ax.hist(fast_r[(roi, score)], bins=bins, density=True, color="0.8")
+                values = replicate_r[(replicate_r["roi"] == roi)
+                                     & (replicate_r["score"] == score)]["r"].to_numpy()
+                top = ax.get_ylim()[1]
+                ax.vlines(values, 0, 0.12 * top, color=roi_colour(j), lw=1)
+                rows = comparison[(comparison["roi"] == roi) & (comparison["score"] == score)]
+                quartiles = rows[rows["statistic"].str.startswith("q")]
+                for q in quartiles.itertuples():
+                    ax.axvline(q.fast, color="0.35", lw=0.8)
+                    ax.axvline(q.replicates, color=roi_colour(j), lw=0.9, ls="--")
+                ax.set_yticks([])
+                if i == 0:
+                    ax.set_title(roi)
+                if j == 0:
+                    ax.set_ylabel(_SCORE_TITLES.get(score, score), fontsize=8)
+                if i == len(scores) - 1:
+                    ax.set_xlabel("r")
+        handles = [
+            Line2D([], [], color="0.8", lw=6, label="fast Monte Carlo"),
+            Line2D([], [], color="0.35", lw=0.8, label="fast-mode quartiles"),
+            Line2D([], [], color="0.2", lw=0.9, ls="--", label="replicate quartiles"),
+            Line2D([], [], color="0.2", lw=0, marker="|", ms=9, label="one replicate study"),
+        ]
+        figure.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False)
+        n_rep = int(comparison["n_replicates"].iloc[0]) if len(comparison) else 0
+        figure.suptitle(f"Full-pipeline replicates ({n_rep} studies) vs. the fast Monte Carlo")
+    return figure
+
+
+def figure_power(
+    table_path: str | Path,
+    study_n: int,
+    curves_paths: Sequence[str | Path],
+    distribution_paths: Sequence[str | Path],
+    exaggeration_paths: Sequence[str | Path],
+) -> None:
+    """Read ``power.tsv``, draw the three power figures and save them.
+
+    Parameters
+    ----------
+    table_path : path
+        ``power.tsv``.
+    study_n : int
+        The study's sample size, marked on every figure.
+    curves_paths, distribution_paths, exaggeration_paths : sequence of path
+        Files of :func:`plot_power_curves`, :func:`plot_r_distribution` and
+        :func:`plot_exaggeration`.
+    """
+    table = pd.read_csv(table_path, sep="\t")
+    save_figure(plot_power_curves(table, study_n), curves_paths)
+    save_figure(plot_r_distribution(table, study_n), distribution_paths)
+    save_figure(plot_exaggeration(table, study_n), exaggeration_paths)

@@ -1,0 +1,1 @@
+"""The simulator: design, HRF and activation, noise, motion, population, behaviour, subjects."""

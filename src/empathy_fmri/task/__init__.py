@@ -1,0 +1,1 @@
+"""The task itself, shared by simulation and analysis: conditions, HRF, dilemma scoring."""
