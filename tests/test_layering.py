@@ -41,6 +41,13 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
         _BASE | {"io", "simulation", "analysis", "evaluation", "pipeline", "plotting"}
     ),
 }
+# Named, documented exceptions (importer subpackage, imported module): the ROI
+# effect and brain-behaviour figures still compute their t intervals and
+# least-squares bands inside the drawing loop. Moving that computation to the
+# callers is open work; nothing else may be added here.
+KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
+    {("plotting", "empathy_fmri.analysis.summaries")}
+)
 # Importing any empathy_fmri module runs the top-level __init__.py first, so it
 # must import no subpackage at all (or config would drag in everything above it).
 ROOT_ALLOWED: frozenset[str] = frozenset()
@@ -198,6 +205,7 @@ def find_violations(package_root: Path) -> list[str]:
                     and allowed is not None
                     and target != owner
                     and target not in allowed
+                    and (owner, written) not in KNOWN_EXCEPTIONS
                     and once(shown, line, LAYER, target)
                 ):
                     violations.append(

@@ -1,7 +1,7 @@
 """Rule figure_brain_behaviour: ROI effect against one score, per ROI and selection."""
 
+from empathy_fmri.jobs.figures import figure_brain_behaviour
 from empathy_fmri.jobs.logs import log_to
-from empathy_fmri.plotting.stats import figure_brain_behaviour
 
 with log_to(snakemake.log[0]):
     figure_brain_behaviour(

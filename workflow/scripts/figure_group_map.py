@@ -1,7 +1,7 @@
 """Rule figure_group_map: FWE-thresholded group z map with the ROIs outlined."""
 
+from empathy_fmri.jobs.figures import figure_group_map
 from empathy_fmri.jobs.logs import log_to
-from empathy_fmri.plotting.brain import figure_group_map
 
 with log_to(snakemake.log[0]):
     figure_group_map(

@@ -1,7 +1,7 @@
 """Rule figure_roi_timeseries: one subject's ROI signal with the GLM fit."""
 
+from empathy_fmri.jobs.figures import figure_roi_timeseries
 from empathy_fmri.jobs.logs import log_to
-from empathy_fmri.plotting.timeseries import figure_roi_timeseries
 
 with log_to(snakemake.log[0]):
     figure_roi_timeseries(

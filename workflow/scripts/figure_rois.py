@@ -1,7 +1,7 @@
 """Rule figure_rois: the a-priori ROIs on the MNI152 template."""
 
+from empathy_fmri.jobs.figures import figure_rois
 from empathy_fmri.jobs.logs import log_to
-from empathy_fmri.plotting.brain import figure_rois
 
 with log_to(snakemake.log[0]):
     figure_rois(

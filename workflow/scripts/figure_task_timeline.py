@@ -1,7 +1,7 @@
 """Rule figure_task_timeline: one run's blocks and modelled responses."""
 
+from empathy_fmri.jobs.figures import figure_task_timeline
 from empathy_fmri.jobs.logs import log_to
-from empathy_fmri.plotting.design import figure_task_timeline
 
 with log_to(snakemake.log[0]):
     figure_task_timeline(

@@ -1,7 +1,7 @@
 """Rule power_figures: power curves, r by sample size, exaggeration ratio."""
 
+from empathy_fmri.jobs.figures import figure_power
 from empathy_fmri.jobs.logs import log_to
-from empathy_fmri.plotting.power import figure_power
 
 with log_to(snakemake.log[0]):
     figure_power(

@@ -1,7 +1,7 @@
 """Rule validate_correlations: brain-behaviour r vs. the population and attenuated r."""
 
-from empathy_fmri.jobs.validate import run_correlation_validation
 from empathy_fmri.jobs.logs import log_to
+from empathy_fmri.jobs.validate import run_correlation_validation
 
 with log_to(snakemake.log[0]):
     run_correlation_validation(

@@ -1,7 +1,7 @@
 """Rule validate_maps: thresholded group maps vs. the true activation."""
 
-from empathy_fmri.jobs.validate import run_map_validation
 from empathy_fmri.jobs.logs import log_to
+from empathy_fmri.jobs.validate import run_map_validation
 
 with log_to(snakemake.log[0]):
     run_map_validation(

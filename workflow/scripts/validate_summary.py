@@ -1,7 +1,7 @@
 """Rule validate_summary: plain-language summary of the validation."""
 
-from empathy_fmri.jobs.validate import run_summary
 from empathy_fmri.jobs.logs import log_to
+from empathy_fmri.jobs.validate import run_summary
 
 with log_to(snakemake.log[0]):
     run_summary(

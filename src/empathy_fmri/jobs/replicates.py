@@ -10,12 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from empathy_fmri.evaluation.replicates import (
-    compare_with_fast_mode,
-    family_wise_error,
-    fast_mode_for_replicates,
-)
-from empathy_fmri.pipeline.replicate import KINDS, run_replicate
+from empathy_fmri.evaluation.replicates import compare_with_fast_mode, family_wise_error
+from empathy_fmri.pipeline.replicate import KINDS, fast_mode_for_replicates, run_replicate
 
 logger = logging.getLogger(__name__)
 

@@ -2,61 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from nilearn import datasets, image
+from nilearn import datasets
 from nilearn.plotting import plot_glass_brain, plot_roi, plot_stat_map
 from nilearn.plotting.displays import BaseSlicer
 
-from empathy_fmri.plotting.style import DIVERGING_CMAP, figure_style, roi_colour, save_figure
+from empathy_fmri.plotting.style import DIVERGING_CMAP, figure_style, roi_colour
 
 __all__ = [
-    "figure_group_map",
-    "figure_rois",
     "plot_group_map",
     "plot_rois",
-    "read_roi_centres",
     "roi_mask_images",
 ]
 
 
-def read_roi_centres(path: str | Path, selection: str = "independent") -> dict[str, list[float]]:
-    """Read the ROI centres of one selection from ``roi_centres.tsv``.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        ``results/roi/roi_centres.tsv`` (``roi``, ``selection``, ``x``, ``y``, ``z``).
-    selection : str
-        ``independent`` (a-priori spheres) or ``circular`` (spheres on the
-        group peak).
-
-    Returns
-    -------
-    dict of str to [x, y, z]
-        MNI centre (mm) of each ROI, in file order.
-
-    Raises
-    ------
-    ValueError
-        If the file has no row of that selection.
-    """
-    table = pd.read_csv(path, sep="\t")
-    rows = table[table["selection"] == selection]
-    if rows.empty:
-        raise ValueError(
-            f"selection: '{path}' has no ROI of selection '{selection}' "
-            f"(found {sorted(table['selection'].unique())})"
-        )
-    return {r.roi: [float(r.x), float(r.y), float(r.z)] for r in rows.itertuples()}
 
 
 def roi_mask_images(
@@ -290,73 +255,5 @@ def _centre_of_mass(mask: nib.Nifti1Image) -> np.ndarray:
     return mask.affine[:3, :3] @ ijk + mask.affine[:3, 3]
 
 
-def figure_rois(
-    centres_path: str | Path,
-    reference_path: str | Path,
-    radius_mm: float,
-    grey_matter_threshold: float,
-    outputs: Sequence[str | Path],
-) -> None:
-    """Rebuild the a-priori ROI masks, draw :func:`plot_rois`, save.
-
-    Parameters
-    ----------
-    centres_path : str or pathlib.Path
-        ``roi_centres.tsv``; its ``independent`` rows are drawn.
-    reference_path : str or pathlib.Path
-        An image on the analysis grid (the group z map).
-    radius_mm : float
-        ROI radius (mm).
-    grey_matter_threshold : float
-        Grey-matter probability threshold.
-    outputs : sequence of path
-        Figure files.
-    """
-    centres = read_roi_centres(centres_path, "independent")
-    reference = image.load_img(reference_path)
-    masks = roi_mask_images(centres, radius_mm, reference, grey_matter_threshold)
-    voxel = float(abs(reference.affine[0, 0]))
-    figure = plot_rois(
-        masks, centres,
-        title=f"A-priori ROIs: {radius_mm:g} mm spheres in grey matter, on a {voxel:g} mm grid",
-    )
-    save_figure(figure, outputs)
 
 
-def figure_group_map(
-    z_fwe_path: str | Path,
-    summary_path: str | Path,
-    centres_path: str | Path,
-    radius_mm: float,
-    grey_matter_threshold: float,
-    outputs: Sequence[str | Path],
-) -> None:
-    """Draw the FWE-thresholded group z map with the a-priori ROIs outlined, save.
-
-    Parameters
-    ----------
-    z_fwe_path : str or pathlib.Path
-        Group z map, zero where the permutation FWE p is not below alpha.
-    summary_path : str or pathlib.Path
-        The group summary JSON (``alpha``, ``n_subjects``, ``n_voxels_fwe``,
-        ``n_permutations``), for the title.
-    centres_path : str or pathlib.Path
-        ``roi_centres.tsv`` (``independent`` rows are outlined).
-    radius_mm : float
-        ROI radius (mm).
-    grey_matter_threshold : float
-        Grey-matter probability threshold.
-    outputs : sequence of path
-        Figure files.
-    """
-    z_img = image.load_img(z_fwe_path)
-    summary = json.loads(Path(summary_path).read_text())
-    centres = read_roi_centres(centres_path, "independent")
-    masks = roi_mask_images(centres, radius_mm, z_img, grey_matter_threshold)
-    title = (
-        f"Group needle - swab, one-sample test (N = {summary['n_subjects']}): z where "
-        f"FWE p < {summary['alpha']:g} ({summary['n_permutations']} sign-flip permutations), "
-        f"{summary['n_voxels_fwe']} voxels"
-    )
-    figure = plot_group_map(z_img, masks, threshold=1e-6, title=title)
-    save_figure(figure, outputs)

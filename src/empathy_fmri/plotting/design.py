@@ -3,46 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
 from nilearn.plotting import plot_design_matrix
 
-from empathy_fmri.plotting.style import CONDITION_COLOURS, figure_style, save_figure
+from empathy_fmri.plotting.style import CONDITION_COLOURS, figure_style
 
 __all__ = [
-    "figure_design_matrix",
-    "figure_task_timeline",
     "plot_design_matrices",
     "plot_run_design_matrix",
     "plot_task_timeline",
-    "read_design_matrix",
 ]
 
 
-def read_design_matrix(path: str | Path) -> pd.DataFrame:
-    """Read a design matrix TSV written by the first level, indexed by frame time.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        ``sub-XX_task-T_run-N_design.tsv`` with a ``frame_time_s`` column.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One column per regressor, indexed by ``frame_time_s`` (s).
-
-    Raises
-    ------
-    ValueError
-        If the file has no ``frame_time_s`` column.
-    """
-    table = pd.read_csv(path, sep="\t")
-    if "frame_time_s" not in table.columns:
-        raise ValueError(f"design matrix '{path}' lacks the column 'frame_time_s'")
-    return table.set_index("frame_time_s")
 
 
 def plot_task_timeline(
@@ -146,57 +120,8 @@ def plot_design_matrices(
     return figure
 
 
-def figure_task_timeline(
-    events_path: str | Path,
-    design_path: str | Path,
-    tr_s: float,
-    outputs: Sequence[str | Path],
-    title: str | None = None,
-) -> None:
-    """Read one run's events and design matrix, draw :func:`plot_task_timeline`, save.
-
-    Parameters
-    ----------
-    events_path : str or pathlib.Path
-        The run's ``events.tsv``.
-    design_path : str or pathlib.Path
-        The run's design matrix TSV from the first level.
-    tr_s : float
-        Repetition time (s); the run lasts ``n_scans * tr_s``.
-    outputs : sequence of path
-        Figure files (e.g. PNG and SVG).
-    title : str, optional
-        Figure title; by default names the events file.
-    """
-    from empathy_fmri.io.bids import read_events
-
-    events = read_events(events_path)
-    design = read_design_matrix(design_path)
-    name = Path(events_path).name.removesuffix("_events.tsv")
-    figure = plot_task_timeline(
-        events, len(design) * float(tr_s), design,
-        title=title or f"Task design of {name.replace('_', ', ')}",
-    )
-    save_figure(figure, outputs)
 
 
-def figure_design_matrix(
-    design_paths: Sequence[str | Path], outputs: Sequence[str | Path], subject: str
-) -> None:
-    """Read a subject's design matrices, draw :func:`plot_design_matrices`, save.
-
-    Parameters
-    ----------
-    design_paths : sequence of path
-        One design matrix TSV per run, in run order.
-    outputs : sequence of path
-        Figure files.
-    subject : str
-        Participant label, for the title.
-    """
-    matrices = [read_design_matrix(path) for path in design_paths]
-    figure = plot_design_matrices(matrices, title=f"First-level design matrix of {subject}")
-    save_figure(figure, outputs)
 
 
 def plot_run_design_matrix(matrix: pd.DataFrame, title: str) -> Figure:

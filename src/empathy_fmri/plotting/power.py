@@ -8,17 +8,15 @@ power figures and saves them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from empathy_fmri.plotting.style import figure_style, roi_colour, save_figure
+from empathy_fmri.plotting.style import figure_style, roi_colour
 
 __all__ = [
-    "figure_power",
     "plot_exaggeration",
     "plot_power_curves",
     "plot_r_distribution",
@@ -284,26 +282,3 @@ def plot_replicate_comparison(
     return figure
 
 
-def figure_power(
-    table_path: str | Path,
-    study_n: int,
-    curves_paths: Sequence[str | Path],
-    distribution_paths: Sequence[str | Path],
-    exaggeration_paths: Sequence[str | Path],
-) -> None:
-    """Read ``power.tsv``, draw the three power figures and save them.
-
-    Parameters
-    ----------
-    table_path : path
-        ``power.tsv``.
-    study_n : int
-        The study's sample size, marked on every figure.
-    curves_paths, distribution_paths, exaggeration_paths : sequence of path
-        Files of :func:`plot_power_curves`, :func:`plot_r_distribution` and
-        :func:`plot_exaggeration`.
-    """
-    table = pd.read_csv(table_path, sep="\t")
-    save_figure(plot_power_curves(table, study_n), curves_paths)
-    save_figure(plot_r_distribution(table, study_n), distribution_paths)
-    save_figure(plot_exaggeration(table, study_n), exaggeration_paths)

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from scipy import stats
 
+from empathy_fmri.analysis.summaries import regression_band, roi_effect_summary
 from empathy_fmri.plotting.style import (
     SELECTION_COLOURS,
     SELECTION_LABELS,
     figure_style,
-    save_figure,
 )
 
 __all__ = [
     "EFFECT_LABEL",
     "SCORE_LABELS",
-    "figure_brain_behaviour",
-    "figure_roi_effects",
     "plot_brain_behaviour",
     "plot_roi_effects",
     "plot_sample_size_comparison",
-    "regression_band",
-    "roi_effect_summary",
 ]
 
 #: Axis label of the needle-minus-swab effect.
@@ -41,78 +33,8 @@ SCORE_LABELS = {
 }
 
 
-def roi_effect_summary(roi_table: pd.DataFrame, confidence_level: float = 0.95) -> pd.DataFrame:
-    """Mean needle-minus-swab effect per ROI and selection, with a t interval.
-
-    Parameters
-    ----------
-    roi_table : pandas.DataFrame
-        ``roi_contrasts.tsv``: ``roi``, ``selection``, ``needle_minus_swab``.
-    confidence_level : float
-        Level of the interval (two-sided).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``roi``, ``selection``, ``n``, ``mean``, ``sd``, ``ci_low``,
-        ``ci_high`` (mean +- t quantile x standard error), in the input's ROI
-        and selection order.
-    """
-    if not 0 < confidence_level < 1:
-        raise ValueError(f"confidence_level must lie in (0, 1), got {confidence_level}")
-    missing = {"roi", "selection", "needle_minus_swab"} - set(roi_table.columns)
-    if missing:
-        raise ValueError(f"roi_table lacks the column(s) {sorted(missing)}")
-    rows = []
-    for (roi, selection), group in roi_table.groupby(["roi", "selection"], sort=False):
-        values = group["needle_minus_swab"].to_numpy(float)
-        n = values.size
-        mean = float(values.mean())
-        sd = float(values.std(ddof=1)) if n > 1 else float("nan")
-        half = (
-            stats.t.ppf(0.5 + confidence_level / 2, n - 1) * sd / np.sqrt(n)
-            if n > 1 else float("nan")
-        )
-        rows.append(
-            {"roi": roi, "selection": selection, "n": n, "mean": mean, "sd": sd,
-             "ci_low": mean - half, "ci_high": mean + half}
-        )
-    return pd.DataFrame(rows)
 
 
-def regression_band(
-    x: np.ndarray, y: np.ndarray, grid: np.ndarray, confidence_level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Least-squares line of ``y`` on ``x`` and the confidence band of its mean.
-
-    Parameters
-    ----------
-    x, y : numpy.ndarray
-        Paired observations (at least three).
-    grid : numpy.ndarray
-        Where to evaluate the line.
-    confidence_level : float
-        Level of the pointwise band of the fitted mean.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``fit``, ``low``, ``high`` on the grid.
-    """
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    n = x.size
-    if n < 3 or np.ptp(x) == 0:
-        raise ValueError(f"a regression band needs at least 3 distinct x values, got n = {n}")
-    slope, intercept = np.polyfit(x, y, 1)
-    residual = y - (intercept + slope * x)
-    s = np.sqrt(residual @ residual / (n - 2))
-    sxx = ((x - x.mean()) ** 2).sum()
-    grid = np.asarray(grid, float)
-    fit = intercept + slope * grid
-    se = s * np.sqrt(1.0 / n + (grid - x.mean()) ** 2 / sxx)
-    half = stats.t.ppf(0.5 + confidence_level / 2, n - 2) * se
-    return fit, fit - half, fit + half
 
 
 def _jitter(n: int, width: float = 0.22) -> np.ndarray:
@@ -355,53 +277,5 @@ def _stats_text(results: pd.DataFrame, roi: str, selection: str, score: str) -> 
     )
 
 
-def figure_roi_effects(
-    roi_table_path: str | Path, outputs: Sequence[str | Path], confidence_level: float = 0.95
-) -> None:
-    """Read ``roi_contrasts.tsv``, draw :func:`plot_roi_effects`, save.
-
-    Parameters
-    ----------
-    roi_table_path : str or pathlib.Path
-        ``results/roi/roi_contrasts.tsv``.
-    outputs : sequence of path
-        Figure files.
-    confidence_level : float
-        Level of the interval of the mean.
-    """
-    table = pd.read_csv(roi_table_path, sep="\t")
-    save_figure(plot_roi_effects(table, confidence_level), outputs)
 
 
-def figure_brain_behaviour(
-    roi_table_path: str | Path,
-    phenotype_path: str | Path,
-    results_path: str | Path,
-    score: str,
-    outputs: Sequence[str | Path],
-    confidence_level: float = 0.95,
-) -> None:
-    """Read the ROI, phenotype and statistics tables, draw :func:`plot_brain_behaviour`, save.
-
-    Parameters
-    ----------
-    roi_table_path : str or pathlib.Path
-        ``results/roi/roi_contrasts.tsv``.
-    phenotype_path : str or pathlib.Path
-        ``phenotype/moral_dilemmas.tsv`` of the BIDS dataset.
-    results_path : str or pathlib.Path
-        ``results/stats/brain_behaviour.tsv``.
-    score : str
-        Behavioural score on the x axis.
-    outputs : sequence of path
-        Figure files.
-    confidence_level : float
-        Level of the regression band.
-    """
-    from empathy_fmri.io.bids import read_phenotype
-
-    roi_table = pd.read_csv(roi_table_path, sep="\t")
-    phenotype = read_phenotype(phenotype_path, [score])
-    results = pd.read_csv(results_path, sep="\t", na_values="n/a")
-    figure = plot_brain_behaviour(roi_table, phenotype, results, score, confidence_level)
-    save_figure(figure, outputs)

@@ -3,101 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-import nibabel as nib
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from nilearn import image, masking
 
-from empathy_fmri.plotting.style import CONDITION_COLOURS, figure_style, save_figure
+from empathy_fmri.plotting.style import CONDITION_COLOURS, figure_style
 
 __all__ = [
-    "figure_roi_timeseries",
-    "fit_roi_timeseries",
     "plot_roi_timeseries",
 ]
 
 
-def fit_roi_timeseries(
-    bold_img: str | Path | nib.Nifti1Image,
-    design_matrix: pd.DataFrame,
-    roi_mask: nib.Nifti1Image,
-    conditions: Sequence[str] = ("needle", "swab"),
-) -> pd.DataFrame:
-    """Mean ROI signal of one run in percent signal change, with a GLM fit.
-
-    The ROI-mean signal is scaled to percent change from its run mean (as the
-    first level scales each voxel) and the run's first-level design matrix is
-    fitted to it by ordinary least squares. (The first level itself
-    prewhitens with an AR(1) model, which changes the estimates a little but
-    not the picture.)
-
-    Parameters
-    ----------
-    bold_img : Niimg-like
-        One 4D BOLD run.
-    design_matrix : pandas.DataFrame
-        The run's design matrix, one row per scan, indexed by frame time (s).
-    roi_mask : nibabel.Nifti1Image
-        Binary ROI mask on the BOLD grid.
-    conditions : sequence of str
-        Task regressors; the rest are nuisance (drift, motion, constant).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``time_s``, ``signal_psc`` (data, change from the run mean),
-        ``fitted_psc`` (full model), ``task_psc`` (task regressors times
-        their estimates: the response relative to fixation) and
-        ``cleaned_psc`` (data minus the fitted drift, motion and constant, on
-        the scale of ``task_psc``). ``attrs["betas"]`` holds the
-        estimate of every regressor, ``attrs["r_squared"]`` the share of
-        variance the model explains.
-
-    Raises
-    ------
-    ValueError
-        If the design matrix and the run differ in length, a condition is
-        not a column, or the mask is empty.
-    """
-    bold = image.load_img(bold_img)
-    if bold.shape[3] != len(design_matrix):
-        raise ValueError(
-            f"design_matrix has {len(design_matrix)} rows but the BOLD run has "
-            f"{bold.shape[3]} scans"
-        )
-    missing = [c for c in conditions if c not in design_matrix.columns]
-    if missing:
-        raise ValueError(
-            f"conditions {missing} are not columns of design_matrix "
-            f"({list(design_matrix.columns)})"
-        )
-    if not np.asarray(roi_mask.dataobj).any():
-        raise ValueError("roi_mask is empty")
-    signal = masking.apply_mask(bold, roi_mask).mean(axis=1)
-    psc = 100.0 * (signal / signal.mean() - 1.0)
-    X = design_matrix.to_numpy(float)
-    betas, *_ = np.linalg.lstsq(X, psc, rcond=None)
-    fitted = X @ betas
-    task_index = [design_matrix.columns.get_loc(c) for c in conditions]
-    task = X[:, task_index] @ betas[task_index]
-    table = pd.DataFrame(
-        {
-            "time_s": design_matrix.index.to_numpy(float),
-            "signal_psc": psc,
-            "fitted_psc": fitted,
-            "task_psc": task,
-            "cleaned_psc": psc - (fitted - task),
-        }
-    )
-    residual = psc - fitted
-    table.attrs["betas"] = dict(zip(design_matrix.columns, betas.tolist(), strict=True))
-    table.attrs["r_squared"] = float(1.0 - residual.var() / psc.var())
-    return table
 
 
 def plot_roi_timeseries(
@@ -167,54 +85,3 @@ def plot_roi_timeseries(
     return figure
 
 
-def figure_roi_timeseries(
-    bold_paths: Sequence[str | Path],
-    events_paths: Sequence[str | Path],
-    design_paths: Sequence[str | Path],
-    centres_path: str | Path,
-    roi: str,
-    radius_mm: float,
-    grey_matter_threshold: float,
-    subject: str,
-    outputs: Sequence[str | Path],
-) -> None:
-    """Fit :func:`fit_roi_timeseries` on each run of a subject, draw, save.
-
-    Parameters
-    ----------
-    bold_paths, events_paths, design_paths : sequence of path
-        The subject's raw BOLD runs, events and first-level design matrices,
-        in run order.
-    centres_path : str or pathlib.Path
-        ``roi_centres.tsv``; the ``independent`` (a-priori) ROI is used.
-    roi : str
-        ROI name.
-    radius_mm : float
-        ROI radius (mm).
-    grey_matter_threshold : float
-        Grey-matter probability threshold.
-    subject : str
-        Participant label, for the title.
-    outputs : sequence of path
-        Figure files.
-    """
-    from empathy_fmri.io.bids import read_events
-    from empathy_fmri.plotting.brain import read_roi_centres, roi_mask_images
-    from empathy_fmri.plotting.design import read_design_matrix
-
-    centres = read_roi_centres(centres_path, "independent")
-    if roi not in centres:
-        raise ValueError(f"roi: '{roi}' is not one of the ROIs {list(centres)}")
-    reference = image.index_img(bold_paths[0], 0)
-    masks = roi_mask_images(centres, radius_mm, reference, grey_matter_threshold)
-    runs = [
-        fit_roi_timeseries(bold, read_design_matrix(design), masks[roi])
-        for bold, design in zip(bold_paths, design_paths, strict=True)
-    ]
-    events = [read_events(path) for path in events_paths]
-    n_voxels = int(np.asarray(masks[roi].dataobj).sum())
-    figure = plot_roi_timeseries(
-        runs, events, roi,
-        title=f"{subject}, {roi} ({n_voxels} voxels): BOLD signal and the GLM fit",
-    )
-    save_figure(figure, outputs)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -15,11 +12,9 @@ from empathy_fmri.plotting.style import (
     SELECTION_LABELS,
     figure_style,
     roi_colour,
-    save_figure,
 )
 
 __all__ = [
-    "figure_truth_vs_estimate",
     "plot_truth_vs_estimate",
 ]
 
@@ -134,35 +129,3 @@ def plot_truth_vs_estimate(
     return figure
 
 
-def figure_truth_vs_estimate(
-    roi_table_path: str | Path,
-    truth_path: str | Path,
-    results_path: str | Path,
-    population_path: str | Path,
-    outputs: Sequence[str | Path],
-) -> None:
-    """Read estimates and truth, draw :func:`plot_truth_vs_estimate`, save.
-
-    Parameters
-    ----------
-    roi_table_path : str or pathlib.Path
-        ``results/roi/roi_contrasts.tsv``.
-    truth_path : str or pathlib.Path
-        ``results/truth/participants_truth.tsv``.
-    results_path : str or pathlib.Path
-        ``results/stats/brain_behaviour.tsv``.
-    population_path : str or pathlib.Path
-        ``results/truth/population_correlations.tsv``.
-    outputs : sequence of path
-        Figure files.
-    """
-    roi_table = pd.read_csv(roi_table_path, sep="\t")
-    truth = pd.read_csv(truth_path, sep="\t")
-    results = pd.read_csv(results_path, sep="\t", na_values="n/a")
-    population = pd.read_csv(population_path, sep="\t")
-    n = roi_table["participant_id"].nunique()
-    figure = plot_truth_vs_estimate(
-        roi_table, truth, results, population,
-        title=f"Truth vs estimate (N = {n}): what the analysis recovers of the planted effects",
-    )
-    save_figure(figure, outputs)

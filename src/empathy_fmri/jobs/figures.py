@@ -1,0 +1,310 @@
+"""Jobs figure_*: read a run's files, compute what a figure shows, and draw it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from nilearn import image
+
+from empathy_fmri.analysis.roi_timeseries import fit_roi_timeseries
+from empathy_fmri.io.results import read_design_matrix, read_roi_centres
+from empathy_fmri.plotting.brain import plot_group_map, plot_rois, roi_mask_images
+from empathy_fmri.plotting.design import plot_design_matrices, plot_task_timeline
+from empathy_fmri.plotting.power import plot_exaggeration, plot_power_curves, plot_r_distribution
+from empathy_fmri.plotting.stats import plot_brain_behaviour, plot_roi_effects
+from empathy_fmri.plotting.style import save_figure
+from empathy_fmri.plotting.timeseries import plot_roi_timeseries
+from empathy_fmri.plotting.validation import plot_truth_vs_estimate
+
+
+def figure_rois(
+    centres_path: str | Path,
+    reference_path: str | Path,
+    radius_mm: float,
+    grey_matter_threshold: float,
+    outputs: Sequence[str | Path],
+) -> None:
+    """Rebuild the a-priori ROI masks, draw :func:`plot_rois`, save.
+
+    Parameters
+    ----------
+    centres_path : str or pathlib.Path
+        ``roi_centres.tsv``; its ``independent`` rows are drawn.
+    reference_path : str or pathlib.Path
+        An image on the analysis grid (the group z map).
+    radius_mm : float
+        ROI radius (mm).
+    grey_matter_threshold : float
+        Grey-matter probability threshold.
+    outputs : sequence of path
+        Figure files.
+    """
+    centres = read_roi_centres(centres_path, "independent")
+    reference = image.load_img(reference_path)
+    masks = roi_mask_images(centres, radius_mm, reference, grey_matter_threshold)
+    voxel = float(abs(reference.affine[0, 0]))
+    figure = plot_rois(
+        masks, centres,
+        title=f"A-priori ROIs: {radius_mm:g} mm spheres in grey matter, on a {voxel:g} mm grid",
+    )
+    save_figure(figure, outputs)
+
+
+def figure_group_map(
+    z_fwe_path: str | Path,
+    summary_path: str | Path,
+    centres_path: str | Path,
+    radius_mm: float,
+    grey_matter_threshold: float,
+    outputs: Sequence[str | Path],
+) -> None:
+    """Draw the FWE-thresholded group z map with the a-priori ROIs outlined, save.
+
+    Parameters
+    ----------
+    z_fwe_path : str or pathlib.Path
+        Group z map, zero where the permutation FWE p is not below alpha.
+    summary_path : str or pathlib.Path
+        The group summary JSON (``alpha``, ``n_subjects``, ``n_voxels_fwe``,
+        ``n_permutations``), for the title.
+    centres_path : str or pathlib.Path
+        ``roi_centres.tsv`` (``independent`` rows are outlined).
+    radius_mm : float
+        ROI radius (mm).
+    grey_matter_threshold : float
+        Grey-matter probability threshold.
+    outputs : sequence of path
+        Figure files.
+    """
+    z_img = image.load_img(z_fwe_path)
+    summary = json.loads(Path(summary_path).read_text())
+    centres = read_roi_centres(centres_path, "independent")
+    masks = roi_mask_images(centres, radius_mm, z_img, grey_matter_threshold)
+    title = (
+        f"Group needle - swab, one-sample test (N = {summary['n_subjects']}): z where "
+        f"FWE p < {summary['alpha']:g} ({summary['n_permutations']} sign-flip permutations), "
+        f"{summary['n_voxels_fwe']} voxels"
+    )
+    figure = plot_group_map(z_img, masks, threshold=1e-6, title=title)
+    save_figure(figure, outputs)
+
+
+def figure_task_timeline(
+    events_path: str | Path,
+    design_path: str | Path,
+    tr_s: float,
+    outputs: Sequence[str | Path],
+    title: str | None = None,
+) -> None:
+    """Read one run's events and design matrix, draw :func:`plot_task_timeline`, save.
+
+    Parameters
+    ----------
+    events_path : str or pathlib.Path
+        The run's ``events.tsv``.
+    design_path : str or pathlib.Path
+        The run's design matrix TSV from the first level.
+    tr_s : float
+        Repetition time (s); the run lasts ``n_scans * tr_s``.
+    outputs : sequence of path
+        Figure files (e.g. PNG and SVG).
+    title : str, optional
+        Figure title; by default names the events file.
+    """
+    from empathy_fmri.io.bids import read_events
+
+    events = read_events(events_path)
+    design = read_design_matrix(design_path)
+    name = Path(events_path).name.removesuffix("_events.tsv")
+    figure = plot_task_timeline(
+        events, len(design) * float(tr_s), design,
+        title=title or f"Task design of {name.replace('_', ', ')}",
+    )
+    save_figure(figure, outputs)
+
+
+def figure_design_matrix(
+    design_paths: Sequence[str | Path], outputs: Sequence[str | Path], subject: str
+) -> None:
+    """Read a subject's design matrices, draw :func:`plot_design_matrices`, save.
+
+    Parameters
+    ----------
+    design_paths : sequence of path
+        One design matrix TSV per run, in run order.
+    outputs : sequence of path
+        Figure files.
+    subject : str
+        Participant label, for the title.
+    """
+    matrices = [read_design_matrix(path) for path in design_paths]
+    figure = plot_design_matrices(matrices, title=f"First-level design matrix of {subject}")
+    save_figure(figure, outputs)
+
+
+def figure_power(
+    table_path: str | Path,
+    study_n: int,
+    curves_paths: Sequence[str | Path],
+    distribution_paths: Sequence[str | Path],
+    exaggeration_paths: Sequence[str | Path],
+) -> None:
+    """Read ``power.tsv``, draw the three power figures and save them.
+
+    Parameters
+    ----------
+    table_path : path
+        ``power.tsv``.
+    study_n : int
+        The study's sample size, marked on every figure.
+    curves_paths, distribution_paths, exaggeration_paths : sequence of path
+        Files of :func:`plot_power_curves`, :func:`plot_r_distribution` and
+        :func:`plot_exaggeration`.
+    """
+    table = pd.read_csv(table_path, sep="\t")
+    save_figure(plot_power_curves(table, study_n), curves_paths)
+    save_figure(plot_r_distribution(table, study_n), distribution_paths)
+    save_figure(plot_exaggeration(table, study_n), exaggeration_paths)
+
+
+def figure_roi_effects(
+    roi_table_path: str | Path, outputs: Sequence[str | Path], confidence_level: float = 0.95
+) -> None:
+    """Read ``roi_contrasts.tsv``, draw :func:`plot_roi_effects`, save.
+
+    Parameters
+    ----------
+    roi_table_path : str or pathlib.Path
+        ``results/roi/roi_contrasts.tsv``.
+    outputs : sequence of path
+        Figure files.
+    confidence_level : float
+        Level of the interval of the mean.
+    """
+    table = pd.read_csv(roi_table_path, sep="\t")
+    save_figure(plot_roi_effects(table, confidence_level), outputs)
+
+
+def figure_brain_behaviour(
+    roi_table_path: str | Path,
+    phenotype_path: str | Path,
+    results_path: str | Path,
+    score: str,
+    outputs: Sequence[str | Path],
+    confidence_level: float = 0.95,
+) -> None:
+    """Read the ROI, phenotype and statistics tables, draw :func:`plot_brain_behaviour`, save.
+
+    Parameters
+    ----------
+    roi_table_path : str or pathlib.Path
+        ``results/roi/roi_contrasts.tsv``.
+    phenotype_path : str or pathlib.Path
+        ``phenotype/moral_dilemmas.tsv`` of the BIDS dataset.
+    results_path : str or pathlib.Path
+        ``results/stats/brain_behaviour.tsv``.
+    score : str
+        Behavioural score on the x axis.
+    outputs : sequence of path
+        Figure files.
+    confidence_level : float
+        Level of the regression band.
+    """
+    from empathy_fmri.io.bids import read_phenotype
+
+    roi_table = pd.read_csv(roi_table_path, sep="\t")
+    phenotype = read_phenotype(phenotype_path, [score])
+    results = pd.read_csv(results_path, sep="\t", na_values="n/a")
+    figure = plot_brain_behaviour(roi_table, phenotype, results, score, confidence_level)
+    save_figure(figure, outputs)
+
+
+def figure_roi_timeseries(
+    bold_paths: Sequence[str | Path],
+    events_paths: Sequence[str | Path],
+    design_paths: Sequence[str | Path],
+    centres_path: str | Path,
+    roi: str,
+    radius_mm: float,
+    grey_matter_threshold: float,
+    subject: str,
+    outputs: Sequence[str | Path],
+) -> None:
+    """Fit :func:`fit_roi_timeseries` on each run of a subject, draw, save.
+
+    Parameters
+    ----------
+    bold_paths, events_paths, design_paths : sequence of path
+        The subject's raw BOLD runs, events and first-level design matrices,
+        in run order.
+    centres_path : str or pathlib.Path
+        ``roi_centres.tsv``; the ``independent`` (a-priori) ROI is used.
+    roi : str
+        ROI name.
+    radius_mm : float
+        ROI radius (mm).
+    grey_matter_threshold : float
+        Grey-matter probability threshold.
+    subject : str
+        Participant label, for the title.
+    outputs : sequence of path
+        Figure files.
+    """
+    from empathy_fmri.io.bids import read_events
+    from empathy_fmri.io.results import read_design_matrix, read_roi_centres
+    from empathy_fmri.plotting.brain import roi_mask_images
+
+    centres = read_roi_centres(centres_path, "independent")
+    if roi not in centres:
+        raise ValueError(f"roi: '{roi}' is not one of the ROIs {list(centres)}")
+    reference = image.index_img(bold_paths[0], 0)
+    masks = roi_mask_images(centres, radius_mm, reference, grey_matter_threshold)
+    runs = [
+        fit_roi_timeseries(bold, read_design_matrix(design), masks[roi])
+        for bold, design in zip(bold_paths, design_paths, strict=True)
+    ]
+    events = [read_events(path) for path in events_paths]
+    n_voxels = int(np.asarray(masks[roi].dataobj).sum())
+    figure = plot_roi_timeseries(
+        runs, events, roi,
+        title=f"{subject}, {roi} ({n_voxels} voxels): BOLD signal and the GLM fit",
+    )
+    save_figure(figure, outputs)
+
+
+def figure_truth_vs_estimate(
+    roi_table_path: str | Path,
+    truth_path: str | Path,
+    results_path: str | Path,
+    population_path: str | Path,
+    outputs: Sequence[str | Path],
+) -> None:
+    """Read estimates and truth, draw :func:`plot_truth_vs_estimate`, save.
+
+    Parameters
+    ----------
+    roi_table_path : str or pathlib.Path
+        ``results/roi/roi_contrasts.tsv``.
+    truth_path : str or pathlib.Path
+        ``results/truth/participants_truth.tsv``.
+    results_path : str or pathlib.Path
+        ``results/stats/brain_behaviour.tsv``.
+    population_path : str or pathlib.Path
+        ``results/truth/population_correlations.tsv``.
+    outputs : sequence of path
+        Figure files.
+    """
+    roi_table = pd.read_csv(roi_table_path, sep="\t")
+    truth = pd.read_csv(truth_path, sep="\t")
+    results = pd.read_csv(results_path, sep="\t", na_values="n/a")
+    population = pd.read_csv(population_path, sep="\t")
+    n = roi_table["participant_id"].nunique()
+    figure = plot_truth_vs_estimate(
+        roi_table, truth, results, population,
+        title=f"Truth vs estimate (N = {n}): what the analysis recovers of the planted effects",
+    )
+    save_figure(figure, outputs)
