@@ -84,8 +84,8 @@ def main() -> None:
     print(per_rule.sort_values("total_s", ascending=False).round(1).to_string())
 
     bids = workdir / "results" / "bids"
+    from empathy_fmri.config import AnalysisConfig, load_config
     from empathy_fmri.jobs.first_level import run_first_level
-    from empathy_fmri.config import load_config
 
     config = load_config(workdir / "config.yaml")
     config["anatomy"]["voxel_size_mm"] = args.voxel_size
@@ -99,7 +99,7 @@ def main() -> None:
         [str(r).replace("_bold.nii.gz", "_events.tsv") for r in runs],
         [str(r).replace(str(bids), str(bids / "derivatives/simulated-motion")).replace(
             "_bold.nii.gz", "_desc-confounds_timeseries.tsv") for r in runs],
-        config["analysis"], config["design"]["tr"], statmaps,
+        AnalysisConfig.from_dict(config["analysis"]), config["design"]["tr"], statmaps,
         [(out / f"d{k}.tsv", out / f"d{k}.png") for k in range(len(runs))],
     )
     ours_s = time.perf_counter() - start

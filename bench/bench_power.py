@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from empathy_fmri.config import load_config
+from empathy_fmri.config import StudyConfig, load_config
 from empathy_fmri.evaluation.measurement import MeasurementModel
 from empathy_fmri.evaluation.monte_carlo import simulate_correlations, summarise_correlations
 
@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[19, 30, 50, 100, 200, 400])
     args = parser.parse_args()
     config = load_config(REPO / "config.yaml")
+    study = StudyConfig.from_dict(config)
     rois = list(config["signal"]["rois"])
     model = MeasurementModel({r: 0.85 for r in rois}, {r: 0.2 for r in rois})
     rng = np.random.default_rng(0)
@@ -35,7 +36,8 @@ def main() -> None:
     with threadpool_limits(1):
         for n in args.sizes:
             start = time.perf_counter()
-            r = simulate_correlations(config, n, args.n_studies, rng, model)
+            r = simulate_correlations(study.signal, study.behaviour, study.analysis.scores, n,
+                                      args.n_studies, rng, model)
             summarise_correlations(r, n, rho, 0.05)
             elapsed = time.perf_counter() - start
             total_studies += args.n_studies

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from empathy_fmri.config import load_config
+from empathy_fmri.config import StudyConfig, load_config
 from empathy_fmri.io.bids import bold_image
 from empathy_fmri.jobs.simulate import write_subject
 from empathy_fmri.simulation.design import BlockDesign
@@ -42,12 +42,13 @@ def _best(function, repeats: int) -> float:
 def _peak_memory_mb(voxel_size: int) -> float:
     code = (
         "import resource, tempfile\n"
-        "from empathy_fmri.config import load_config\n"
+        "from empathy_fmri.config import StudyConfig, load_config\n"
         "from empathy_fmri.jobs.simulate import write_subject\n"
         f"config = load_config('{REPO / 'config.yaml'}')\n"
         f"config['anatomy']['voxel_size_mm'] = {voxel_size}\n"
         "with tempfile.TemporaryDirectory() as d:\n"
-        "    write_subject(config, 0, d + '/bids', d + '/truth')\n"
+        "    study = StudyConfig.from_dict(config)\n"
+        "    write_subject(study.simulation, study.n_subjects, 0, d + '/bids', d + '/truth')\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -62,14 +63,16 @@ def main() -> None:
     args = parser.parse_args()
     config = load_config(REPO / "config.yaml")
     config["anatomy"]["voxel_size_mm"] = args.voxel_size
-    design = BlockDesign.from_config(config["design"])
+    study = StudyConfig.from_dict(config)
+    simulation = study.simulation
+    design = BlockDesign.from_config(study.design)
 
     start = time.perf_counter()
-    space = build_space(config)
+    space = build_space(study.anatomy, study.signal)
     build_s = time.perf_counter() - start
-    truth = draw_subject(config, 0)
+    truth = draw_subject(simulation, 0, study.n_subjects)
     runs = []
-    simulate_s = _best(lambda: runs.append(simulate_subject(config, 0, truth, space)),
+    simulate_s = _best(lambda: runs.append(simulate_subject(simulation, 0, truth, space)),
                        args.repeats)
     images = [bold_image(run.bold, space.mask, space.anatomy.affine, design.tr_s)
               for run in runs[-1]]
@@ -79,8 +82,9 @@ def main() -> None:
                 image.to_filename(Path(folder) / f"run-{k}_bold.nii.gz")
 
         nibabel_s = _best(nibabel_only, args.repeats)
-        total_s = _best(lambda: write_subject(config, 0, Path(folder) / "bids",
-                                              Path(folder) / "truth", space), args.repeats)
+        total_s = _best(lambda: write_subject(simulation, study.n_subjects, 0,
+                                              Path(folder) / "bids", Path(folder) / "truth",
+                                              space), args.repeats)
     n_voxels = int(space.mask.sum())
     grid_mb = np.prod(space.mask.shape) * design.n_scans * 4 / 2**20 * design.n_runs
     print(f"default study, {args.voxel_size} mm voxels: {design.n_runs} runs x "

@@ -176,3 +176,31 @@ def test_installed_wheel_finds_its_packaged_schema(
     )
     assert schema.is_file(), f"default_schema_path() gave {schema}, which does not exist"
     assert schema.name == "config.schema.yaml", schema
+
+
+def test_workflow_dry_run_on_the_installed_wheel(built: tuple[Path, Path], tmp_path: Path) -> None:
+    """A non-editable install runs the workflow: `snakemake -n` with only the wheel's copy."""
+    from conftest import SNAKEMAKE, copy_workflow
+
+    wheel, _ = built
+    site = tmp_path / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-cache-dir",
+         "--target", str(site), str(wheel)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    workdir = copy_workflow(tmp_path / "study")  # the job scripts inherit PYTHONPATH
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("PYTHONHOME", None)
+    result = subprocess.run(
+        [SNAKEMAKE, "-n", "--quiet", "rules"], cwd=workdir, env=env, capture_output=True,
+        text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "simulate_subject" in result.stdout + result.stderr
+    check = subprocess.run(
+        [sys.executable, "-c", "import empathy_fmri.config as c; print(c.__file__)"],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert Path(check.stdout.strip()).resolve().is_relative_to(site.resolve()), check.stdout

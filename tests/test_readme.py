@@ -38,3 +38,23 @@ def test_plain_install_can_build_the_report():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     snakemake = [d for d in project["dependencies"] if d.startswith("snakemake")]
     assert snakemake and "reports" in snakemake[0], snakemake
+
+
+def test_readme_links_resolve_inside_the_repository():
+    """Every relative Markdown link of README.md and docs/ names a file of the repository."""
+    for document in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        text = document.read_text()
+        assert "../shared" not in text, f"{document.name} points outside the repository"
+        links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+        relative = [link for link in links if not re.match(r"[a-z]+:", link)]
+        missing = [link for link in relative if not (document.parent / link).exists()]
+        assert not missing, f"{document.name} links to missing files: {missing}"
+
+
+def test_readme_names_only_paths_that_exist():
+    """Backticked repository paths in README.md exist (e.g. `src/empathy_fmri/plotting/`)."""
+    text = (REPO / "README.md").read_text()
+    paths = re.findall(r"`((?:src|workflow|tests|docs|scripts|bench|notebooks)/[^`*<>{} ]+)`", text)
+    assert paths, "expected the README to name some repository paths"
+    missing = [path for path in paths if not (REPO / path).exists()]
+    assert not missing, f"README.md names paths that do not exist: {missing}"
