@@ -42,18 +42,19 @@ def repo() -> Path:
 
 @pytest.fixture(scope="session")
 def default_config() -> dict:
-    from empathy_fmri.config import load_config
+    """The default config, checked completely (schema, anatomy and noise)."""
+    from empathy_fmri.pipeline.study_config import load_study_config
 
-    return load_config(REPO / "config.yaml")
+    return load_study_config(REPO / "config.yaml")
 
 
 @pytest.fixture(scope="session")
 def tiny_config() -> dict:
-    """The default config with the tiny overrides merged in, validated."""
-    from empathy_fmri.config import validate_config
+    """The default config with the tiny overrides merged in, checked completely."""
+    from empathy_fmri.pipeline.study_config import check_study_config
 
     base = yaml.safe_load((REPO / "config.yaml").read_text())
-    return validate_config(_merge(base, yaml.safe_load(TINY_CONFIG.read_text())))
+    return check_study_config(_merge(base, yaml.safe_load(TINY_CONFIG.read_text())))
 
 
 @pytest.fixture(scope="session")

@@ -12,27 +12,20 @@ from matplotlib.figure import Figure
 from nilearn import datasets
 from scipy import stats
 
-from empathy_fmri.plotting.brain import (
-    plot_group_map,
-    plot_rois,
-    read_roi_centres,
-    roi_mask_images,
-)
-from empathy_fmri.plotting.design import (
-    figure_design_matrix,
-    plot_design_matrices,
-    plot_task_timeline,
-)
+from empathy_fmri.analysis.roi_timeseries import fit_roi_timeseries
+from empathy_fmri.analysis.summaries import regression_band, roi_effect_summary
+from empathy_fmri.io.results import read_roi_centres
+from empathy_fmri.jobs.figures import figure_design_matrix
+from empathy_fmri.plotting.brain import plot_group_map, plot_rois, roi_mask_images
+from empathy_fmri.plotting.design import plot_design_matrices, plot_task_timeline
 from empathy_fmri.plotting.stats import (
     EFFECT_LABEL,
     plot_brain_behaviour,
     plot_roi_effects,
     plot_sample_size_comparison,
-    regression_band,
-    roi_effect_summary,
 )
 from empathy_fmri.plotting.style import DIVERGING_CMAP, save_figure
-from empathy_fmri.plotting.timeseries import fit_roi_timeseries, plot_roi_timeseries
+from empathy_fmri.plotting.timeseries import plot_roi_timeseries
 from empathy_fmri.plotting.validation import plot_truth_vs_estimate
 
 ROIS = {

@@ -13,14 +13,33 @@ import numpy as np
 import pytest
 from scipy import ndimage, stats
 
-from empathy_fmri.config import ConfigError, validate_config
-from empathy_fmri.evaluation import power
+from empathy_fmri.config import ConfigError, StudyConfig, validate_config
+from empathy_fmri.evaluation.inference import batched_pearson, fisher_z_power, pearson_p_value
+from empathy_fmri.evaluation.measurement import (
+    MeasurementModel,
+    calibrate_measurement,
+    signal_gain,
+)
+from empathy_fmri.evaluation.monte_carlo import (
+    PopulationModel,
+    expected_correlations,
+    null_pairs,
+    power_rng,
+    power_table,
+    simulate_correlations,
+    summarise_correlations,
+)
 
 SAMPLE_SIZES = [19, 30, 50, 100, 200, 400]
 
 
 def _rois(config: dict) -> list[str]:
     return list(config["signal"]["rois"])
+
+
+def _study(config: dict) -> StudyConfig:
+    """The typed sections of a validated config dict."""
+    return StudyConfig.from_dict(config)
 
 
 def _uncoupled(config: dict) -> dict:
@@ -35,10 +54,10 @@ def _uncoupled(config: dict) -> dict:
 
 def test_fisher_z_power_textbook_values():
     # Cohen (1988), table 3.4.1: r = 0.3 needs n = 85 for 80% power (two-sided 0.05).
-    assert power.fisher_z_power(0.3, 85, 0.05) == pytest.approx(0.80, abs=0.01)
-    assert power.fisher_z_power(0.0, 19, 0.05) == pytest.approx(0.05)
-    negative = power.fisher_z_power(-0.5, 40, 0.05)
-    assert negative == pytest.approx(power.fisher_z_power(0.5, 40, 0.05))
+    assert fisher_z_power(0.3, 85, 0.05) == pytest.approx(0.80, abs=0.01)
+    assert fisher_z_power(0.0, 19, 0.05) == pytest.approx(0.05)
+    negative = fisher_z_power(-0.5, 40, 0.05)
+    assert negative == pytest.approx(fisher_z_power(0.5, 40, 0.05))
 
 
 def test_pearson_p_value_matches_scipy():
@@ -47,16 +66,16 @@ def test_pearson_p_value_matches_scipy():
         x = rng.normal(size=n)
         y = 0.3 * x + rng.normal(size=n)
         test = stats.pearsonr(x, y)
-        assert power.pearson_p_value(np.array(test.statistic), n) == pytest.approx(test.pvalue)
-    assert np.isnan(power.pearson_p_value(np.array(np.nan), 19))
+        assert pearson_p_value(np.array(test.statistic), n) == pytest.approx(test.pvalue)
+    assert np.isnan(pearson_p_value(np.array(np.nan), 19))
 
 
-def testbatched_pearson_matches_corrcoef():
+def test_batched_pearson_matches_corrcoef():
     rng = np.random.default_rng(4)
     x = rng.normal(size=(3, 12, 2))
     y = rng.normal(size=(3, 12, 4))
     y[1, :, 3] = 1.0  # constant score: undefined
-    r = power.batched_pearson(x, y)
+    r = batched_pearson(x, y)
     for s in range(3):
         for a in range(2):
             for b in range(3):
@@ -67,22 +86,24 @@ def testbatched_pearson_matches_corrcoef():
 def test_summaries_on_known_correlations():
     # Four studies of n = 10: r = 0.9 twice (p = 0.0004), -0.9 once, 0 once.
     r = np.array([0.9, 0.9, -0.9, 0.0])[:, None]
-    summary = power.summarise_correlations(r, 10, np.array([0.3]), 0.05)
+    summary = summarise_correlations(r, 10, np.array([0.3]), 0.05)
     assert summary["power"][0] == pytest.approx(0.75)
     assert summary["mean_abs_r_significant"][0] == pytest.approx(0.9)
     assert summary["exaggeration_ratio"][0] == pytest.approx(3.0)
     assert summary["type_s"][0] == pytest.approx(1 / 3)
     assert summary["r_median"][0] == pytest.approx(0.45)
-    null = power.summarise_correlations(r, 10, np.array([0.0]), 0.05)
+    null = summarise_correlations(r, 10, np.array([0.0]), 0.05)
     assert np.isnan(null["exaggeration_ratio"][0]) and np.isnan(null["type_s"][0])
 
 
 def test_null_pairs_follow_the_couplings(default_config):
-    pairs = power.null_pairs(default_config)
+    study = _study(default_config)
+    pairs = null_pairs(study.signal, study.behaviour)
     # default: U is not coupled to the trait, D is
     assert all(pairs[(roi, "U")] for roi in _rois(default_config))
     assert not any(pairs[(roi, "D")] for roi in _rois(default_config))
-    assert all(power.null_pairs(_uncoupled(default_config)).values())
+    uncoupled = _study(_uncoupled(default_config))
+    assert all(null_pairs(uncoupled.signal, uncoupled.behaviour).values())
 
 
 def test_perfect_measurement_matches_fisher_z(default_config):
@@ -95,17 +116,21 @@ def test_perfect_measurement_matches_fisher_z(default_config):
     and U are close to normal at the default SDs. The population r comes from
     10^6 simulated people (SE 0.001, moving power by < 0.002).
     """
-    config = default_config
-    perfect = power.MeasurementModel.perfect(_rois(config))
-    expected = power.expected_correlations(config, perfect, np.random.default_rng(10))
-    scores = config["analysis"]["scores"]
+    study = _study(default_config)
+    signal, behaviour = study.signal, study.behaviour
+    scores = study.analysis.scores
+    perfect = MeasurementModel.perfect(_rois(default_config))
+    expected = expected_correlations(
+        signal, behaviour, scores, perfect, np.random.default_rng(10)
+    )
     rho = expected["r_population"].to_numpy().reshape(len(scores), -1).T
     for n in SAMPLE_SIZES:
-        r = power.simulate_correlations(
-            config, n, 20_000, np.random.default_rng(n), perfect, measure_behaviour=False
+        r = simulate_correlations(
+            signal, behaviour, scores, n, 20_000, np.random.default_rng(n), perfect,
+            measure_behaviour=False,
         )
-        observed = power.summarise_correlations(r, n, rho, 0.05)["power"]
-        analytic = power.fisher_z_power(rho, n, 0.05)
+        observed = summarise_correlations(r, n, rho, 0.05)["power"]
+        analytic = fisher_z_power(rho, n, 0.05)
         assert np.max(np.abs(observed - analytic)) <= 0.02, (n, observed - analytic)
 
 
@@ -120,9 +145,10 @@ def test_null_calibration_false_positive_rate_is_alpha(default_config):
     """
     config = _uncoupled(default_config)
     rois = _rois(config)
-    measurement = power.MeasurementModel({r: 0.85 for r in rois}, {r: 0.2 for r in rois})
-    table = power.power_table(config, [19, 50, 200], 10_000, measurement, 0.05, 7,
-                              n_draws=200_000)
+    measurement = MeasurementModel({r: 0.85 for r in rois}, {r: 0.2 for r in rois})
+    population = PopulationModel.from_study(_study(config))
+    table = power_table(population, [19, 50, 200], 10_000, measurement, 0.05, 7,
+                        n_draws=200_000)
     assert table["null_pair"].all()
     assert (table["r_population"] == 0).all()
     se = np.sqrt(0.05 * 0.95 / 10_000)
@@ -133,9 +159,10 @@ def test_null_calibration_false_positive_rate_is_alpha(default_config):
 
 def test_power_table_columns_and_attenuation(default_config):
     rois = _rois(default_config)
-    measurement = power.MeasurementModel({r: 0.9 for r in rois}, {r: 0.25 for r in rois})
-    table = power.power_table(default_config, [19, 100], 10_000, measurement, 0.05, 1,
-                              n_draws=300_000)
+    measurement = MeasurementModel({r: 0.9 for r in rois}, {r: 0.25 for r in rois})
+    population = PopulationModel.from_study(_study(default_config))
+    table = power_table(population, [19, 100], 10_000, measurement, 0.05, 1,
+                        n_draws=300_000)
     for column in ("sample_size", "roi", "score", "power", "power_mc_se", "r_median", "r_q025",
                    "r_q975", "exaggeration_ratio", "type_s", "power_fisher_z",
                    "power_fisher_z_perfect", "r_population", "r_attenuated", "r_expected",
@@ -160,18 +187,24 @@ def test_power_table_columns_and_attenuation(default_config):
 def test_fast_mode_speed(default_config):
     """10,000 studies of the largest default N in well under a minute on one core."""
     rois = _rois(default_config)
-    measurement = power.MeasurementModel({r: 0.9 for r in rois}, {r: 0.2 for r in rois})
+    measurement = MeasurementModel({r: 0.9 for r in rois}, {r: 0.2 for r in rois})
+    study = _study(default_config)
     start = time.perf_counter()
-    power.simulate_correlations(default_config, 400, 10_000, np.random.default_rng(0), measurement)
+    simulate_correlations(
+        study.signal, study.behaviour, study.analysis.scores, 400, 10_000,
+        np.random.default_rng(0), measurement,
+    )
     assert time.perf_counter() - start < 60
 
 
 def test_seeds_make_runs_reproducible(default_config):
     rois = _rois(default_config)
-    model = power.MeasurementModel.perfect(rois)
-    a = power.simulate_correlations(default_config, 19, 50, power.power_rng(1, 2, 19), model)
-    b = power.simulate_correlations(default_config, 19, 50, power.power_rng(1, 2, 19), model)
-    c = power.simulate_correlations(default_config, 19, 50, power.power_rng(1, 2, 30), model)
+    model = MeasurementModel.perfect(rois)
+    study = _study(default_config)
+    sections = (study.signal, study.behaviour, study.analysis.scores)
+    a = simulate_correlations(*sections, 19, 50, power_rng(1, 2, 19), model)
+    b = simulate_correlations(*sections, 19, 50, power_rng(1, 2, 19), model)
+    c = simulate_correlations(*sections, 19, 50, power_rng(1, 2, 30), model)
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
 
@@ -208,7 +241,7 @@ def test_calibration_recovers_the_roi_mean_variance(sigma_voxels):
             field /= field.std()
         effects.append(field)
         variances.append(np.ones(shape))
-    table = power.calibrate_measurement(
+    table = calibrate_measurement(
         [_image(e) for e in effects], [_image(v) for v in variances], {"roi": roi},
         {"roi": (6, 6, 6)}, affine, min_distance_mm=7.0,
     )
@@ -234,21 +267,23 @@ def test_measurement_model_table_round_trip():
     import pandas as pd
 
     table = pd.DataFrame({"roi": ["a", "b"], "gain": [0.8, 1.0], "error_sd_psc": [0.3, 0.0]})
-    model = power.MeasurementModel.from_table(table)
+    model = MeasurementModel.from_table(table)
     reliability = model.reliability({"a": 0.3, "b": 0.0})
     assert reliability["a"] == pytest.approx(0.0576 / (0.0576 + 0.09))
     assert np.isnan(reliability["b"])
     with pytest.raises(ValueError, match="gain"):
-        power.MeasurementModel.from_table(table.drop(columns="gain"))
+        MeasurementModel.from_table(table.drop(columns="gain"))
 
 
 def test_signal_gain_shrinks_with_smoothing(tiny_config):
     from empathy_fmri.simulation.subject import build_space
 
-    space = build_space(tiny_config)
-    none = power.signal_gain(tiny_config, 0.0, space)
-    some = power.signal_gain(tiny_config, 6.0, space)
-    more = power.signal_gain(tiny_config, 12.0, space)
+    study = _study(tiny_config)
+    anatomy, signal = study.anatomy, study.signal
+    space = build_space(anatomy, signal)
+    none = signal_gain(anatomy, signal, 0.0, space)
+    some = signal_gain(anatomy, signal, 6.0, space)
+    more = signal_gain(anatomy, signal, 12.0, space)
     for roi in _rois(tiny_config):
         assert none[roi] == 1.0
         assert 0 < more[roi] < some[roi] < 1

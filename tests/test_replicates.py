@@ -12,11 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from empathy_fmri.config import validate_config
+from empathy_fmri.config import StudyConfig, validate_config
 from empathy_fmri.evaluation.measurement import MeasurementModel
 from empathy_fmri.evaluation.monte_carlo import power_rng, simulate_correlations
-from empathy_fmri.evaluation.replicates import compare_with_fast_mode, family_wise_error, fast_mode_for_replicates
-from empathy_fmri.pipeline.replicate import replicate_config, run_replicates
+from empathy_fmri.evaluation.replicates import compare_with_fast_mode, family_wise_error
+from empathy_fmri.pipeline.replicate import (
+    fast_mode_for_replicates,
+    replicate_config,
+    run_replicates,
+)
 
 #: Workers for the replicate studies (the test machine has two cores).
 N_JOBS = 2
@@ -108,12 +112,13 @@ def test_replicates_agree_with_fast_mode(strong_config):
     assert comparison["within_tolerance"].all(), comparison[~comparison["within_tolerance"]]
 
     # The check has teeth: a fast mode that measures the ROIs perfectly fails it.
-    cfg = replicate_config(strong_config, 0)
-    rois = list(cfg["signal"]["rois"])
+    study = StudyConfig.from_dict(replicate_config(strong_config, 0))
+    rois = list(study.signal.rois)
+    scores = list(study.analysis.scores)
     r = simulate_correlations(
-        cfg, cfg["n_subjects"], 10_000, power_rng(1, 2, 3), MeasurementModel.perfect(rois)
+        study.signal, study.behaviour, scores, study.n_subjects, 10_000, power_rng(1, 2, 3),
+        MeasurementModel.perfect(rois),
     )
-    scores = cfg["analysis"]["scores"]
     naive = {(roi, s): r[:, i, j] for i, roi in enumerate(rois) for j, s in enumerate(scores)}
     assert not compare_with_fast_mode(correlations, naive)["within_tolerance"].all()
 

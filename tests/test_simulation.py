@@ -15,6 +15,7 @@ import pytest
 
 from empathy_fmri.anatomy.spheres import sphere_masks
 from empathy_fmri.anatomy.template import load_anatomy
+from empathy_fmri.config import SimulationConfig
 from empathy_fmri.jobs.simulate import write_subject
 from empathy_fmri.simulation.activation import activation_psc
 from empathy_fmri.simulation.design import BlockDesign
@@ -35,6 +36,11 @@ def _config(base: dict, **changes) -> dict:
     return config
 
 
+def _simulation(config: dict) -> SimulationConfig:
+    """The typed simulation sections of a (changed) config dict."""
+    return SimulationConfig.from_dict(config)
+
+
 def _quiet(config: dict) -> dict:
     """No task signal: the data are baseline plus noise."""
     config = copy.deepcopy(config)
@@ -53,13 +59,15 @@ def base(default_config) -> dict:
 
 @pytest.fixture(scope="module")
 def space3(base):
-    return build_space(base)
+    simulation = _simulation(base)
+    return build_space(simulation.anatomy, simulation.signal)
 
 
 def _grey_noise(config: dict, space) -> np.ndarray:
     """Concatenated runs of subject 0, grey-matter voxels only: (n_scans, n_voxels)."""
-    truth = draw_subject(config, 0)
-    runs = simulate_subject(config, 0, truth, space)
+    simulation = _simulation(config)
+    truth = draw_subject(simulation, 0, config["n_subjects"])
+    runs = simulate_subject(simulation, 0, truth, space)
     grey = space.anatomy.grey_mask[space.mask]
     return [run.bold[:, grey].astype(np.float64) for run in runs]
 
@@ -95,7 +103,7 @@ def test_lag_one_autocorrelation_matches_config(base, space3, rho):
     # about -(1 + 4 rho) / T (Marriott & Pope 1954); averaging over ~50,000
     # voxels removes the sampling noise, so we correct the bias and ask for
     # the issue's 0.05.
-    n_scans = BlockDesign.from_config(config["design"]).n_scans
+    n_scans = BlockDesign.from_config(_simulation(config).design).n_scans
     assert estimate + (1 + 4 * rho) / n_scans == pytest.approx(rho, abs=0.05)
 
 
@@ -127,7 +135,9 @@ def test_noise_smoothness_matches_config(base, space3, fwhm_mm, thermal_share):
         _quiet(base), noise__drift_psc=0.0, noise__motion_mm=0.0, noise__physio_psc=0.0,
         noise__thermal_share=thermal_share, noise__fwhm_mm=fwhm_mm, design__n_runs=1,
     )
-    bold = simulate_subject(config, 0, draw_subject(config, 0), space3)[0].bold
+    simulation = _simulation(config)
+    truth = draw_subject(simulation, 0, config["n_subjects"])
+    bold = simulate_subject(simulation, 0, truth, space3)[0].bold
     residual = bold - bold.mean(axis=0)
     grid = np.zeros((bold.shape[0], *space3.mask.shape), np.float64)
     grid[:, space3.mask] = residual
@@ -146,9 +156,10 @@ def high_tsnr_fit(base, space3):
     )
     for model in config["signal"]["rois"].values():
         model.update(mean_psc=1.0, sd_psc=0.2)
-    truth = draw_subject(config, 0)
-    runs = simulate_subject(config, 0, truth, space3)
-    design = BlockDesign.from_config(config["design"])
+    simulation = _simulation(config)
+    truth = draw_subject(simulation, 0, config["n_subjects"])
+    runs = simulate_subject(simulation, 0, truth, space3)
+    design = BlockDesign.from_config(simulation.design)
     betas, t_values = [], []
     for run in runs:
         regressors = condition_regressors(run.events, design.frame_times_s, "glover")
@@ -224,25 +235,30 @@ def _digest(folder) -> dict[str, str]:
 def test_same_config_gives_identical_files(base, space3, tmp_path):
     config = _config(base, design__n_runs=1)
     for copy_name in ("a", "b"):
-        write_subject(config, 1, tmp_path / copy_name / "bids", tmp_path / copy_name / "truth",
-                      space3)
+        write_subject(_simulation(config), config["n_subjects"], 1, tmp_path / copy_name / "bids",
+                      tmp_path / copy_name / "truth", space3)
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
 
 
 def test_adding_subjects_leaves_others_unchanged(base, space3, tmp_path):
     small = _config(base, design__n_runs=1, n_subjects=3)
     large = _config(base, design__n_runs=1, n_subjects=8)
-    write_subject(small, 2, tmp_path / "small" / "bids", tmp_path / "small" / "truth", space3)
-    write_subject(large, 2, tmp_path / "large" / "bids", tmp_path / "large" / "truth", space3)
+    for name, config in (("small", small), ("large", large)):
+        write_subject(_simulation(config), config["n_subjects"], 2, tmp_path / name / "bids",
+                      tmp_path / name / "truth", space3)
     small_files = _digest(tmp_path / "small" / "bids")
     assert small_files == _digest(tmp_path / "large" / "bids")
-    assert draw_subject(small, 2) == draw_subject(large, 2)
+    assert draw_subject(_simulation(small), 2, small["n_subjects"]) == draw_subject(
+        _simulation(large), 2, large["n_subjects"]
+    )
 
 
 def test_motion_effect_is_explained_by_confounds(base, space3):
     config = _config(_quiet(base), noise__motion_mm=0.1, design__n_runs=1,
                      noise__tsnr=10000.0, noise__drift_psc=0.0, noise__physio_psc=0.0)
-    run = simulate_subject(config, 0, draw_subject(config, 0), space3)[0]
+    simulation = _simulation(config)
+    truth = draw_subject(simulation, 0, config["n_subjects"])
+    run = simulate_subject(simulation, 0, truth, space3)[0]
     y = run.bold.astype(np.float64)
     y -= y.mean(axis=0)
     motion = run.confounds[["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]]

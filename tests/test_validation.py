@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from empathy_fmri.evaluation import validation
+from empathy_fmri.evaluation.map_accuracy import map_accuracy
 from empathy_fmri.evaluation.measurement import MeasurementModel
+from empathy_fmri.evaluation.recovery import amplitude_recovery, correlation_recovery
+from empathy_fmri.evaluation.summary import summary_markdown
 
 
 def _estimates(true: np.ndarray, estimate: np.ndarray, roi: str = "IFG_L") -> tuple:
@@ -26,7 +28,7 @@ def test_amplitude_recovery_known_answer():
     true = np.array([0.1, 0.4, 0.5, 0.9, 1.1])
     estimates, truth = _estimates(true, 0.8 * true - 0.05)
     model = MeasurementModel({"IFG_L": 0.8}, {"IFG_L": 0.1})
-    row = validation.amplitude_recovery(estimates, truth, model).iloc[0]
+    row = amplitude_recovery(estimates, truth, model).iloc[0]
     assert row["n"] == 5
     assert row["r"] == pytest.approx(1.0)
     assert row["slope"] == pytest.approx(0.8)
@@ -42,7 +44,7 @@ def test_amplitude_recovery_known_answer():
 def test_amplitude_recovery_needs_the_truth_column():
     estimates, truth = _estimates(np.arange(4.0), np.arange(4.0))
     with pytest.raises(ValueError, match="true_IFG_L"):
-        validation.amplitude_recovery(estimates, truth.rename(columns={"true_IFG_L": "x"}))
+        amplitude_recovery(estimates, truth.rename(columns={"true_IFG_L": "x"}))
 
 
 def test_map_accuracy_known_answer():
@@ -57,7 +59,7 @@ def test_map_accuracy_known_answer():
     significant[15, 15, 15:18] = True  # distant cluster of 3
     significant[2, 16, 16] = True  # distant single voxel
     significant[0, 0, 0] = True  # outside the brain: ignored
-    table = validation.map_accuracy(significant, {"roi": true}, brain, 2.0, 6.0)
+    table = map_accuracy(significant, {"roi": true}, brain, 2.0, 6.0)
     table = table.set_index("region")
     assert table.loc["roi", "n_voxels"] == 64
     assert table.loc["roi", "n_detected"] == 32
@@ -76,7 +78,7 @@ def test_map_accuracy_without_true_regions_counts_everything_as_false():
     brain = np.ones((6, 6, 6), bool)
     significant = np.zeros_like(brain)
     significant[2, 2, 2] = True
-    table = validation.map_accuracy(significant, {}, brain, 3.0, 6.0).set_index("region")
+    table = map_accuracy(significant, {}, brain, 3.0, 6.0).set_index("region")
     assert table.loc["outside", "n_detected"] == 1
     assert table.loc["distant", "n_detected"] == 1
     assert np.isnan(table.loc["all_true", "share_detected"])
@@ -104,7 +106,7 @@ def _correlation_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 
 def test_correlation_recovery_attenuation_and_coverage():
-    table = validation.correlation_recovery(*_correlation_inputs(), alpha=0.05)
+    table = correlation_recovery(*_correlation_inputs(), alpha=0.05)
     harm = table.iloc[0]
     # Spearman: -0.30 * sqrt(0.64 * 0.5) = -0.1697
     assert harm["r_attenuated"] == pytest.approx(-0.30 * np.sqrt(0.32))
@@ -119,16 +121,16 @@ def test_correlation_recovery_attenuation_and_coverage():
 
 def test_summary_reads_like_the_issue():
     stats, population, power = _correlation_inputs()
-    correlations = validation.correlation_recovery(stats, population, power, alpha=0.05)
+    correlations = correlation_recovery(stats, population, power, alpha=0.05)
     estimates, truth = _estimates(np.array([0.1, 0.4, 0.5, 0.9]), np.array([0.2, 0.3, 0.6, 0.7]))
-    amplitudes = validation.amplitude_recovery(estimates, truth, MeasurementModel(
+    amplitudes = amplitude_recovery(estimates, truth, MeasurementModel(
         {"IFG_L": 0.8}, {"IFG_L": 0.1}))
     brain = np.ones((6, 6, 6), bool)
     true = np.zeros_like(brain)
     true[1:3, 1:3, 1:3] = True
-    maps = validation.map_accuracy(true, {"IFG_L": true}, brain, 3.0, 6.0)
+    maps = map_accuracy(true, {"IFG_L": true}, brain, 3.0, 6.0)
     maps.insert(0, "threshold", "fwe")
-    text = validation.summary_markdown(amplitudes, maps, correlations, 19, 0.05, 6.0)
+    text = summary_markdown(amplitudes, maps, correlations, 19, 0.05, 6.0)
     assert ("The IFG_L\u2013willingness to harm correlation was estimated at "
             "r = \u22120.52 [\u22120.79, \u22120.09]") in text
     assert "the population value was \u22120.30" in text
