@@ -63,7 +63,7 @@ rule figure_roi_timeseries:
         bold=run_files(bold_path, EXAMPLE_SUBJECT),
         events=run_files(events_path, EXAMPLE_SUBJECT),
         design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT),
-        centres=rules.roi_contrasts.output.centres,
+        centres=rules.roi_definitions.output.centres,
     output:
         png=report(
             FIGURES / "roi_timeseries.png",
@@ -92,7 +92,7 @@ rule figure_roi_timeseries:
 
 rule figure_rois:
     input:
-        centres=rules.roi_contrasts.output.centres,
+        centres=rules.roi_definitions.output.centres,
         reference=rules.group_level.output.z,
     output:
         png=report(
@@ -119,7 +119,7 @@ rule figure_group_map:
     input:
         z_fwe=rules.group_level.output.z_fwe,
         summary=rules.group_level.output.summary,
-        centres=rules.roi_contrasts.output.centres,
+        centres=rules.roi_definitions.output.centres,
     output:
         png=report(
             FIGURES / "group_map.png",

@@ -19,13 +19,16 @@ rule power_measurement:
     input:
         effects=[subject_statmaps(s)["needleMinusSwab"]["effect"] for s in SUBJECTS],
         variances=[subject_statmaps(s)["needleMinusSwab"]["variance"] for s in SUBJECTS],
+        roi=rules.roi_contrasts.output.table,
     output:
         table=POWER / "measurement_model.tsv",
     params:
         anatomy=config["anatomy"],
         signal=config["signal"],
         noise=config["noise"],
-        analysis={"smoothing_fwhm_mm": config["analysis"]["smoothing_fwhm_mm"]},
+        analysis={
+            key: config["analysis"][key] for key in ("smoothing_fwhm_mm", "roi_estimate")
+        },
     resources:
         mem_mb=2000,
     conda:

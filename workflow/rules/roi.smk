@@ -1,17 +1,68 @@
-# ROI extraction: a-priori spheres, and spheres on the group peak (circular).
+# ROI extraction: place the ROIs (a-priori spheres, and spheres on the group
+# peak: circular), fit each subject's ROI-mean GLM on the unsmoothed data,
+# gather every amplitude into one table.
+
+
+rule roi_definitions:
+    input:
+        group_z=rules.group_level.output.z,
+    output:
+        centres=RESULTS / "roi" / "roi_centres.tsv",
+    params:
+        anatomy=config["anatomy"],
+        analysis={"circular_search_radius_mm": config["analysis"]["circular_search_radius_mm"]},
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/roi_definitions.log",
+    benchmark:
+        "benchmarks/roi_definitions.tsv",
+    message:
+        "Placing {n} ROIs: a-priori spheres and spheres on the group peak".format(n=len(ROIS))
+    script:
+        "../scripts/roi_definitions.py"
+
+
+rule roi_glm:
+    input:
+        bold=run_files(bold_path),
+        events=run_files(events_path),
+        confounds=run_files(confounds_path) if config["analysis"]["confounds"] else [],
+        centres=rules.roi_definitions.output.centres,
+    output:
+        table=RESULTS / "roi" / "{subject}" / f"{{subject}}_task-{TASK}_contrast-needleMinusSwab_roiglm.tsv",
+    params:
+        anatomy={"grey_matter_threshold": config["anatomy"]["grey_matter_threshold"]},
+        analysis={
+            key: config["analysis"][key]
+            for key in ("hrf_model", "drift_model", "high_pass_hz", "noise_model", "confounds")
+        },
+        tr=config["design"]["tr"],
+    resources:
+        mem_mb=int(300 + 500 * GRID_SCALE),
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/roi_glm/{subject}.log",
+    benchmark:
+        "benchmarks/roi_glm/{subject}.tsv",
+    message:
+        "ROI-mean GLMs of {wildcards.subject} on the unsmoothed data"
+    script:
+        "../scripts/roi_glm.py"
 
 
 rule roi_contrasts:
     input:
         effects=[subject_statmaps(s)["needleMinusSwab"]["effect"] for s in SUBJECTS],
-        group_z=rules.group_level.output.z,
+        roi_glm=expand(rules.roi_glm.output.table, subject=SUBJECTS),
+        centres=rules.roi_definitions.output.centres,
     output:
         table=RESULTS / "roi" / "roi_contrasts.tsv",
-        centres=RESULTS / "roi" / "roi_centres.tsv",
     params:
         subjects=SUBJECTS,
-        anatomy=config["anatomy"],
-        analysis={"circular_search_radius_mm": config["analysis"]["circular_search_radius_mm"]},
+        anatomy={"grey_matter_threshold": config["anatomy"]["grey_matter_threshold"]},
+        analysis={"roi_estimate": config["analysis"]["roi_estimate"]},
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -19,6 +70,8 @@ rule roi_contrasts:
     benchmark:
         "benchmarks/roi_contrasts.tsv",
     message:
-        "Mean needle-minus-swab effect in {n} ROIs, independent and circular".format(n=len(ROIS))
+        "Needle-minus-swab amplitude of every subject in {n} ROIs ({estimate})".format(
+            n=len(ROIS), estimate=config["analysis"]["roi_estimate"]
+        )
     script:
         "../scripts/roi_contrasts.py"

@@ -8,6 +8,7 @@ with log_to(snakemake.log[0]):
     run_measurement_model(
         snakemake.input.effects,
         snakemake.input.variances,
+        snakemake.input.roi,
         AnatomyConfig.from_dict(snakemake.params.anatomy),
         SignalConfig.from_dict(snakemake.params.signal),
         NoiseConfig.from_dict(snakemake.params.noise),

@@ -209,6 +209,7 @@ class AnalysisConfig(_Section):
     alpha: float = 0.05
     circular_search_radius_mm: float = 12.0
     cluster_min_voxels: int = 5
+    roi_estimate: str = "roi_mean_glm"
     scores: tuple[str, ...] = ("willingness_to_harm", "D", "U")
     bids_dir: str | None = None
 

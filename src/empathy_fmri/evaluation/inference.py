@@ -69,3 +69,38 @@ def fisher_z_power(
     shift = np.arctanh(np.abs(np.asarray(rho, float))) * np.sqrt(np.asarray(n_subjects) - 3.0)
     critical = stats.norm.isf(alpha / 2.0)
     return stats.norm.sf(critical - shift) + stats.norm.cdf(-critical - shift)
+
+
+def dependent_correlation_z(
+    r_a: float, r_b: float, r_ab: float, n_subjects: int
+) -> float:
+    """Steiger's Z for two correlations that share a variable (e.g. two estimates vs truth).
+
+    Tests ``rho(x, a) = rho(x, b)`` from ``r_a = r(x, a)``, ``r_b = r(x, b)`` and
+    ``r_ab = r(a, b)`` in one sample (Steiger 1980, Psychol Bull 87:245, eq. 15).
+    Because ``a`` and ``b`` are correlated, the difference of their Fisher z
+    values varies far less than that of two independent correlations.
+
+    Parameters
+    ----------
+    r_a, r_b : float
+        The two correlations with the shared variable.
+    r_ab : float
+        The correlation between the two other variables.
+    n_subjects : int
+        Sample size (> 3).
+
+    Returns
+    -------
+    float
+        Approximately standard normal under the null; positive when ``r_a > r_b``.
+    """
+    if n_subjects <= 3:
+        raise ValueError(f"n_subjects must exceed 3, got {n_subjects}")
+    mean_sq = ((r_a + r_b) / 2.0) ** 2
+    psi = r_ab * (1 - 2 * mean_sq) - 0.5 * mean_sq * (1 - 2 * mean_sq - r_ab**2)
+    covariance = psi / (1 - mean_sq) ** 2
+    return float(
+        (np.arctanh(r_a) - np.arctanh(r_b)) * np.sqrt(n_subjects - 3)
+        / np.sqrt(max(2 - 2 * covariance, 1e-12))
+    )

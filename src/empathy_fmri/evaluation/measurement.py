@@ -83,16 +83,23 @@ class MeasurementModel:
 
 
 def signal_gain(
-    anatomy: AnatomyConfig, signal: SignalConfig, smoothing_fwhm_mm: float, space: Any = None
+    anatomy: AnatomyConfig,
+    signal: SignalConfig,
+    smoothing_fwhm_mm: float,
+    space: Any = None,
+    estimate: str = "smoothed_average",
 ) -> dict[str, float]:
-    """Share of each ROI's planted amplitude that its smoothed ROI mean recovers.
+    """Share of each ROI's planted amplitude that the ROI estimate recovers.
 
-    The first level smooths the BOLD images before the GLM and scales every
-    voxel to its own mean, so the estimate in a voxel is
-    ``G(baseline * profile) / G(baseline)`` times the amplitude, where ``G`` is
-    nilearn's Gaussian smoothing; averaged over the ROI this is the gain. It
-    ignores the mismatch between each subject's HRF and the canonical one
-    (validation reports the observed slope of estimate on truth for comparison).
+    For ``smoothed_average`` the first level smooths the BOLD images before
+    the GLM and scales every voxel to its own mean, so the estimate in a voxel
+    is ``G(baseline * profile) / G(baseline)`` times the amplitude, where ``G``
+    is nilearn's Gaussian smoothing; averaged over the ROI this is the gain.
+    For ``roi_mean_glm`` the ROI's mean time series is scaled to its own mean,
+    so the gain is the baseline-weighted mean of the profile,
+    ``sum(baseline * profile) / sum(baseline)`` over the ROI. Neither counts
+    the mismatch between each subject's HRF and the canonical one (validation
+    reports the observed slope of estimate on truth for comparison).
 
     Parameters
     ----------
@@ -101,9 +108,11 @@ def signal_gain(
     signal : SignalConfig
         Tissue baselines and ROIs.
     smoothing_fwhm_mm : float
-        First-level smoothing (0 = none: gain 1).
+        First-level smoothing (0 = none); used by ``smoothed_average`` only.
     space : SimulationSpace, optional
         From :func:`empathy_fmri.simulation.subject.build_space` (built if None).
+    estimate : str
+        ``smoothed_average`` or ``roi_mean_glm`` (``analysis.roi_estimate``).
 
     Returns
     -------
@@ -115,8 +124,18 @@ def signal_gain(
     from empathy_fmri.io.bids import to_volume
     from empathy_fmri.simulation.subject import build_space
 
+    if estimate not in ("smoothed_average", "roi_mean_glm"):
+        raise ValueError(f"estimate must be smoothed_average or roi_mean_glm, got {estimate!r}")
     space = space or build_space(anatomy, signal)
     rois = list(signal.rois)
+    if estimate == "roi_mean_glm":
+        baseline = space.baseline.astype(float)
+        gains = {}
+        for name in rois:
+            inside = space.roi_masks[name][space.mask]
+            weights = baseline[inside]
+            gains[name] = float(np.sum(weights * space.roi_profiles[name][inside]) / weights.sum())
+        return gains
     if not smoothing_fwhm_mm:
         return {name: 1.0 for name in rois}
     affine = space.anatomy.affine
@@ -268,11 +287,15 @@ def finish_calibration(table: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         The table with the derived columns (re)computed; where no null
         position was available, voxels are taken as independent (a lower
-        bound of the error).
+        bound of the error). Rows whose ``estimate`` is ``roi_mean_glm`` hold
+        the variance of the ROI estimate itself: their factor is 1.
     """
     table = table.copy()
     factor = table["null_mean_square"] / table["null_mean_voxel_variance"]
     factor = factor.fillna(1.0 / table["n_voxels"]).clip(upper=1.0)
+    if "estimate" in table:
+        # The variance of an ROI-mean GLM is the variance of the ROI estimate itself.
+        factor = factor.where(table["estimate"] != "roi_mean_glm", 1.0)
     table["correlation_factor"] = factor
     table["effective_voxels"] = 1.0 / factor
     table["error_sd_psc"] = np.sqrt(factor * table["mean_voxel_variance"])
@@ -296,3 +319,47 @@ def null_distance_mm(roi_radius_mm: float, smoothing_fwhm_mm: float, noise_fwhm_
     float
     """
     return 2 * roi_radius_mm + 2 * smoothing_fwhm_mm + noise_fwhm_mm
+
+
+def calibrate_roi_glm(roi_table: pd.DataFrame, selection: str = "independent") -> pd.DataFrame:
+    """Measurement-error variance of each ROI-mean GLM estimate, from its own variances.
+
+    The first-level variance of an ROI-mean GLM is the sampling variance of
+    the ROI estimate itself (no spatial correlation to account for), so the
+    error variance is its mean over subjects.
+
+    Parameters
+    ----------
+    roi_table : pandas.DataFrame
+        ``roi_contrasts.tsv`` with ``variance_roi_glm`` (from
+        :func:`empathy_fmri.pipeline.roi.roi_step`).
+    selection : str
+        Which selection's ROIs to calibrate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`calibrate_measurement` (``mean_voxel_variance``
+        then holds the mean variance of the ROI estimate), with ``estimate``
+        ``roi_mean_glm``, correlation factor 1 and ``error_sd_psc``.
+    """
+    if "variance_roi_glm" not in roi_table:
+        raise ValueError("roi_table has no 'variance_roi_glm' column (roi_mean_glm estimates)")
+    rows = []
+    chosen = roi_table[roi_table["selection"] == selection]
+    for roi, group in chosen.groupby("roi", sort=False):
+        variances = group["variance_roi_glm"].to_numpy(float)
+        variances = variances[np.isfinite(variances)]
+        if variances.size == 0:
+            raise ValueError(f"ROI '{roi}' has no finite ROI-mean GLM variance")
+        rows.append({
+            "roi": roi,
+            "n_voxels": int(group["n_voxels"].iloc[0]),
+            "n_subjects": int(variances.size),
+            "mean_voxel_variance": float(variances.mean()),
+            "n_null_positions": 0,
+            "null_mean_square": np.nan,
+            "null_mean_voxel_variance": np.nan,
+            "estimate": "roi_mean_glm",
+        })
+    return finish_calibration(pd.DataFrame(rows))

@@ -22,6 +22,7 @@ import pandas as pd
 from empathy_fmri.evaluation.measurement import MeasurementModel
 
 __all__ = [
+    "ALTERNATIVE_ESTIMATES",
     "SCORE_LABELS",
     "amplitude_recovery",
     "correlation_recovery",
@@ -35,6 +36,20 @@ SCORE_LABELS = {
     "D": "deontological inclination (D)",
     "U": "utilitarian inclination (U)",
 }
+
+
+#: Columns of ``roi_contrasts.tsv`` holding each ROI estimate (``analysis.roi_estimate``).
+ALTERNATIVE_ESTIMATES = {
+    "smoothed_average": "needle_minus_swab_smoothed",
+    "roi_mean_glm": "needle_minus_swab_roi_glm",
+}
+
+
+def _correlation(x: np.ndarray, y: np.ndarray) -> float:
+    keep = np.isfinite(x) & np.isfinite(y)
+    if keep.sum() < 3 or np.ptp(x[keep]) == 0 or np.ptp(y[keep]) == 0:
+        return float("nan")
+    return float(np.corrcoef(x[keep], y[keep])[0, 1])
 
 
 def amplitude_recovery(
@@ -65,6 +80,11 @@ def amplitude_recovery(
         truth), ``residual_sd`` (SD of the estimate around that line),
         ``true_sd`` (between-subject SD of the true amplitudes in this sample)
         and, with ``measurement``, ``gain_model`` and ``error_sd_model``.
+        Where ``estimates`` holds both ROI estimates (``roi_contrasts.tsv``:
+        ``needle_minus_swab_smoothed`` and ``needle_minus_swab_roi_glm``),
+        ``r_smoothed_average`` and ``r_roi_mean_glm`` give each one's
+        correlation with the truth side by side, so the choice of
+        ``analysis.roi_estimate`` can be seen.
     """
     required = {"participant_id", "roi", "selection", "needle_minus_swab"}
     missing = required - set(estimates.columns)
@@ -106,6 +126,9 @@ def amplitude_recovery(
                 intercept=float(intercept),
                 residual_sd=float(np.sqrt(np.sum(residual**2) / (len(true) - 2))),
             )
+        for name, source in ALTERNATIVE_ESTIMATES.items():
+            if source in group.columns:
+                row[f"r_{name}"] = _correlation(group.loc[common, source].to_numpy(float), true)
         if measurement is not None:
             row["gain_model"] = measurement.gain.get(roi, np.nan)
             row["error_sd_model"] = measurement.error_sd_psc.get(roi, np.nan)

@@ -85,6 +85,7 @@ def pool_calibrations(calibrations: pd.DataFrame) -> pd.DataFrame:
                 "null_mean_voxel_variance": float(np.average(
                     group["null_mean_voxel_variance"].fillna(0), weights=null_weight))
                 if has_null else np.nan,
+                **({"estimate": group["estimate"].iloc[0]} if "estimate" in group else {}),
             }
         )
     return finish_calibration(pd.DataFrame(rows))

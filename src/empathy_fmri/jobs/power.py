@@ -22,6 +22,7 @@ from empathy_fmri.config.sections import (
 from empathy_fmri.evaluation.measurement import (
     MeasurementModel,
     calibrate_measurement,
+    calibrate_roi_glm,
     null_distance_mm,
     signal_gain,
 )
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 def run_measurement_model(
     effect_paths: Sequence[str | Path],
     variance_paths: Sequence[str | Path],
+    roi_table_path: str | Path,
     anatomy: AnatomyConfig,
     signal: SignalConfig,
     noise: NoiseConfig,
@@ -50,7 +52,11 @@ def run_measurement_model(
     Parameters
     ----------
     effect_paths, variance_paths : sequence of path
-        Needle-minus-swab effect and variance maps of every subject.
+        Needle-minus-swab effect and variance maps of every subject (used
+        when ``analysis.roi_estimate`` is ``smoothed_average``).
+    roi_table_path : path
+        ``roi_contrasts.tsv`` (its ROI-mean GLM variances are used when
+        ``analysis.roi_estimate`` is ``roi_mean_glm``).
     anatomy : AnatomyConfig
         ROIs and grid.
     signal : SignalConfig
@@ -58,21 +64,26 @@ def run_measurement_model(
     noise : NoiseConfig
         Noise smoothness (keeps null positions away from the ROIs).
     analysis : AnalysisConfig
-        First-level smoothing.
+        First-level smoothing and ``roi_estimate``.
     table_path : path
         Output TSV: the columns of
         :func:`~empathy_fmri.evaluation.measurement.calibrate_measurement` plus
         ``gain``, ``sd_psc`` and ``reliability_brain``.
     """
     smoothing = analysis.smoothing_fwhm_mm
-    reference = nib.load(effect_paths[0])
-    grey = grey_matter_on(reference, anatomy.grey_matter_threshold)
-    masks = roi_masks(anatomy.rois, anatomy.roi_radius_mm, reference.affine, grey)
-    table = calibrate_measurement(
-        effect_paths, variance_paths, masks, anatomy.rois, reference.affine,
-        min_distance_mm=null_distance_mm(anatomy.roi_radius_mm, smoothing, noise.fwhm_mm),
-    )
-    gain = signal_gain(anatomy, signal, smoothing)
+    estimate = analysis.roi_estimate
+    if estimate == "roi_mean_glm":
+        table = calibrate_roi_glm(pd.read_csv(roi_table_path, sep="\t"))
+    else:
+        reference = nib.load(effect_paths[0])
+        grey = grey_matter_on(reference, anatomy.grey_matter_threshold)
+        masks = roi_masks(anatomy.rois, anatomy.roi_radius_mm, reference.affine, grey)
+        table = calibrate_measurement(
+            effect_paths, variance_paths, masks, anatomy.rois, reference.affine,
+            min_distance_mm=null_distance_mm(anatomy.roi_radius_mm, smoothing, noise.fwhm_mm),
+        )
+        table["estimate"] = estimate
+    gain = signal_gain(anatomy, signal, smoothing, estimate=estimate)
     sd = {name: model.sd_psc for name, model in signal.rois.items()}
     table["gain"] = table["roi"].map(gain)
     table["sd_psc"] = table["roi"].map(sd)

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import nibabel as nib
 import numpy as np
 import pandas as pd
 
@@ -29,6 +30,7 @@ from empathy_fmri.evaluation.map_accuracy import map_accuracy
 from empathy_fmri.evaluation.measurement import (
     MeasurementModel,
     calibrate_measurement,
+    calibrate_roi_glm,
     null_distance_mm,
     signal_gain,
 )
@@ -37,7 +39,12 @@ from empathy_fmri.evaluation.replicates import pool_calibrations
 from empathy_fmri.pipeline.brain_behaviour import brain_behaviour_step
 from empathy_fmri.pipeline.first_level import first_level_step
 from empathy_fmri.pipeline.group import group_step
-from empathy_fmri.pipeline.roi import roi_step
+from empathy_fmri.pipeline.roi import (
+    masks_from_centres,
+    roi_definitions,
+    roi_glm_step,
+    roi_step,
+)
 from empathy_fmri.pipeline.simulated_subject import simulate_subject_data
 from empathy_fmri.simulation.subject import build_space
 
@@ -142,16 +149,24 @@ def run_replicate(
     effects: dict[str, Any] = {}
     variances = []
     behaviour, truth_rows = [], []
-    mask_img = None
+    mask_img = centres = roi_masks_ = None
+    roi_glm: dict[str, pd.DataFrame] = {}
+    threshold = anatomy.grey_matter_threshold
+    tr_s = float(study.design.tr)
     for subject_index in range(study.n_subjects):
         subject = simulate_subject_data(simulation, subject_index, study.n_subjects, space)
         if mask_img is None:
             mask_img = analysis_mask(subject.images[0])
+            reference = nib.Nifti1Image(np.zeros(mask_img.shape, np.uint8), mask_img.affine)
+            centres = roi_definitions(reference, anatomy, analysis, selections=("independent",))
+            roi_masks_ = masks_from_centres(centres, reference, threshold)
         fit = first_level_step(
-            subject.images, subject.events, subject.confounds, float(study.design.tr), analysis,
-            mask_img=mask_img,
+            subject.images, subject.events, subject.confounds, tr_s, analysis, mask_img=mask_img,
         )
         participant = subject.truth.participant_id
+        roi_glm[participant] = roi_glm_step(
+            subject.images, subject.events, subject.confounds, tr_s, analysis, roi_masks_
+        )
         effects[participant] = fit.maps["needleMinusSwab"]["effect"]
         variances.append(fit.maps["needleMinusSwab"]["variance"])
         behaviour.append({"participant_id": participant, **subject.behaviour})
@@ -160,17 +175,23 @@ def run_replicate(
             for name, value in subject.truth.needle_minus_swab_psc.items()
         ]
     group = group_step(list(effects.values()), analysis, study.seed, mask_img=mask_img)
-    roi_table, _ = roi_step(effects, group.z, anatomy, analysis, selections=("independent",))
+    roi_table = roi_step(effects, centres, group.z, threshold, analysis, roi_glm)
     phenotype = pd.DataFrame(behaviour).set_index("participant_id")
     correlations = brain_behaviour_step(roi_table, phenotype, analysis, study.seed)
-    affine = group.z.affine
-    grey = grey_matter_on(group.z, anatomy.grey_matter_threshold)
-    masks = roi_masks(anatomy.rois, anatomy.roi_radius_mm, affine, grey)
     smoothing = analysis.smoothing_fwhm_mm
-    calibration = calibrate_measurement(
-        list(effects.values()), variances, masks, anatomy.rois, affine,
-        min_distance_mm=null_distance_mm(anatomy.roi_radius_mm, smoothing, study.noise.fwhm_mm),
-    )
+    if analysis.roi_estimate == "roi_mean_glm":
+        calibration = calibrate_roi_glm(roi_table)
+    else:
+        affine = group.z.affine
+        grey = grey_matter_on(group.z, threshold)
+        masks = roi_masks(anatomy.rois, anatomy.roi_radius_mm, affine, grey)
+        calibration = calibrate_measurement(
+            list(effects.values()), variances, masks, anatomy.rois, affine,
+            min_distance_mm=null_distance_mm(
+                anatomy.roi_radius_mm, smoothing, study.noise.fwhm_mm
+            ),
+        )
+        calibration["estimate"] = analysis.roi_estimate
     amplitudes = roi_table.rename(columns={"needle_minus_swab": "estimate"}).merge(
         pd.DataFrame(truth_rows), on=["participant_id", "roi"]
     )[["participant_id", "roi", "estimate", "true"]]
@@ -295,7 +316,10 @@ def fast_mode_for_replicates(
     """
     study = StudyConfig.from_dict(replicate_config(config, 0))
     pooled = pool_calibrations(calibration)
-    gain = signal_gain(study.anatomy, study.signal, study.analysis.smoothing_fwhm_mm)
+    gain = signal_gain(
+        study.anatomy, study.signal, study.analysis.smoothing_fwhm_mm,
+        estimate=study.analysis.roi_estimate,
+    )
     pooled["gain"] = pooled["roi"].map(gain)
     model = MeasurementModel.from_table(pooled)
     rng = power_rng(config["seed"], config["power"]["seed_offset"], 3, study.n_subjects)

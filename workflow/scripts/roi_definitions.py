@@ -1,0 +1,13 @@
+"""Rule roi_definitions: centres of the a-priori and circular ROIs."""
+
+from empathy_fmri.config import AnalysisConfig, AnatomyConfig
+from empathy_fmri.jobs.logs import log_to
+from empathy_fmri.jobs.roi_contrasts import run_roi_definitions
+
+with log_to(snakemake.log[0]):
+    run_roi_definitions(
+        snakemake.input.group_z,
+        AnatomyConfig.from_dict(snakemake.params.anatomy),
+        AnalysisConfig.from_dict(snakemake.params.analysis),
+        snakemake.output.centres,
+    )

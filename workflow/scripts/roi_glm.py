@@ -1,0 +1,17 @@
+"""Rule roi_glm: one subject's ROI-mean GLMs on the unsmoothed BOLD."""
+
+from empathy_fmri.config import AnalysisConfig
+from empathy_fmri.jobs.logs import log_to
+from empathy_fmri.jobs.roi_contrasts import run_roi_glm
+
+with log_to(snakemake.log[0]):
+    run_roi_glm(
+        snakemake.input.bold,
+        snakemake.input.events,
+        snakemake.input.confounds,
+        snakemake.input.centres,
+        snakemake.params.anatomy["grey_matter_threshold"],
+        AnalysisConfig.from_dict(snakemake.params.analysis),
+        snakemake.params.tr,
+        snakemake.output.table,
+    )
