@@ -27,7 +27,21 @@ onsuccess:
 
 
 onerror:
-    print("empathy-fmri: a job failed; its log under logs/ says why (path printed above).")
+    # Snakemake passes its log file(s) and writes this line there when Ctrl-C
+    # (SIGINT) stops the run, not when a job fails.
+    interrupted = False
+    for logfile in [log] if isinstance(log, str) else list(log or []):
+        try:
+            with open(logfile) as text:
+                interrupted = interrupted or "Terminating processes on user request" in text.read()
+        except OSError:
+            pass
+    if interrupted:
+        print("empathy-fmri: interrupted (any job shown above as an error was stopped, not failed). "
+              "Finished results are kept; run the same command again to go on "
+              "(README.md, \"If a run is interrupted\").")
+    else:
+        print("empathy-fmri: a job failed; its log under logs/ says why (path printed above).")
 
 
 # Grading needs the truth, so it runs only on the simulated dataset.

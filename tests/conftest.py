@@ -16,11 +16,12 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
 def copy_workflow(destination: Path) -> Path:
-    """Copy what a user clones (Snakefile, config.yaml, workflow/) into a folder."""
+    """Copy what a user clones (Snakefile, config.yaml, workflow/, profiles/) into a folder."""
     destination.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "Snakefile", destination / "Snakefile")
     shutil.copy(REPO / "config.yaml", destination / "config.yaml")
     shutil.copytree(REPO / "workflow", destination / "workflow", dirs_exist_ok=True)
+    shutil.copytree(REPO / "profiles", destination / "profiles", dirs_exist_ok=True)
     return destination
 
 

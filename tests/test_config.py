@@ -136,3 +136,40 @@ def test_dry_run_lists_the_default_study(tmp_path):
     for rule, count in [("simulate_subject", 19), ("first_level", 19), ("group_level", 1),
                         ("roi_contrasts", 1), ("brain_behaviour", 1)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in summary.splitlines()), rule
+
+
+def test_statistical_preconditions_name_n_and_alpha():
+    """Tests that cannot reach p < alpha at this N are refused before any job."""
+    from empathy_fmri.config.checks import statistical_problems
+
+    analysis = {"alpha": 0.05, "n_permutations": 1000, "n_permutations_stats": 5000}
+    (message,) = statistical_problems(4, analysis)
+    assert "4 subjects" in message and "0.0625" in message and "'analysis.alpha'" in message
+    assert statistical_problems(5, analysis) == []  # 1/32 < 0.05
+    (few,) = statistical_problems(19, {**analysis, "n_permutations_stats": 9})
+    assert "'analysis.n_permutations_stats' = 9" in few and "0.1" in few
+
+
+def test_nan_coordinate_names_its_own_key(raw_default):
+    bad = copy.deepcopy(raw_default)
+    bad["anatomy"]["rois"]["AI_L"] = [-32, float("nan"), 6]
+    with pytest.raises(ConfigError) as error:
+        check_study_config(bad)
+    message = str(error.value)
+    assert "config key 'anatomy.rois.AI_L[1]' is nan" in message
+    assert "AI_R" not in message and "aMCC" not in message
+
+
+def test_roi_with_too_few_grey_matter_voxels_is_refused(raw_default):
+    """'anatomy.min_roi_voxels' refuses an ROI that holds fewer grey-matter voxels.
+
+    At 6 mm with a 10 mm radius (the tiny study) the ROIs hold 10-19 voxels.
+    """
+    small = copy.deepcopy(raw_default)
+    small["anatomy"].update(voxel_size_mm=6, roi_radius_mm=10, min_roi_voxels=5)
+    small["power"] = {**small.get("power", {}), "replicates": {"voxel_size_mm": 6}}
+    check_study_config(small)
+    small["anatomy"]["min_roi_voxels"] = 20
+    with pytest.raises(ConfigError, match=r"'anatomy.rois.AI_L' .* holds \d+ grey-matter voxels"
+                       r".*at least 20 needed"):
+        check_study_config(small)

@@ -373,3 +373,25 @@ def test_sample_size_comparison_one_panel_per_size():
         "N = 19: 500 simulated studies", "N = 100: 500 simulated studies"
     ]
     assert axes[-1].get_xlabel() == "sample correlation r"
+
+
+def test_saved_figures_are_byte_identical(tmp_path):
+    """The same figure saved twice gives the same bytes in every format.
+
+    Without a fixed ``svg.hashsalt`` matplotlib draws SVG ids from uuid4 and
+    stamps a date into SVG and PDF, so two saves differed.
+    """
+    from matplotlib.figure import Figure
+
+    from empathy_fmri.plotting.style import save_figure
+
+    contents = []
+    for k in range(2):
+        figure = Figure()
+        ax = figure.add_subplot()
+        ax.plot([0, 1, 2], [1, 0, 2], label="line")
+        ax.legend()
+        paths = [tmp_path / f"{k}.svg", tmp_path / f"{k}.png", tmp_path / f"{k}.pdf"]
+        save_figure(figure, paths)
+        contents.append([path.read_bytes() for path in paths])
+    assert contents[0] == contents[1]

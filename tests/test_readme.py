@@ -58,3 +58,34 @@ def test_readme_names_only_paths_that_exist():
     assert paths, "expected the README to name some repository paths"
     missing = [path for path in paths if not (REPO / path).exists()]
     assert not missing, f"README.md names paths that do not exist: {missing}"
+
+
+def test_readme_override_commands_work_verbatim(tmp_path):
+    """Each override command of the README, as a dry run, applies its values.
+
+    The README's own commands must pass the config check; the same commands
+    with a value below the schema's minimum must be rejected naming the nested
+    key, which shows that the override reached the config with its type (a
+    string '2' would be rejected as a string, not as too small).
+    """
+    import shlex
+
+    from conftest import copy_workflow, run_snakemake
+
+    commands = _block_after("<!-- override-commands -->")
+    assert len(commands) == 3, commands
+    workdir = copy_workflow(tmp_path / "study")
+    (workdir / "my_study.yaml").write_text("n_subjects: 40\nnoise:\n  tsnr: 50\n")
+    for command in commands:
+        words = shlex.split(command)
+        assert words[:3] == ["snakemake", "--cores", "4"], command
+        result = run_snakemake(workdir, *words[1:], "-n", "--quiet", "rules")
+        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    nested = shlex.split(commands[1])
+    too_small = [w.replace("tsnr: 50", "tsnr: 2") for w in nested]
+    result = run_snakemake(workdir, *too_small[1:], "-n")
+    assert result.returncode != 0
+    assert "config key 'noise.tsnr' is 2 but must be at least 5" in result.stderr + result.stdout
+    (workdir / "my_study.yaml").write_text("noise:\n  tsnr: 2\n")
+    result = run_snakemake(workdir, "-n", "--configfile", "my_study.yaml")
+    assert "config key 'noise.tsnr' is 2 but must be at least 5" in result.stderr + result.stdout

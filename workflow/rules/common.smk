@@ -2,11 +2,13 @@
 import sys
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version, update_config, validate
 
 from empathy_fmri.io.bids import CONFOUNDS_PIPELINE, STATISTICS, bold_path, confounds_path, design_matrix_path, events_path, list_subjects, statmap_path
 from empathy_fmri.task.conditions import CONTRASTS
 from empathy_fmri.config import ConfigError, config_hash, default_schema_path
+from empathy_fmri.config.checks import statistical_problems
+from empathy_fmri.config.schema import load_schema, typed_command_line_values
 from empathy_fmri.pipeline.study_config import check_study_config
 from empathy_fmri.simulation.population import participant_id
 
@@ -14,6 +16,11 @@ min_version("8.20")
 
 #: The JSON Schema shipped inside the empathy_fmri package.
 SCHEMA = default_schema_path()
+# `--config noise='{tsnr: 50}'` reaches the workflow as strings; give them the
+# schema's types (only the command-line values: a config file is taken as written).
+update_config(
+    config, typed_command_line_values(workflow.config_settings.overwrite_config or {}, load_schema())
+)
 try:
     _checked = check_study_config(config)
 except ConfigError as err:
@@ -67,6 +74,10 @@ else:
         SUBJECTS = list_subjects(BIDS)
     except ValueError as err:
         sys.exit(f"Config error: 'analysis.bids_dir': {err}")
+
+_impossible = statistical_problems(len(SUBJECTS), config["analysis"])
+if _impossible:
+    sys.exit("Config error: " + "; ".join(_impossible) + ".")
 
 
 wildcard_constraints:

@@ -20,6 +20,7 @@ rule power_measurement:
         effects=[subject_statmaps(s)["needleMinusSwab"]["effect"] for s in SUBJECTS],
         variances=[subject_statmaps(s)["needleMinusSwab"]["variance"] for s in SUBJECTS],
         roi=rules.roi_contrasts.output.table,
+        null=rules.roi_contrasts.output.null,
     output:
         table=POWER / "measurement_model.tsv",
     params:

@@ -35,7 +35,10 @@ rule roi_glm:
         anatomy={"grey_matter_threshold": config["anatomy"]["grey_matter_threshold"]},
         analysis={
             key: config["analysis"][key]
-            for key in ("hrf_model", "drift_model", "high_pass_hz", "noise_model", "confounds")
+            for key in (
+                "hrf_model", "drift_model", "high_pass_hz", "noise_model", "confounds",
+                "smoothing_fwhm_mm",
+            )
         },
         tr=config["design"]["tr"],
     resources:
@@ -59,6 +62,7 @@ rule roi_contrasts:
         centres=rules.roi_definitions.output.centres,
     output:
         table=RESULTS / "roi" / "roi_contrasts.tsv",
+        null=RESULTS / "roi" / "roi_glm_null_positions.tsv",
     params:
         subjects=SUBJECTS,
         anatomy={"grey_matter_threshold": config["anatomy"]["grey_matter_threshold"]},

@@ -1,9 +1,12 @@
 """Rule figure_brain_behaviour: ROI effect against one score, per ROI and selection."""
 
-from empathy_fmri.jobs.figures import figure_brain_behaviour
 from empathy_fmri.jobs.logs import log_to
 
+# Imported inside log_to: the imports take seconds, and Ctrl-C or an error
+# while importing is then handled (and logged) like one in the job.
 with log_to(snakemake.log[0]):
+    from empathy_fmri.jobs.figures import figure_brain_behaviour
+
     figure_brain_behaviour(
         snakemake.input.roi,
         snakemake.input.phenotype,

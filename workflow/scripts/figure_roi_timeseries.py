@@ -1,9 +1,12 @@
 """Rule figure_roi_timeseries: one subject's ROI signal with the GLM fit."""
 
-from empathy_fmri.jobs.figures import figure_roi_timeseries
 from empathy_fmri.jobs.logs import log_to
 
+# Imported inside log_to: the imports take seconds, and Ctrl-C or an error
+# while importing is then handled (and logged) like one in the job.
 with log_to(snakemake.log[0]):
+    from empathy_fmri.jobs.figures import figure_roi_timeseries
+
     figure_roi_timeseries(
         snakemake.input.bold,
         snakemake.input.events,

@@ -1,9 +1,12 @@
 """Rule figure_task_timeline: one run's blocks and modelled responses."""
 
-from empathy_fmri.jobs.figures import figure_task_timeline
 from empathy_fmri.jobs.logs import log_to
 
+# Imported inside log_to: the imports take seconds, and Ctrl-C or an error
+# while importing is then handled (and logged) like one in the job.
 with log_to(snakemake.log[0]):
+    from empathy_fmri.jobs.figures import figure_task_timeline
+
     figure_task_timeline(
         snakemake.input.events, snakemake.input.design, snakemake.params.tr, snakemake.output
     )

@@ -1,10 +1,13 @@
 """Rule roi_definitions: centres of the a-priori and circular ROIs."""
 
-from empathy_fmri.config import AnalysisConfig, AnatomyConfig
 from empathy_fmri.jobs.logs import log_to
-from empathy_fmri.jobs.roi_contrasts import run_roi_definitions
 
+# Imported inside log_to: the imports take seconds, and Ctrl-C or an error
+# while importing is then handled (and logged) like one in the job.
 with log_to(snakemake.log[0]):
+    from empathy_fmri.config import AnalysisConfig, AnatomyConfig
+    from empathy_fmri.jobs.roi_contrasts import run_roi_definitions
+
     run_roi_definitions(
         snakemake.input.group_z,
         AnatomyConfig.from_dict(snakemake.params.anatomy),

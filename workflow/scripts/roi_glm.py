@@ -1,10 +1,13 @@
 """Rule roi_glm: one subject's ROI-mean GLMs on the unsmoothed BOLD."""
 
-from empathy_fmri.config import AnalysisConfig
 from empathy_fmri.jobs.logs import log_to
-from empathy_fmri.jobs.roi_contrasts import run_roi_glm
 
+# Imported inside log_to: the imports take seconds, and Ctrl-C or an error
+# while importing is then handled (and logged) like one in the job.
 with log_to(snakemake.log[0]):
+    from empathy_fmri.config import AnalysisConfig
+    from empathy_fmri.jobs.roi_contrasts import run_roi_glm
+
     run_roi_glm(
         snakemake.input.bold,
         snakemake.input.events,

@@ -1,9 +1,12 @@
 """Rule validate_amplitudes: per-subject ROI estimates vs. the true amplitudes."""
 
 from empathy_fmri.jobs.logs import log_to
-from empathy_fmri.jobs.validate import run_amplitude_validation
 
+# Imported inside log_to: the imports take seconds, and Ctrl-C or an error
+# while importing is then handled (and logged) like one in the job.
 with log_to(snakemake.log[0]):
+    from empathy_fmri.jobs.validate import run_amplitude_validation
+
     run_amplitude_validation(
         snakemake.input.roi,
         snakemake.input.truth,

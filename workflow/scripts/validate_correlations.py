@@ -1,9 +1,12 @@
 """Rule validate_correlations: brain-behaviour r vs. the population and attenuated r."""
 
 from empathy_fmri.jobs.logs import log_to
-from empathy_fmri.jobs.validate import run_correlation_validation
 
+# Imported inside log_to: the imports take seconds, and Ctrl-C or an error
+# while importing is then handled (and logged) like one in the job.
 with log_to(snakemake.log[0]):
+    from empathy_fmri.jobs.validate import run_correlation_validation
+
     run_correlation_validation(
         snakemake.input.stats,
         snakemake.input.population,

@@ -16,7 +16,7 @@ from nilearn.glm.first_level import FirstLevelModel
 from nilearn.maskers import NiftiMasker
 
 from empathy_fmri.config.sections import AnalysisConfig
-from empathy_fmri.task.conditions import CONTRASTS
+from empathy_fmri.task.conditions import CONDITIONS, CONTRASTS
 from empathy_fmri.task.hrf import block_response_peak
 
 __all__ = [
@@ -126,7 +126,8 @@ def fit_first_level(
     bold_imgs : sequence of Niimg-like
         One 4D image per run.
     events : sequence of pandas.DataFrame
-        BIDS events per run (``trial_type`` needle and swab).
+        BIDS events per run (``trial_type`` needle and swab; any other trial
+        type is modelled as a regressor of its own and enters no contrast).
     confounds : sequence of pandas.DataFrame or None
         Confound regressors per run (e.g. the six motion parameters).
     tr_s : float
@@ -157,12 +158,13 @@ def fit_first_level(
             f"got {len(bold_imgs)} BOLD runs but {len(events)} events tables; one per run"
         )
     for run, table in enumerate(events, start=1):
-        present = set(table["trial_type"])
-        missing = {"needle", "swab"} - present
+        present = sorted(set(table["trial_type"].astype(str)))
+        missing = [c for c in CONDITIONS if c not in present]
         if missing:
             raise ValueError(
-                f"events of run {run} have no {sorted(missing)} trials "
-                f"(trial_type values found: {sorted(present)})"
+                f"the events table of run {run} (of {len(events)}) has no event of trial_type "
+                f"{missing} (its trial_type values are {present}); the model needs blocks of "
+                f"trial_type {list(CONDITIONS)}, exactly and case-sensitively"
             )
     if mask_img is None:
         mask_img = analysis_mask(bold_imgs[0])
@@ -190,7 +192,12 @@ def fit_first_level(
         events=[table[columns] for table in events],
         confounds=list(confounds) if confounds is not None else None,
     )
-    block_s = float(pd.concat(list(events))["duration"].median())
+    # The psc scaling is that of a task block; other trial types (nuisance
+    # regressors of their own) must not change it.
+    task_events = pd.concat(list(events))
+    block_s = float(
+        task_events.loc[task_events["trial_type"].isin(CONDITIONS), "duration"].median()
+    )
     peak = block_response_peak(hrf_model, block_s)
     maps: dict[str, dict[str, Any]] = {}
     for label, formula in CONTRASTS.items():

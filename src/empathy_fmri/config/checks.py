@@ -8,11 +8,14 @@ or the noise model live with those (``empathy_fmri.anatomy.placement``,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
     "cross_field_problems",
+    "non_finite_problems",
+    "statistical_problems",
 ]
 
 
@@ -29,7 +32,9 @@ def cross_field_problems(config: Mapping[str, Any]) -> list[str]:
     list of str
         One message per problem, each naming the keys involved; empty if none.
     """
-    problems = []
+    problems = non_finite_problems(config)
+    if problems:
+        return problems
     anatomy_rois = set(config["anatomy"]["rois"])
     signal_rois = set(config["signal"]["rois"])
     for name in sorted(signal_rois - anatomy_rois):
@@ -108,5 +113,82 @@ def cross_field_problems(config: Mapping[str, Any]) -> list[str]:
             f"'power.replicates.voxel_size_mm' ({coarse}) is larger than "
             f"'anatomy.roi_radius_mm' ({config['anatomy']['roi_radius_mm']}); the replicate "
             "studies' ROIs would hold at most one voxel"
+        )
+    return problems
+
+
+def non_finite_problems(config: Any, key: str = "") -> list[str]:
+    """Name every number of a configuration that is NaN or infinite.
+
+    JSON Schema's ranges do not reject NaN (every comparison with it is
+    false), so ``.nan`` in YAML would pass and surface later as an error about
+    something else.
+
+    Parameters
+    ----------
+    config : object
+        A configuration or a part of one.
+    key : str
+        Key path of ``config`` (for the messages).
+
+    Returns
+    -------
+    list of str
+        One message per non-finite number, naming its key.
+    """
+    if isinstance(config, Mapping):
+        return [p for k, v in config.items()
+                for p in non_finite_problems(v, f"{key}.{k}" if key else str(k))]
+    if isinstance(config, list | tuple):
+        return [p for i, v in enumerate(config) for p in non_finite_problems(v, f"{key}[{i}]")]
+    if isinstance(config, float) and not math.isfinite(config):
+        return [f"config key '{key}' is {config}; give a finite number"]
+    return []
+
+
+def statistical_problems(n_subjects: int, analysis: Mapping[str, Any]) -> list[str]:
+    """Say which tests of the analysis cannot reach significance with this many subjects.
+
+    The FWE group map uses sign flips: with ``n`` subjects there are ``2^n``
+    distinct ones, so no voxel can reach ``p < 1 / 2^n``; the permutation p of
+    a correlation cannot go below ``1 / min(n!, n_permutations_stats + 1)``.
+    A test whose smallest reachable p is not below ``analysis.alpha`` can never
+    find anything, and an empty map would look like a result.
+
+    Parameters
+    ----------
+    n_subjects : int
+        Participants analysed.
+    analysis : mapping
+        The validated ``analysis`` section.
+
+    Returns
+    -------
+    list of str
+        One message per impossible test; empty when all can reach ``alpha``.
+    """
+    alpha = analysis["alpha"]
+    problems = []
+    flips = 2.0**n_subjects
+    smallest_fwe = max(1.0 / flips, 1.0 / (analysis["n_permutations"] + 1))
+    if smallest_fwe >= alpha:
+        remedy = (
+            "analyse more subjects" if 1.0 / flips >= alpha
+            else "raise 'analysis.n_permutations'"
+        )
+        problems.append(
+            f"with {n_subjects} subjects the sign-flip FWE test of the group map has at most "
+            f"{min(flips, analysis['n_permutations'] + 1):.0f} distinct flips, so its smallest "
+            f"p is {smallest_fwe:.3g}, not below 'analysis.alpha' = {alpha}: no voxel could "
+            f"ever pass; {remedy}"
+        )
+    pairings = float(math.factorial(min(n_subjects, 20)))
+    smallest_r = 1.0 / min(pairings, analysis["n_permutations_stats"] + 1)
+    if smallest_r >= alpha:
+        problems.append(
+            f"with {n_subjects} subjects and 'analysis.n_permutations_stats' = "
+            f"{analysis['n_permutations_stats']} the permutation p of a correlation cannot go "
+            f"below {smallest_r:.3g}, not below 'analysis.alpha' = {alpha}; analyse more "
+            "subjects or raise 'analysis.n_permutations_stats'"
         )
     return problems

@@ -23,6 +23,7 @@ __all__ = [
     "fill_defaults",
     "load_schema",
     "schema_problems",
+    "typed_command_line_values",
 ]
 
 
@@ -174,3 +175,60 @@ def _fill_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, 
             _fill_defaults(instance[name], sub, root)
 
 
+
+
+def typed_command_line_values(
+    overrides: Mapping[str, Any], schema: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Give command-line config values the types the schema declares.
+
+    Snakemake reads ``--config noise='{tsnr: 50}'`` with YAML's base loader,
+    so every value inside a nested mapping arrives as a string. This turns
+    each such string into the number, integer or boolean the schema asks for
+    at its key (``'50'`` -> ``50``); a string that does not parse, or a key the
+    schema does not know, is left as it is for validation to report.
+
+    Parameters
+    ----------
+    overrides : mapping
+        The values given with ``--config`` (Snakemake's ``overwrite_config``).
+    schema : mapping
+        From :func:`load_schema`.
+
+    Returns
+    -------
+    dict
+        A copy of ``overrides`` with typed leaves.
+    """
+    return _typed(copy.deepcopy(dict(overrides)), schema, schema)
+
+
+def _typed(value: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> Any:
+    schema = _subschema(schema, root)
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            sub = properties.get(key, extra if isinstance(extra, Mapping) else None)
+            if sub is not None:
+                value[key] = _typed(item, sub, root)
+        return value
+    if isinstance(value, list):
+        items = schema.get("items")
+        return [_typed(v, items, root) for v in value] if isinstance(items, Mapping) else value
+    if not isinstance(value, str):
+        return value
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    if "string" in kinds:
+        return value
+    parsed = yaml.safe_load(value) if value.strip() else value
+    if isinstance(parsed, bool):
+        return parsed if "boolean" in kinds else value
+    if "integer" in kinds and isinstance(parsed, int):
+        return parsed
+    if "number" in kinds and isinstance(parsed, int | float):
+        return parsed
+    if "null" in kinds and parsed is None:
+        return None
+    return value

@@ -117,6 +117,7 @@ class AnatomyConfig(_Section):
     roi_radius_mm: float
     rois: Mapping[str, Coordinate]
     grey_matter_threshold: float = 0.3
+    min_roi_voxels: int = 5
     visual_regions: Mapping[str, Coordinate] = dataclasses.field(default_factory=dict)
     visual_radius_mm: float = 16.0
 

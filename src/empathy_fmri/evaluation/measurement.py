@@ -288,14 +288,19 @@ def finish_calibration(table: pd.DataFrame) -> pd.DataFrame:
         The table with the derived columns (re)computed; where no null
         position was available, voxels are taken as independent (a lower
         bound of the error). Rows whose ``estimate`` is ``roi_mean_glm`` hold
-        the variance of the ROI estimate itself: their factor is 1.
+        the variance of the ROI estimate itself: their factor is the null
+        ratio ``null_mean_square / null_mean_voxel_variance`` (1 without null
+        positions), not bounded by 1.
     """
     table = table.copy()
     factor = table["null_mean_square"] / table["null_mean_voxel_variance"]
     factor = factor.fillna(1.0 / table["n_voxels"]).clip(upper=1.0)
     if "estimate" in table:
-        # The variance of an ROI-mean GLM is the variance of the ROI estimate itself.
-        factor = factor.where(table["estimate"] != "roi_mean_glm", 1.0)
+        # An ROI-mean GLM's variance is that of the ROI estimate itself; its
+        # null positions measure how far the GLM's noise model is off (c may
+        # exceed 1), and without them it is taken at its word (c = 1).
+        ratio = (table["null_mean_square"] / table["null_mean_voxel_variance"]).fillna(1.0)
+        factor = factor.where(table["estimate"] != "roi_mean_glm", ratio)
     table["correlation_factor"] = factor
     table["effective_voxels"] = 1.0 / factor
     table["error_sd_psc"] = np.sqrt(factor * table["mean_voxel_variance"])
@@ -321,18 +326,28 @@ def null_distance_mm(roi_radius_mm: float, smoothing_fwhm_mm: float, noise_fwhm_
     return 2 * roi_radius_mm + 2 * smoothing_fwhm_mm + noise_fwhm_mm
 
 
-def calibrate_roi_glm(roi_table: pd.DataFrame, selection: str = "independent") -> pd.DataFrame:
-    """Measurement-error variance of each ROI-mean GLM estimate, from its own variances.
+def calibrate_roi_glm(
+    roi_table: pd.DataFrame,
+    null_table: pd.DataFrame | None = None,
+    selection: str = "independent",
+) -> pd.DataFrame:
+    """Measurement-error variance of each ROI-mean GLM estimate.
 
     The first-level variance of an ROI-mean GLM is the sampling variance of
-    the ROI estimate itself (no spatial correlation to account for), so the
-    error variance is its mean over subjects.
+    the ROI estimate under the GLM's noise model, with no spatial correlation
+    to account for. Noise the model does not capture is measured on the same
+    GLM fitted at null positions (:func:`null_position_masks`):
+    ``c = mean(null effect^2) / mean(null variance)``, and the error variance
+    is ``c`` times the mean variance of the ROI's own estimates.
 
     Parameters
     ----------
     roi_table : pandas.DataFrame
         ``roi_contrasts.tsv`` with ``variance_roi_glm`` (from
         :func:`empathy_fmri.pipeline.roi.roi_step`).
+    null_table : pandas.DataFrame, optional
+        ROI-mean GLMs at null positions: ``roi``, ``effect``, ``variance``
+        (every subject and position). Without it ``c`` is 1.
     selection : str
         Which selection's ROIs to calibrate.
 
@@ -340,8 +355,9 @@ def calibrate_roi_glm(roi_table: pd.DataFrame, selection: str = "independent") -
     -------
     pandas.DataFrame
         The columns of :func:`calibrate_measurement` (``mean_voxel_variance``
-        then holds the mean variance of the ROI estimate), with ``estimate``
-        ``roi_mean_glm``, correlation factor 1 and ``error_sd_psc``.
+        holds the mean variance of the ROI estimate, ``null_mean_square`` and
+        ``null_mean_voxel_variance`` the null sums), ``estimate``
+        ``roi_mean_glm``, ``correlation_factor`` ``c`` and ``error_sd_psc``.
     """
     if "variance_roi_glm" not in roi_table:
         raise ValueError("roi_table has no 'variance_roi_glm' column (roi_mean_glm estimates)")
@@ -352,7 +368,7 @@ def calibrate_roi_glm(roi_table: pd.DataFrame, selection: str = "independent") -
         variances = variances[np.isfinite(variances)]
         if variances.size == 0:
             raise ValueError(f"ROI '{roi}' has no finite ROI-mean GLM variance")
-        rows.append({
+        row = {
             "roi": roi,
             "n_voxels": int(group["n_voxels"].iloc[0]),
             "n_subjects": int(variances.size),
@@ -361,5 +377,79 @@ def calibrate_roi_glm(roi_table: pd.DataFrame, selection: str = "independent") -
             "null_mean_square": np.nan,
             "null_mean_voxel_variance": np.nan,
             "estimate": "roi_mean_glm",
-        })
+        }
+        if null_table is not None:
+            null = null_table[null_table["roi"] == roi]
+            effect = pd.to_numeric(null["effect"], errors="coerce")
+            variance = pd.to_numeric(null["variance"], errors="coerce")
+            null = pd.DataFrame({"effect": effect, "variance": variance}).dropna()
+            if len(null):
+                row["n_null_positions"] = int(len(null))
+                row["null_mean_square"] = float(np.mean(null["effect"] ** 2))
+                row["null_mean_voxel_variance"] = float(np.mean(null["variance"]))
+            else:
+                logger.warning(
+                    "ROI %s: no ROI-mean GLM at a null position; taking the GLM's "
+                    "variance at its word (c = 1)", roi,
+                )
+        rows.append(row)
     return finish_calibration(pd.DataFrame(rows))
+
+
+def null_position_masks(
+    roi_masks: Mapping[str, np.ndarray],
+    roi_centres_mm: Mapping[str, Sequence[float]],
+    affine: np.ndarray,
+    valid: np.ndarray,
+    min_distance_mm: float,
+    max_positions: int = 40,
+) -> dict[str, list[np.ndarray]]:
+    """Copies of each ROI's shape moved to where the true effect is zero.
+
+    The ROI-mean GLM's own variance assumes its noise model is right; noise
+    it does not model (residual motion, serial correlation beyond AR(1)) makes
+    the real error larger. Fitting the same GLM to the ROI's shape at
+    positions far from every ROI centre, where no effect is planted, measures
+    the real error: ``c = mean(null effect^2) / mean(null variance)`` scales
+    the GLM variance (:func:`calibrate_roi_glm`).
+
+    Parameters
+    ----------
+    roi_masks : mapping of str to numpy.ndarray
+        Boolean 3D ROI masks.
+    roi_centres_mm : mapping of str to (x, y, z)
+        Their centres.
+    affine : numpy.ndarray
+        Affine of the grid.
+    valid : numpy.ndarray
+        Boolean 3D mask of voxels a moved ROI may cover (e.g. the brain).
+    min_distance_mm : float
+        Smallest distance of a moved centre from every ROI centre
+        (:func:`null_distance_mm`).
+    max_positions : int
+        At most this many positions per ROI (evenly spaced).
+
+    Returns
+    -------
+    dict of str to list of numpy.ndarray
+        Per ROI, boolean 3D masks of the moved shapes (possibly none).
+    """
+    inverse = np.linalg.inv(affine)
+    ijk_valid = np.argwhere(valid)
+    world = ijk_valid @ affine[:3, :3].T + affine[:3, 3]
+    centres = np.asarray([roi_centres_mm[name] for name in roi_masks], float)
+    far = np.min(np.linalg.norm(world[:, None, :] - centres[None], axis=-1), axis=1)
+    candidates = ijk_valid[far > min_distance_mm]
+    out = {}
+    for name, mask in roi_masks.items():
+        voxels = np.argwhere(mask)
+        centre = np.rint(inverse[:3, :3] @ np.asarray(roi_centres_mm[name], float)
+                         + inverse[:3, 3]).astype(int)
+        moved = _null_positions(candidates, voxels - centre, valid, max_positions)
+        shapes = []
+        for position in moved:
+            shape = np.zeros(valid.shape, bool)
+            shape[position[:, 0], position[:, 1], position[:, 2]] = True
+            shapes.append(shape)
+        out[name] = shapes
+    return out

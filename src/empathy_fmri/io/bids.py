@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import zlib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
 import pandas as pd
+from nibabel.filebasedimages import ImageFileError
+
+from empathy_fmri.io.errors import InputFileError
+from empathy_fmri.task.conditions import CONDITIONS
 
 __all__ = [
     "CONFOUNDS_PIPELINE",
     "STATISTICS",
     "bold_image",
     "bold_path",
+    "check_bold",
     "confounds_path",
     "design_matrix_path",
     "events_path",
@@ -24,6 +33,8 @@ __all__ = [
     "to_volume",
 ]
 
+
+logger = logging.getLogger(__name__)
 
 #: Statistic labels (``stat-<label>``) written per contrast.
 STATISTICS = ("effect", "variance", "z")
@@ -114,52 +125,317 @@ def bold_image(
     return image
 
 
-def read_events(path: str | Path) -> pd.DataFrame:
-    """Read an ``events.tsv`` and check its BIDS columns.
-
-    Raises
-    ------
-    ValueError
-        If the file lacks ``onset``, ``duration`` or ``trial_type``.
-    """
-    table = pd.read_csv(path, sep="\t", na_values="n/a")
-    missing = {"onset", "duration", "trial_type"} - set(table.columns)
-    if missing:
-        raise ValueError(f"events file '{path}' lacks the column(s) {sorted(missing)}")
+def _read_table(path: str | Path, kind: str, **kwargs: Any) -> pd.DataFrame:
+    """Read a BIDS tab-separated table, turning pandas' errors into :class:`InputFileError`."""
+    try:
+        table = pd.read_csv(path, sep="\t", na_values="n/a", **kwargs)
+    except FileNotFoundError as err:
+        raise InputFileError(path, f"does not exist; expected the {kind}") from err
+    except pd.errors.EmptyDataError as err:
+        raise InputFileError(
+            path, f"is empty; expected the {kind} as a tab-separated table with a header row"
+        ) from err
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InputFileError(
+            path, f"cannot be read as a tab-separated table ({_reason(err)}); expected the {kind}"
+        ) from err
+    if len(table.columns) == 1 and "," in str(table.columns[0]):
+        raise InputFileError(
+            path,
+            f"seems to be comma-separated (its one column is named '{table.columns[0]}'); "
+            f"BIDS tables, like the {kind}, are tab-separated",
+        )
     return table
 
 
-def read_confounds(path: str | Path, columns: list[str]) -> pd.DataFrame:
+def _reason(err: BaseException) -> str:
+    """One line naming an exception: its type and the first line of its message."""
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+
+
+def _missing_columns(
+    path: str | Path, table: pd.DataFrame, required: Sequence[str], kind: str, why: str
+) -> None:
+    """Raise :class:`InputFileError` naming the required columns a table lacks."""
+    missing = [column for column in required if column not in table.columns]
+    if not missing:
+        return
+    present = [str(c) for c in table.columns]
+    shown = present if len(present) <= 20 else [*present[:20], f"... ({len(present)} in all)"]
+    raise InputFileError(
+        path, f"lacks the column(s) {missing} {why}; the {kind} has the columns {shown}"
+    )
+
+
+def _numbers(
+    path: str | Path, table: pd.DataFrame, column: str, what: str, *,
+    allow_missing: bool = False, row_names: Sequence[str] | None = None,
+) -> pd.Series:
+    """A column as floats, or :class:`InputFileError` naming the rows that are not numbers.
+
+    ``n/a`` (NaN) is accepted only with ``allow_missing``; rows are named by
+    ``row_names`` (e.g. participant_id) or by their line in the file.
+    """
+    raw = table[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna()
+    if not allow_missing:
+        bad |= values.isna()
+    bad |= np.isinf(values.to_numpy(dtype=float))
+    if not bad.any():
+        return values.astype(float)
+    rows = np.flatnonzero(bad.to_numpy())
+    labels = (
+        [f"{row_names[r]}" for r in rows] if row_names is not None
+        else [f"line {r + 2}" for r in rows]
+    )
+    shown = ", ".join(
+        f"{label} has {_shown(raw.iloc[r])}" for label, r in zip(labels[:5], rows[:5], strict=False)
+    )
+    more = f" (and {len(rows) - 5} more rows)" if len(rows) > 5 else ""
+    allowed = " or n/a" if allow_missing else ""
+    raise InputFileError(
+        path, f"column '{column}' must hold {what}{allowed} in every row, but {shown}{more}"
+    )
+
+
+def _shown(value: Any) -> str:
+    """A cell's value as the message shows it: text quoted, a missing value as n/a."""
+    if isinstance(value, str):
+        return repr(value)
+    return "n/a" if pd.isna(value) else f"{value}"
+
+
+def read_events(path: str | Path, trial_types: Sequence[str] = CONDITIONS) -> pd.DataFrame:
+    """Read an ``events.tsv`` and check what the first level needs of it.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A run's BIDS events file.
+    trial_types : sequence of str
+        Trial types that must occur (case-sensitive); the task's needle and
+        swab by default. Any other trial type is logged as a warning: the GLM
+        models it as a nuisance regressor of its own, in no contrast.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, with ``onset`` and ``duration`` as floats (seconds).
+
+    Raises
+    ------
+    InputFileError
+        If the file is empty or not a table, lacks ``onset``, ``duration`` or
+        ``trial_type``, holds no event, has an onset or duration that is not a
+        finite number (or a negative duration), a row without trial type, or
+        no event of one of ``trial_types``.
+    """
+    kind = "events of a run (onset, duration, trial_type)"
+    table = _read_table(path, kind, dtype={"trial_type": str})
+    _missing_columns(
+        path, table, ["onset", "duration", "trial_type"], "events file",
+        "that every BIDS events file needs",
+    )
+    if table.empty:
+        raise InputFileError(
+            path,
+            "holds no event (only a header row); expected the run's blocks with trial_type "
+            + " and ".join(repr(t) for t in trial_types),
+        )
+    table["onset"] = _numbers(path, table, "onset", "a finite number of seconds")
+    table["duration"] = _numbers(path, table, "duration", "a finite number of seconds")
+    negative = np.flatnonzero(table["duration"].to_numpy() < 0)
+    if negative.size:
+        raise InputFileError(
+            path,
+            f"column 'duration' must not be negative, but line {negative[0] + 2} has "
+            f"{table['duration'].iloc[negative[0]]:g}",
+        )
+    untyped = np.flatnonzero(table["trial_type"].isna().to_numpy())
+    if untyped.size:
+        lines = ", ".join(str(r + 2) for r in untyped[:5])
+        raise InputFileError(
+            path, f"column 'trial_type' is empty or n/a on line(s) {lines}; every event needs one"
+        )
+    present = list(dict.fromkeys(table["trial_type"]))
+    missing = [t for t in trial_types if t not in present]
+    if missing:
+        hints = [
+            f"'{found}' for '{wanted}'"
+            for wanted in missing for found in present
+            if found.strip().lower() == wanted.lower()
+        ]
+        hint = (
+            f"; trial types are case-sensitive and exact, and the file has {', '.join(hints)}"
+            if hints else ""
+        )
+        raise InputFileError(
+            path,
+            f"has no event of trial_type {missing} (its trial_type values are {present}); "
+            f"the analysis models the blocks of trial_type "
+            + " and ".join(repr(t) for t in trial_types)
+            + hint,
+        )
+    extra = [t for t in present if t not in trial_types]
+    if extra:
+        logger.warning(
+            "events file '%s' has the trial type(s) %s besides %s: each is modelled as a "
+            "nuisance regressor of its own and enters no contrast",
+            path, extra, list(trial_types),
+        )
+    return table
+
+
+def read_confounds(path: str | Path, columns: Sequence[str]) -> pd.DataFrame:
     """Read selected confound columns, with ``n/a`` (first-row derivatives) set to 0.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A run's confounds file (fMRIPrep's ``desc-confounds_timeseries.tsv``).
+    columns : sequence of str
+        The columns to use (``analysis.confounds``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``columns``, as floats, one row per volume.
+
     Raises
     ------
-    ValueError
-        If a requested column is not in the file.
+    InputFileError
+        If the file is empty or not a table, has no row, lacks a requested
+        column, or holds a value in one that is not a number (or ``n/a``).
     """
-    table = pd.read_csv(path, sep="\t", na_values="n/a")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"confounds file '{path}' lacks the column(s) {missing} named in "
-            f"'analysis.confounds'; it has {list(table.columns)}"
-        )
-    return table[columns].fillna(0.0)
+    columns = list(columns)
+    kind = "confounds of a run (one row per volume)"
+    table = _read_table(path, kind)
+    _missing_columns(
+        path, table, columns, "confounds file", "named in 'analysis.confounds'"
+    )
+    if table.empty:
+        raise InputFileError(path, "has a header but no row; expected one row per volume")
+    return pd.DataFrame(
+        {c: _numbers(path, table, c, "a finite number", allow_missing=True) for c in columns}
+    ).fillna(0.0)
 
 
-def read_phenotype(path: str | Path, scores: list[str]) -> pd.DataFrame:
+def read_phenotype(path: str | Path, scores: Sequence[str]) -> pd.DataFrame:
     """Read the moral dilemma phenotype file, indexed by ``participant_id``.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        ``phenotype/moral_dilemmas.tsv``.
+    scores : sequence of str
+        Score columns to read (``analysis.scores``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``participant_id`` (``sub-`` prefixed, as BIDS labels
+        are), with the ``scores`` as floats (``n/a`` is NaN: a missing score)
+        and the file's other columns as read.
+
     Raises
     ------
-    ValueError
-        If ``participant_id`` or a requested score column is missing.
+    InputFileError
+        If the file is empty or not a table, lacks ``participant_id`` or a
+        score column, has a row without or with a repeated participant_id, or
+        a score value that is not a number (or ``n/a``).
     """
-    table = pd.read_csv(path, sep="\t", na_values="n/a")
-    missing = [c for c in ["participant_id", *scores] if c not in table.columns]
-    if missing:
-        raise ValueError(f"phenotype file '{path}' lacks the column(s) {missing}")
-    return table.set_index("participant_id")
+    scores = list(scores)
+    kind = "phenotype table (participant_id and the behavioural scores)"
+    table = _read_table(path, kind, dtype={"participant_id": str})
+    _missing_columns(
+        path, table, ["participant_id", *scores], "phenotype file",
+        "(participant_id and the scores named in 'analysis.scores')",
+    )
+    unnamed = np.flatnonzero(table["participant_id"].isna().to_numpy())
+    if unnamed.size:
+        raise InputFileError(
+            path, f"column 'participant_id' is empty or n/a on line {unnamed[0] + 2}"
+        )
+    ids = [s if s.startswith("sub-") else f"sub-{s}" for s in table["participant_id"].str.strip()]
+    repeated = sorted(set(pd.Index(ids)[pd.Index(ids).duplicated()]))
+    if repeated:
+        raise InputFileError(
+            path, f"has more than one row for the participant(s) {repeated}; expected one each"
+        )
+    for score in scores:
+        table[score] = _numbers(path, table, score, "a number", allow_missing=True, row_names=ids)
+    table.index = pd.Index(ids, name="participant_id")
+    return table.drop(columns="participant_id")
+
+
+def check_bold(path: str | Path, tr_s: float) -> nib.Nifti1Image:
+    """Check that a BOLD run can be read, is 4D and has the expected repetition time.
+
+    The header is read first; then the run's last volume, which makes
+    nibabel decompress the whole file and so finds a truncated or corrupt one
+    before nilearn would fail on it.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A run's ``bold.nii.gz``.
+    tr_s : float
+        The expected repetition time (s, ``design.tr``).
+
+    Returns
+    -------
+    nibabel.Nifti1Image
+        The image, loaded lazily (its data are not kept in memory).
+
+    Raises
+    ------
+    InputFileError
+        If the file is not a NIfTI image, is not 4D, has another repetition
+        time in its header (in s, or converted from ms), or its data cannot
+        be read to the end.
+    """
+    expected = "a 4D NIfTI BOLD run (x, y, z, time)"
+    try:
+        img = nib.load(path)
+    except FileNotFoundError as err:
+        raise InputFileError(path, f"does not exist; expected {expected}") from err
+    except (ImageFileError, OSError, EOFError, zlib.error, ValueError) as err:
+        raise InputFileError(
+            path, f"cannot be read as a NIfTI image ({_reason(err)}); expected {expected}"
+        ) from err
+    if img.ndim != 4:
+        raise InputFileError(
+            path, f"is a {img.ndim}D image of shape {img.shape}; expected {expected}"
+        )
+    header_tr = float(img.header.get_zooms()[3])
+    unit = img.header.get_xyzt_units()[1]
+    scale = {"msec": 1e-3, "usec": 1e-6}.get(unit, 1.0)
+    shown = f"{header_tr:g} {unit}" if scale != 1.0 else f"{header_tr:g} s"
+    header_tr *= scale
+    if header_tr <= 0:
+        raise InputFileError(
+            path,
+            f"has no repetition time in its header (pixdim[4] is {shown}); 'design.tr' is "
+            f"{tr_s:g} s: write the TR into the header",
+        )
+    if abs(header_tr - tr_s) > 1e-3:
+        raise InputFileError(
+            path,
+            f"has a repetition time of {shown} in its header but 'design.tr' is {tr_s:g} s; "
+            "set design.tr to the data's TR",
+        )
+    try:
+        np.asarray(img.dataobj[..., -1])
+    except (OSError, EOFError, zlib.error, ValueError) as err:
+        raise InputFileError(
+            path,
+            f"is truncated or corrupt: its header promises {img.shape[3]} volumes of shape "
+            f"{img.shape[:3]} but reading the data failed ({_reason(err)}); copy or "
+            "export the file again",
+        ) from err
+    return img
 
 
 def statmap_path(
@@ -210,7 +486,9 @@ def list_subjects(root: str | Path) -> list[str]:
     if participants.is_file():
         table = pd.read_csv(participants, sep="\t", dtype=str)
         if "participant_id" not in table.columns:
-            raise ValueError(f"'{participants}' has no participant_id column")
+            raise InputFileError(
+                participants, "has no participant_id column; expected one row per participant"
+            )
         subjects = [s if s.startswith("sub-") else f"sub-{s}" for s in table["participant_id"]]
     else:
         subjects = sorted(p.name for p in root.glob("sub-*") if p.is_dir())

@@ -6,20 +6,119 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import nibabel as nib
+import numpy as np
+import pandas as pd
 
 from empathy_fmri.config.sections import AnalysisConfig
 from empathy_fmri.io.atomic import write_nifti, write_tsv
-from empathy_fmri.io.bids import read_confounds, read_events
+from empathy_fmri.io.bids import check_bold, read_confounds, read_events
+from empathy_fmri.io.errors import InputFileError
 from empathy_fmri.pipeline.first_level import first_level_step
 from empathy_fmri.plotting.design import plot_run_design_matrix
 from empathy_fmri.plotting.style import save_figure
 
 __all__ = [
+    "read_runs",
     "run_first_level",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def read_runs(
+    bold_paths: Sequence[str | Path],
+    events_paths: Sequence[str | Path],
+    confounds_paths: Sequence[str | Path],
+    analysis: AnalysisConfig,
+    tr_s: float,
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame] | None]:
+    """Check a subject's runs file by file and against each other; read events and confounds.
+
+    Each BOLD run must be readable to its end, 4D, with the TR of
+    ``design.tr`` and the grid of the first run; each events file must hold
+    needle and swab blocks that start before its run ends (a block that
+    starts in the run but ends after it is logged as a warning); each
+    confounds file must have the requested columns, as numbers, with one row
+    per volume of its run.
+
+    Parameters
+    ----------
+    bold_paths, events_paths, confounds_paths : sequence of path
+        One per run, in run order (``confounds_paths`` empty without confounds).
+    analysis : AnalysisConfig
+        ``confounds``: the confound columns to read.
+    tr_s : float
+        Repetition time (s).
+
+    Returns
+    -------
+    events : list of pandas.DataFrame
+        Each run's events.
+    confounds : list of pandas.DataFrame or None
+        Each run's confound columns, None when ``analysis.confounds`` is empty.
+
+    Raises
+    ------
+    InputFileError
+        Naming the file, and the column, trial type or count that is wrong.
+    """
+    columns = list(analysis.confounds)
+    n_runs = len(bold_paths)
+    if len(events_paths) != n_runs or (columns and len(confounds_paths) != n_runs):
+        raise ValueError(
+            f"got {len(bold_paths)} BOLD runs, {len(events_paths)} events files and "
+            f"{len(confounds_paths)} confounds files; expected one of each per run"
+        )
+    images = [check_bold(path, tr_s) for path in bold_paths]
+    first = images[0]
+    for path, img in zip(bold_paths[1:], images[1:], strict=True):
+        if img.shape[:3] != first.shape[:3]:
+            raise InputFileError(
+                path,
+                f"has volumes of shape {img.shape[:3]} but the subject's first run "
+                f"'{bold_paths[0]}' has {first.shape[:3]}; all runs of a subject must share "
+                "one grid",
+            )
+        if not np.allclose(img.affine, first.affine, atol=1e-3):
+            raise InputFileError(
+                path,
+                f"has the affine {img.affine.round(3).tolist()} but the subject's first run "
+                f"'{bold_paths[0]}' has {first.affine.round(3).tolist()}; all runs of a "
+                "subject must share one grid",
+            )
+    events = [read_events(path) for path in events_paths]
+    for bold, img, path, table in zip(bold_paths, images, events_paths, events, strict=True):
+        n_scans = int(img.shape[3])
+        duration = n_scans * tr_s
+        late = table["onset"] >= duration - 1e-6
+        if late.any():
+            raise InputFileError(
+                path,
+                f"has {int(late.sum())} event(s) that start after its run has ended: the last "
+                f"onset is {table['onset'].max():g} s, but the run '{bold}' has {n_scans} "
+                f"volumes of {tr_s:g} s, so it ends at {duration:g} s; is the run cut short, "
+                "or are these the events of another run?",
+            )
+        ends = table["onset"] + table["duration"]
+        if (ends > duration + 1e-6).any():
+            logger.warning(
+                "events file '%s' has %d event(s) that end after its run '%s' has ended "
+                "(%d volumes, %g s; the last event ends at %g s): the model has only their "
+                "start", path, int((ends > duration + 1e-6).sum()), bold, n_scans, duration,
+                ends.max(),
+            )
+    if not columns:
+        return events, None
+    confounds = [read_confounds(path, columns) for path in confounds_paths]
+    for bold, img, path, table in zip(bold_paths, images, confounds_paths, confounds, strict=True):
+        if len(table) != img.shape[3]:
+            raise InputFileError(
+                path,
+                f"has {len(table)} rows but its run '{bold}' has {img.shape[3]} volumes; a "
+                "confounds file needs one row per volume (is the run, or the confounds file, "
+                "from another acquisition or cut short?)",
+            )
+    return events, confounds
 
 
 def run_first_level(
@@ -48,17 +147,14 @@ def run_first_level(
         Output paths of each run's design matrix.
     n_jobs : int
         Parallel jobs for nilearn.
+
+    Raises
+    ------
+    InputFileError
+        If an input file is unreadable or does not hold what the model needs
+        (see :func:`read_runs`); no output is written then.
     """
-    for path in bold_paths:
-        header_tr = float(nib.load(path).header.get_zooms()[3])
-        if abs(header_tr - tr_s) > 1e-3:
-            raise ValueError(
-                f"'{path}' has a repetition time of {header_tr} s in its header but "
-                f"'design.tr' is {tr_s} s; set design.tr to the data's TR"
-            )
-    events = [read_events(path) for path in events_paths]
-    columns = list(analysis.confounds)
-    confounds = [read_confounds(path, columns) for path in confounds_paths] if columns else None
+    events, confounds = read_runs(bold_paths, events_paths, confounds_paths, analysis, tr_s)
     result = first_level_step(bold_paths, events, confounds, tr_s, analysis, n_jobs=n_jobs)
     for contrast, stats in statmap_paths.items():
         for stat, path in stats.items():

@@ -9,6 +9,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from empathy_fmri.io.errors import InputFileError
+
 __all__ = [
     "log_to",
 ]
@@ -17,6 +19,10 @@ __all__ = [
 @contextlib.contextmanager
 def log_to(path: str | Path, level: int = logging.INFO) -> Iterator[logging.Logger]:
     """Log to ``path`` for the duration of a job, recording any error.
+
+    An :class:`~empathy_fmri.io.errors.InputFileError` (a bad input file) is
+    logged as one ERROR line, its message, which is also printed to stderr;
+    any other exception is logged with its traceback. Either is re-raised.
 
     Parameters
     ----------
@@ -42,9 +48,21 @@ def log_to(path: str | Path, level: int = logging.INFO) -> Iterator[logging.Logg
     start = time.perf_counter()
     try:
         yield logger
+    except InputFileError as err:
+        # A bad input: the message says it all, as the log's last line and on
+        # the terminal (Snakemake shows the job's stderr), before the traceback.
+        logger.error("%s", err)
+        print(f"Error: {err}", file=sys.stderr)
+        raise
     except Exception:
         logger.exception("job failed")
         raise
+    except KeyboardInterrupt:
+        # Ctrl-C reaches every job (the terminal signals the whole process
+        # group) and Snakemake reports the interruption itself: note it in the
+        # log and exit as a shell does (status 130), without a traceback.
+        logger.warning("interrupted after %.1f s", time.perf_counter() - start)
+        raise SystemExit(130) from None
     else:
         logger.info("done in %.1f s", time.perf_counter() - start)
     finally:

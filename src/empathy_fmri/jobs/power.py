@@ -41,6 +41,7 @@ def run_measurement_model(
     effect_paths: Sequence[str | Path],
     variance_paths: Sequence[str | Path],
     roi_table_path: str | Path,
+    null_table_path: str | Path,
     anatomy: AnatomyConfig,
     signal: SignalConfig,
     noise: NoiseConfig,
@@ -57,6 +58,9 @@ def run_measurement_model(
     roi_table_path : path
         ``roi_contrasts.tsv`` (its ROI-mean GLM variances are used when
         ``analysis.roi_estimate`` is ``roi_mean_glm``).
+    null_table_path : path
+        ROI-mean GLMs at null positions (``roi_glm_null_positions.tsv``), which
+        calibrate those variances.
     anatomy : AnatomyConfig
         ROIs and grid.
     signal : SignalConfig
@@ -73,7 +77,9 @@ def run_measurement_model(
     smoothing = analysis.smoothing_fwhm_mm
     estimate = analysis.roi_estimate
     if estimate == "roi_mean_glm":
-        table = calibrate_roi_glm(pd.read_csv(roi_table_path, sep="\t"))
+        table = calibrate_roi_glm(
+            pd.read_csv(roi_table_path, sep="\t"), pd.read_csv(null_table_path, sep="\t")
+        )
     else:
         reference = nib.load(effect_paths[0])
         grey = grey_matter_on(reference, anatomy.grey_matter_threshold)

@@ -6,12 +6,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nibabel as nib
+import numpy as np
 import pandas as pd
 
+from empathy_fmri.analysis.first_level import analysis_mask
 from empathy_fmri.config.sections import AnalysisConfig, AnatomyConfig
+from empathy_fmri.evaluation.measurement import null_distance_mm, null_position_masks
 from empathy_fmri.io.atomic import write_tsv
-from empathy_fmri.io.bids import read_confounds, read_events
-from empathy_fmri.pipeline.roi import masks_from_centres, roi_definitions, roi_glm_step, roi_step
+from empathy_fmri.jobs.first_level import read_runs
+from empathy_fmri.pipeline.roi import (
+    NULL_POSITION,
+    masks_from_centres,
+    roi_definitions,
+    roi_glm_step,
+    roi_step,
+)
 
 __all__ = [
     "run_roi_definitions",
@@ -65,14 +74,29 @@ def run_roi_glm(
     tr_s : float
         Repetition time (s).
     table_path : path
-        Output TSV: ``roi``, ``selection``, ``effect``, ``variance``.
+        Output TSV of :func:`~empathy_fmri.pipeline.roi.roi_glm_step`, with
+        the fits at null positions that calibrate the measurement error.
+
+    Raises
+    ------
+    InputFileError
+        If an input file is unreadable or does not hold what the model needs
+        (see :func:`empathy_fmri.jobs.first_level.read_runs`); nothing is written then.
     """
+    events, confounds = read_runs(bold_paths, events_paths, confounds_paths, analysis, tr_s)
     centres = pd.read_csv(centres_path, sep="\t")
-    masks = masks_from_centres(centres, nib.load(bold_paths[0]), grey_matter_threshold)
-    events = [read_events(path) for path in events_paths]
-    columns = list(analysis.confounds)
-    confounds = [read_confounds(path, columns) for path in confounds_paths] if columns else None
-    write_tsv(table_path, roi_glm_step(bold_paths, events, confounds, tr_s, analysis, masks))
+    reference = nib.load(bold_paths[0])
+    masks = masks_from_centres(centres, reference, grey_matter_threshold)
+    independent = centres[centres["selection"] == "independent"]
+    nulls = null_position_masks(
+        masks["independent"],
+        {row.roi: [row.x, row.y, row.z] for row in independent.itertuples()},
+        reference.affine,
+        np.asarray(analysis_mask(reference).dataobj) > 0,
+        null_distance_mm(float(independent["radius_mm"].max()), analysis.smoothing_fwhm_mm, 0.0),
+    )
+    table = roi_glm_step(bold_paths, events, confounds, tr_s, analysis, masks, nulls)
+    write_tsv(table_path, table)
 
 
 def run_roi_extraction(
@@ -82,6 +106,7 @@ def run_roi_extraction(
     grey_matter_threshold: float,
     analysis: AnalysisConfig,
     table_path: str | Path,
+    null_path: str | Path,
 ) -> None:
     """Gather every subject's ROI amplitudes into ``roi_contrasts.tsv``.
 
@@ -99,9 +124,17 @@ def run_roi_extraction(
         ``roi_estimate``.
     table_path : path
         Output ``roi_contrasts.tsv``.
+    null_path : path
+        Output TSV of every subject's ROI-mean GLMs at null positions.
     """
     centres = pd.read_csv(centres_path, sep="\t")
     reference = nib.load(next(iter(effect_paths.values())))
     roi_glm = {s: pd.read_csv(p, sep="\t") for s, p in roi_glm_paths.items()}
     table = roi_step(effect_paths, centres, reference, grey_matter_threshold, analysis, roi_glm)
+    null = pd.concat(
+        [fit[fit["selection"] == NULL_POSITION].assign(participant_id=s)
+         for s, fit in roi_glm.items()],
+        ignore_index=True,
+    )
     write_tsv(table_path, table)
+    write_tsv(null_path, null[["participant_id", "roi", "position", "effect", "variance"]])

@@ -32,6 +32,7 @@ from empathy_fmri.evaluation.measurement import (
     calibrate_measurement,
     calibrate_roi_glm,
     null_distance_mm,
+    null_position_masks,
     signal_gain,
 )
 from empathy_fmri.evaluation.monte_carlo import power_rng, simulate_correlations
@@ -40,6 +41,7 @@ from empathy_fmri.pipeline.brain_behaviour import brain_behaviour_step
 from empathy_fmri.pipeline.first_level import first_level_step
 from empathy_fmri.pipeline.group import group_step
 from empathy_fmri.pipeline.roi import (
+    NULL_POSITION,
     masks_from_centres,
     roi_definitions,
     roi_glm_step,
@@ -160,12 +162,18 @@ def run_replicate(
             reference = nib.Nifti1Image(np.zeros(mask_img.shape, np.uint8), mask_img.affine)
             centres = roi_definitions(reference, anatomy, analysis, selections=("independent",))
             roi_masks_ = masks_from_centres(centres, reference, threshold)
+            null_masks = null_position_masks(
+                roi_masks_["independent"], anatomy.rois, mask_img.affine,
+                np.asarray(mask_img.dataobj) > 0,
+                null_distance_mm(anatomy.roi_radius_mm, analysis.smoothing_fwhm_mm, 0.0),
+            )
         fit = first_level_step(
             subject.images, subject.events, subject.confounds, tr_s, analysis, mask_img=mask_img,
         )
         participant = subject.truth.participant_id
         roi_glm[participant] = roi_glm_step(
-            subject.images, subject.events, subject.confounds, tr_s, analysis, roi_masks_
+            subject.images, subject.events, subject.confounds, tr_s, analysis, roi_masks_,
+            null_masks,
         )
         effects[participant] = fit.maps["needleMinusSwab"]["effect"]
         variances.append(fit.maps["needleMinusSwab"]["variance"])
@@ -180,7 +188,10 @@ def run_replicate(
     correlations = brain_behaviour_step(roi_table, phenotype, analysis, study.seed)
     smoothing = analysis.smoothing_fwhm_mm
     if analysis.roi_estimate == "roi_mean_glm":
-        calibration = calibrate_roi_glm(roi_table)
+        null_fits = pd.concat(
+            [fit[fit["selection"] == NULL_POSITION] for fit in roi_glm.values()], ignore_index=True
+        )
+        calibration = calibrate_roi_glm(roi_table, null_fits)
     else:
         affine = group.z.affine
         grey = grey_matter_on(group.z, threshold)

@@ -15,6 +15,7 @@ from empathy_fmri.anatomy.template import grey_matter_on
 from empathy_fmri.config.sections import AnalysisConfig, AnatomyConfig
 
 __all__ = [
+    "NULL_POSITION",
     "ROI_ESTIMATES",
     "SELECTIONS",
     "masks_from_centres",
@@ -25,6 +26,9 @@ __all__ = [
 
 #: ROI selections, in the order of the tables.
 SELECTIONS = ("independent", "circular")
+#: ``selection`` of the ROI-mean GLM rows fitted at null positions ("null"
+#: would be read back from a TSV as a missing value).
+NULL_POSITION = "null_position"
 #: How a subject's ROI amplitude can be estimated (``analysis.roi_estimate``).
 ROI_ESTIMATES = ("roi_mean_glm", "smoothed_average")
 
@@ -117,6 +121,7 @@ def roi_glm_step(
     tr_s: float,
     analysis: AnalysisConfig,
     masks: Mapping[str, Mapping[str, np.ndarray]],
+    null_masks: Mapping[str, Sequence[np.ndarray]] | None = None,
 ) -> pd.DataFrame:
     """Fit the first-level model to each ROI's mean unsmoothed time series, per selection.
 
@@ -134,23 +139,34 @@ def roi_glm_step(
         HRF, drift, noise model and confound columns of the first level.
     masks : mapping
         ``masks[selection][roi]`` from :func:`masks_from_centres`.
+    null_masks : mapping of str to sequence of numpy.ndarray, optional
+        Per ROI, its shape moved to null positions
+        (:func:`~empathy_fmri.evaluation.measurement.null_position_masks`);
+        their fits calibrate the measurement error.
 
     Returns
     -------
     pandas.DataFrame
-        ``roi``, ``selection``, ``effect``, ``variance``.
+        ``roi``, ``selection`` (``null_position`` for the null positions), ``position``
+        (index of the null position, -1 for the ROIs), ``effect``, ``variance``.
     """
-    flat = {(selection, roi): mask for selection, inner in masks.items()
-            for roi, mask in inner.items()}
-    labels = [f"{selection}/{roi}" for selection, roi in flat]
+    flat: dict[tuple[str, str, int], np.ndarray] = {
+        (selection, roi, -1): mask for selection, inner in masks.items()
+        for roi, mask in inner.items()
+    }
+    for roi, shapes in (null_masks or {}).items():
+        for k, shape in enumerate(shapes):
+            flat[(NULL_POSITION, roi, k)] = shape
+    labels = [f"{selection}/{roi}/{k}" for selection, roi, k in flat]
     table = fit_roi_glm(
         bold_imgs, events, confound_regressors(confounds, analysis.confounds), tr_s,
         dict(zip(labels, flat.values(), strict=True)),
         hrf_model=analysis.hrf_model, drift_model=analysis.drift_model,
         high_pass_hz=analysis.high_pass_hz, noise_model=analysis.noise_model,
     )
-    table.insert(1, "selection", [selection for selection, _ in flat])
-    table["roi"] = [roi for _, roi in flat]
+    table.insert(1, "selection", [selection for selection, _, _ in flat])
+    table.insert(2, "position", [k for _, _, k in flat])
+    table["roi"] = [roi for _, roi, _ in flat]
     return table
 
 
@@ -210,7 +226,10 @@ def roi_step(
         fits = pd.concat(
             [fit.assign(participant_id=subject) for subject, fit in roi_glm.items()],
             ignore_index=True,
-        ).rename(columns={"effect": "needle_minus_swab_roi_glm", "variance": "variance_roi_glm"})
+        )
+        fits = fits[fits["selection"].isin(SELECTIONS)].rename(
+            columns={"effect": "needle_minus_swab_roi_glm", "variance": "variance_roi_glm"}
+        )
         table = table.merge(
             fits[["participant_id", "roi", "selection", "needle_minus_swab_roi_glm",
                   "variance_roi_glm"]],

@@ -43,7 +43,7 @@ def check_study_config(config: Mapping[str, Any]) -> dict[str, Any]:
     anatomy = checked["anatomy"]
     problems = noise_problems(checked) + roi_placement_problems(
         anatomy["rois"], anatomy["roi_radius_mm"], anatomy["voxel_size_mm"],
-        anatomy["grey_matter_threshold"],
+        anatomy["grey_matter_threshold"], min_voxels=anatomy["min_roi_voxels"],
     )
     if problems:
         raise ConfigError("inconsistent configuration: " + "; ".join(problems))

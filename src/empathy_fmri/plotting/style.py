@@ -71,7 +71,13 @@ _RC = {
     "savefig.facecolor": "white",
     "figure.facecolor": "white",
     "svg.fonttype": "none",
+    # Reproducible files: SVG element ids are drawn from this salt instead of
+    # a random one (matplotlib's default), so the same figure is the same file.
+    "svg.hashsalt": "empathy-fmri",
 }
+
+#: No creation date in the files, so the same config gives byte-identical figures.
+_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
 def roi_colour(index: int) -> str:
@@ -125,5 +131,8 @@ def save_figure(figure: Figure, paths: Sequence[str | Path], dpi: int = DPI) -> 
         for path in paths:
             suffix = Path(path).suffix.lstrip(".").lower()
             with atomic_path(path) as temporary:
-                figure.savefig(temporary, dpi=dpi, format=suffix, bbox_inches="tight")
+                figure.savefig(
+                    temporary, dpi=dpi, format=suffix, bbox_inches="tight",
+                    metadata=_METADATA.get(suffix),
+                )
             logger.info("wrote %s", path)
