@@ -54,7 +54,7 @@ def main() -> None:
     if args.voxel_size:
         config["anatomy"]["voxel_size_mm"] = args.voxel_size
     study = StudyConfig.from_dict(check_study_config(config))
-    space = build_space(study.anatomy, study.signal)
+    space = build_space(study.anatomy, study.regions, study.signal)
     analysis = study.analysis
     unsmoothed = StudyConfig.from_dict(
         {**config, "analysis": {**config["analysis"], "smoothing_fwhm_mm": 0}}

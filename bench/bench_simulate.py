@@ -68,7 +68,7 @@ def main() -> None:
     design = BlockDesign.from_config(study.design)
 
     start = time.perf_counter()
-    space = build_space(study.anatomy, study.signal)
+    space = build_space(study.anatomy, study.regions, study.signal)
     build_s = time.perf_counter() - start
     truth = draw_subject(simulation, 0, study.n_subjects)
     runs = []

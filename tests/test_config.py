@@ -45,29 +45,35 @@ MALFORMED = [
     ("unknown nested key (typo)", "noise.tsnrr", 60, "did you mean 'noise.tsnr'"),
     ("bad enum", "design.order", "alternating", "'design.order'"),
     ("bad HRF model", "analysis.hrf_model", "canonical", "'analysis.hrf_model'"),
-    ("coordinate with two numbers", "anatomy.rois.AI_L", [-32, 26], "'anatomy.rois.AI_L'"),
+    ("coordinate with two numbers", "analysis.rois.AI_L", [-32, 26], "'analysis.rois.AI_L'"),
+    ("region centre with two numbers", "regions.centres.aMCC", [2, 24], "'regions.centres.aMCC'"),
     ("coupling outside [-1, 1]", "signal.rois.IFG_L.trait_coupling", 1.5,
      "'signal.rois.IFG_L.trait_coupling'"),
     ("unknown score", "analysis.scores", ["willingness_to_harm", "empathy"], "'analysis.scores"),
     ("non-integer voxel size", "anatomy.voxel_size_mm", 2.5, "'anatomy.voxel_size_mm'"),
-    ("signal ROI without a centre", "signal.rois.TPJ",
-     {"mean_psc": 0.3, "sd_psc": 0.2, "trait_coupling": 0.0}, "'signal.rois.TPJ'"),
+    ("signal region without a centre", "signal.rois.TPJ_L",
+     {"mean_psc": 0.3, "sd_psc": 0.2, "trait_coupling": 0.0}, "'signal.rois.TPJ_L'"),
+    ("region without an amplitude model", "regions.centres.TPJ_L", [-46, -61, 21],
+     "'regions.centres.TPJ_L'"),
     ("block shorter than a TR", "design.block_s", 1.0, "'design.block_s'"),
     ("task removed by the high-pass", "analysis.high_pass_hz", 0.05, "'analysis.high_pass_hz'"),
     ("physiological noise above the budget", "noise.physio_psc", 5.0, "'noise.physio_psc'"),
-    ("ROI radius below a voxel", "anatomy.roi_radius_mm", 4, "'anatomy.roi_radius_mm'"),
+    ("ROI radius below a voxel", "analysis.roi_radius_mm", 4, "'analysis.roi_radius_mm'"),
     ("noise smoother than its white share allows", "noise.thermal_share", 0.6,
      "'noise.fwhm_mm'"),
     ("seed too large for the permutations", "seed", 2**40, "'seed'"),
     ("too few subjects", "n_subjects", 3, "'n_subjects'"),
-    ("ROI centre outside the brain", "anatomy.rois.aMCC", [2, 24, 90], "'anatomy.rois.aMCC'"),
+    ("ROI centre outside the brain", "analysis.rois.aMCC", [2, 24, 90], "'analysis.rois.aMCC'"),
+    ("region centre outside the brain", "regions.centres.mPFC", [6, 90, 16],
+     "'regions.centres.mPFC'"),
 ]
 
 
 def test_default_config_is_valid(default_config):
     assert default_config["n_subjects"] == 19
     for name in ("AI_L", "AI_R", "aMCC", "IFG_L", "IFG_R"):
-        assert name in default_config["anatomy"]["rois"]
+        assert name in default_config["analysis"]["rois"]
+        assert name in default_config["regions"]["centres"]
         assert name in default_config["signal"]["rois"]
     for key in ("tsnr", "ar1_rho", "fwhm_mm", "drift_psc", "physio_psc", "motion_mm"):
         assert key in default_config["noise"]
@@ -81,7 +87,7 @@ def test_defaults_are_filled(raw_default):
 @pytest.mark.parametrize(("what", "key", "value", "expected"), MALFORMED,
                          ids=[m[0] for m in MALFORMED])
 def test_malformed_config_names_its_key(raw_default, what, key, value, expected):
-    if key == "anatomy.roi_radius_mm":
+    if key == "analysis.roi_radius_mm":
         bad = _set(_set(raw_default, "anatomy.voxel_size_mm", 6), key, value)
     else:
         bad = _set(raw_default, key, value)
@@ -111,7 +117,7 @@ def test_config_hash_tracks_content(raw_default):
                          ids=[m[0] for m in MALFORMED])
 def test_snakemake_stops_before_any_job(tmp_path, raw_default, what, key, value, expected):
     """A bad config.yaml stops `snakemake -n` with one message naming the key."""
-    if key == "anatomy.roi_radius_mm":
+    if key == "analysis.roi_radius_mm":
         bad = _set(_set(raw_default, "anatomy.voxel_size_mm", 6), key, value)
     else:
         bad = _set(raw_default, key, value)
@@ -152,24 +158,25 @@ def test_statistical_preconditions_name_n_and_alpha():
 
 def test_nan_coordinate_names_its_own_key(raw_default):
     bad = copy.deepcopy(raw_default)
-    bad["anatomy"]["rois"]["AI_L"] = [-32, float("nan"), 6]
+    bad["analysis"]["rois"]["AI_L"] = [-32, float("nan"), 6]
     with pytest.raises(ConfigError) as error:
         check_study_config(bad)
     message = str(error.value)
-    assert "config key 'anatomy.rois.AI_L[1]' is nan" in message
+    assert "config key 'analysis.rois.AI_L[1]' is nan" in message
     assert "AI_R" not in message and "aMCC" not in message
 
 
 def test_roi_with_too_few_grey_matter_voxels_is_refused(raw_default):
-    """'anatomy.min_roi_voxels' refuses an ROI that holds fewer grey-matter voxels.
+    """'analysis.min_roi_voxels' refuses an ROI that holds fewer grey-matter voxels.
 
     At 6 mm with a 10 mm radius (the tiny study) the ROIs hold 10-19 voxels.
     """
     small = copy.deepcopy(raw_default)
-    small["anatomy"].update(voxel_size_mm=6, roi_radius_mm=10, min_roi_voxels=5)
+    small["anatomy"].update(voxel_size_mm=6)
+    small["analysis"].update(roi_radius_mm=10, min_roi_voxels=5)
     small["power"] = {**small.get("power", {}), "replicates": {"voxel_size_mm": 6}}
     check_study_config(small)
-    small["anatomy"]["min_roi_voxels"] = 20
-    with pytest.raises(ConfigError, match=r"'anatomy.rois.AI_L' .* holds \d+ grey-matter voxels"
+    small["analysis"]["min_roi_voxels"] = 20
+    with pytest.raises(ConfigError, match=r"'analysis.rois.IFG_L' .* holds \d+ grey-matter voxels"
                        r".*at least 20 needed"):
         check_study_config(small)

@@ -34,7 +34,7 @@ SAMPLE_SIZES = [19, 30, 50, 100, 200, 400]
 
 
 def _rois(config: dict) -> list[str]:
-    return list(config["signal"]["rois"])
+    return list(config["analysis"]["rois"])
 
 
 def _study(config: dict) -> StudyConfig:
@@ -98,7 +98,7 @@ def test_summaries_on_known_correlations():
 
 def test_null_pairs_follow_the_couplings(default_config):
     study = _study(default_config)
-    pairs = null_pairs(study.signal, study.behaviour)
+    pairs = null_pairs(study.signal.for_rois(_rois(default_config)), study.behaviour)
     # default: U is not coupled to the trait, D is
     assert all(pairs[(roi, "U")] for roi in _rois(default_config))
     assert not any(pairs[(roi, "D")] for roi in _rois(default_config))
@@ -117,7 +117,7 @@ def test_perfect_measurement_matches_fisher_z(default_config):
     10^6 simulated people (SE 0.001, moving power by < 0.002).
     """
     study = _study(default_config)
-    signal, behaviour = study.signal, study.behaviour
+    signal, behaviour = study.signal.for_rois(_rois(default_config)), study.behaviour
     scores = study.analysis.scores
     perfect = MeasurementModel.perfect(_rois(default_config))
     expected = expected_correlations(
@@ -191,7 +191,7 @@ def test_fast_mode_speed(default_config):
     study = _study(default_config)
     start = time.perf_counter()
     simulate_correlations(
-        study.signal, study.behaviour, study.analysis.scores, 400, 10_000,
+        study.signal.for_rois(rois), study.behaviour, study.analysis.scores, 400, 10_000,
         np.random.default_rng(0), measurement,
     )
     assert time.perf_counter() - start < 60
@@ -201,7 +201,7 @@ def test_seeds_make_runs_reproducible(default_config):
     rois = _rois(default_config)
     model = MeasurementModel.perfect(rois)
     study = _study(default_config)
-    sections = (study.signal, study.behaviour, study.analysis.scores)
+    sections = (study.signal.for_rois(rois), study.behaviour, study.analysis.scores)
     a = simulate_correlations(*sections, 19, 50, power_rng(1, 2, 19), model)
     b = simulate_correlations(*sections, 19, 50, power_rng(1, 2, 19), model)
     c = simulate_correlations(*sections, 19, 50, power_rng(1, 2, 30), model)
@@ -275,18 +275,38 @@ def test_measurement_model_table_round_trip():
         MeasurementModel.from_table(table.drop(columns="gain"))
 
 
-def test_signal_gain_shrinks_with_smoothing(tiny_config):
+def test_signal_gain_shrinks_with_smoothing_and_with_offset(tiny_config):
+    """Smoothing spreads a region's signal out of the ROI; an ROI off the region gets less.
+
+    With the ROI centred on its region (the best case) the smoothed average
+    recovers less and less of the amplitude as the smoothing widens, because
+    the region's core is inside the ROI. The default ROIs sit 5-12 mm from the
+    regions' centres and recover less than the centred ones, at any smoothing
+    and for either estimate.
+    """
+    import dataclasses
+
     from empathy_fmri.simulation.subject import build_space
 
     study = _study(tiny_config)
-    anatomy, signal = study.anatomy, study.signal
-    space = build_space(anatomy, signal)
-    none = signal_gain(anatomy, signal, 0.0, space)
-    some = signal_gain(anatomy, signal, 6.0, space)
-    more = signal_gain(anatomy, signal, 12.0, space)
+    space = build_space(study.anatomy, study.regions, study.signal)
+    centred = dataclasses.replace(
+        study.analysis, rois={name: study.regions.centres[name] for name in study.analysis.rois}
+    )
+
+    def gain(analysis, estimate, smoothing=0.0):
+        analysis = dataclasses.replace(
+            analysis, roi_estimate=estimate, smoothing_fwhm_mm=smoothing
+        )
+        return signal_gain(study.anatomy, study.regions, study.signal, analysis, space)
+
+    none, some, more = (gain(centred, "smoothed_average", f) for f in (0.0, 6.0, 12.0))
     for roi in _rois(tiny_config):
-        assert none[roi] == 1.0
-        assert 0 < more[roi] < some[roi] < 1
+        assert 0 < more[roi] < some[roi] < none[roi], roi
+    for estimate in ("roi_mean_glm", "smoothed_average"):
+        best, offset = gain(centred, estimate, 6.0), gain(study.analysis, estimate, 6.0)
+        for roi in _rois(tiny_config):
+            assert 0 <= offset[roi] < best[roi], (estimate, roi)
 
 
 def test_power_config_defaults_and_cross_check(default_config):
@@ -294,7 +314,7 @@ def test_power_config_defaults_and_cross_check(default_config):
     assert default_config["power"]["n_studies"] >= 10_000
     config = copy.deepcopy(default_config)
     config["power"]["replicates"]["voxel_size_mm"] = 8
-    config["anatomy"]["roi_radius_mm"] = 6
+    config["analysis"]["roi_radius_mm"] = 6
     with pytest.raises(ConfigError, match="power.replicates.voxel_size_mm"):
         validate_config(config)
     config = copy.deepcopy(default_config)

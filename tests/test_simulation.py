@@ -60,7 +60,7 @@ def base(default_config) -> dict:
 @pytest.fixture(scope="module")
 def space3(base):
     simulation = _simulation(base)
-    return build_space(simulation.anatomy, simulation.signal)
+    return build_space(simulation.anatomy, simulation.regions, simulation.signal)
 
 
 def _grey_noise(config: dict, space) -> np.ndarray:
@@ -179,7 +179,7 @@ def high_tsnr_fit(base, space3):
 
 def test_planted_amplitude_recovered_in_every_roi(high_tsnr_fit, space3):
     truth, needle_minus_swab_psc, _ = high_tsnr_fit
-    for name, mask in space3.roi_masks.items():
+    for name, mask in space3.region_masks.items():
         estimate = needle_minus_swab_psc[mask[space3.mask]].mean()
         planted = truth.needle_minus_swab_psc[name]
         assert estimate == pytest.approx(planted, rel=0.05), name
@@ -188,7 +188,7 @@ def test_planted_amplitude_recovered_in_every_roi(high_tsnr_fit, space3):
 def test_no_needle_swab_difference_outside_rois(high_tsnr_fit, space3):
     _, _, t_values = high_tsnr_fit
     inside = np.zeros(space3.mask.shape, bool) | space3.visual_mask
-    for mask in space3.roi_masks.values():
+    for mask in space3.region_masks.values():
         inside |= mask
     outside = ~inside[space3.mask]
     for t in t_values:
@@ -201,21 +201,26 @@ def test_no_needle_swab_difference_outside_rois(high_tsnr_fit, space3):
 
 
 def test_planted_maps_differ_only_in_rois(space3):
-    amplitudes = dict.fromkeys(space3.roi_profiles, 0.7)
-    maps = activation_psc(space3.roi_profiles, amplitudes, 0.2, space3.visual_profile, 1.5)
+    amplitudes = dict.fromkeys(space3.region_profiles, 0.7)
+    maps = activation_psc(space3.region_profiles, amplitudes, 0.2, space3.visual_profile, 1.5)
     difference = maps["needle"] - maps["swab"]
     inside = np.zeros(space3.mask.shape, bool)
-    for mask in space3.roi_masks.values():
+    for mask in space3.region_masks.values():
         inside |= mask
         assert difference[mask[space3.mask]].mean() == pytest.approx(0.7)
     assert np.all(difference[~inside[space3.mask]] == 0)
 
 
 @pytest.mark.parametrize("voxel_mm", [2, 3])
-def test_default_rois_lie_in_grey_matter(default_config, voxel_mm):
+@pytest.mark.parametrize(("section", "centres_key", "radius_key"),
+                         [("analysis", "rois", "roi_radius_mm"),
+                          ("regions", "centres", "radius_mm")])
+def test_default_rois_and_regions_lie_in_grey_matter(
+    default_config, voxel_mm, section, centres_key, radius_key
+):
     anatomy = load_anatomy(voxel_mm, default_config["anatomy"]["grey_matter_threshold"])
-    centres = default_config["anatomy"]["rois"]
-    masks = sphere_masks(centres, default_config["anatomy"]["roi_radius_mm"], anatomy.affine,
+    centres = default_config[section][centres_key]
+    masks = sphere_masks(centres, default_config[section][radius_key], anatomy.affine,
                          anatomy.grey_mask)
     inverse = np.linalg.inv(anatomy.affine)
     for name, centre in centres.items():

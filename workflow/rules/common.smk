@@ -46,10 +46,14 @@ def sections(*keys):
 
 #: What one subject's simulation depends on (not n_subjects: adding subjects
 #: leaves the others unchanged).
-SIMULATION = sections("seed", "task_name", "anatomy", "design", "signal", "noise", "behaviour")
+SIMULATION = sections(
+    "seed", "task_name", "anatomy", "regions", "design", "signal", "noise", "behaviour"
+)
 TASK = config["task_name"]
 RUNS = list(range(1, config["design"]["n_runs"] + 1))
-ROIS = list(config["anatomy"]["rois"])
+#: The a-priori analysis ROIs, and the simulated regions (the truth; analysis never reads it).
+ROIS = list(config["analysis"]["rois"])
+REGIONS = list(config["regions"]["centres"])
 
 #: Voxels relative to the 3 mm grid: memory of the per-subject jobs scales with it
 #: (measured peaks: simulate 0.59 / 1.14 GB, first level 1.21 / 2.69 GB at 3 / 2 mm).

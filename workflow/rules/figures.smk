@@ -74,7 +74,7 @@ rule figure_roi_timeseries:
     params:
         subject=EXAMPLE_SUBJECT,
         roi=EXAMPLE_ROI,
-        radius_mm=config["anatomy"]["roi_radius_mm"],
+        radius_mm=config["analysis"]["roi_radius_mm"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
     resources:
         mem_mb=1500,
@@ -101,7 +101,7 @@ rule figure_rois:
             category="3. Brain maps",
         ),
     params:
-        radius_mm=config["anatomy"]["roi_radius_mm"],
+        radius_mm=config["analysis"]["roi_radius_mm"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
     conda:
         "../envs/empathy-fmri.yaml"
@@ -127,7 +127,7 @@ rule figure_group_map:
             category="3. Brain maps",
         ),
     params:
-        radius_mm=config["anatomy"]["roi_radius_mm"],
+        radius_mm=config["analysis"]["roi_radius_mm"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
     conda:
         "../envs/empathy-fmri.yaml"

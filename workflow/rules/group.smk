@@ -17,7 +17,7 @@ rule group_level:
             key: config["analysis"][key]
             for key in ("alpha", "n_permutations", "cluster_min_voxels")
         },
-        rois=config["anatomy"]["rois"],
+        rois=config["analysis"]["rois"],
         seed=config["seed"],
     threads: 2
     resources:

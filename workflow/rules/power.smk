@@ -25,10 +25,12 @@ rule power_measurement:
         table=POWER / "measurement_model.tsv",
     params:
         anatomy=config["anatomy"],
+        regions=config["regions"],
         signal=config["signal"],
         noise=config["noise"],
         analysis={
-            key: config["analysis"][key] for key in ("smoothing_fwhm_mm", "roi_estimate")
+            key: config["analysis"][key]
+            for key in ("rois", "roi_radius_mm", "smoothing_fwhm_mm", "roi_estimate")
         },
     resources:
         mem_mb=2000,
@@ -51,6 +53,7 @@ rule power_monte_carlo:
     params:
         seed=config["seed"],
         signal=config["signal"],
+        rois=list(config["analysis"]["rois"]),
         behaviour=config["behaviour"],
         scores=config["analysis"]["scores"],
         power=config["power"],

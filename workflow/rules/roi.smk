@@ -10,7 +10,10 @@ rule roi_definitions:
         centres=RESULTS / "roi" / "roi_centres.tsv",
     params:
         anatomy=config["anatomy"],
-        analysis={"circular_search_radius_mm": config["analysis"]["circular_search_radius_mm"]},
+        analysis={
+            key: config["analysis"][key]
+            for key in ("rois", "roi_radius_mm", "circular_search_radius_mm")
+        },
     conda:
         "../envs/empathy-fmri.yaml"
     log:

@@ -68,7 +68,7 @@ rule simulate_truth:
         correlations=TRUTH / "population_correlations.tsv",
         noise=TRUTH / "noise_parameters.json",
         mean_map=TRUTH / "desc-needleMinusSwab_mean_psc.nii.gz",
-        masks=expand(TRUTH / "roi-{roi}_mask.nii.gz", roi=ROIS),
+        masks=expand(TRUTH / "region-{region}_mask.nii.gz", region=REGIONS),
         visual_mask=TRUTH / "visual_mask.nii.gz",
     params:
         truth=TRUTH,

@@ -40,7 +40,7 @@ rule validate_maps:
             category="6. Validation",
         ),
     params:
-        rois=ROIS,
+        regions=REGIONS,
         near_margin_mm=config["validation"]["near_margin_mm"],
     resources:
         mem_mb=1500,

@@ -11,7 +11,7 @@ with log_to(snakemake.log[0]):
 
     population = PopulationModel(
         seed=snakemake.params.seed,
-        signal=SignalConfig.from_dict(snakemake.params.signal),
+        signal=SignalConfig.from_dict(snakemake.params.signal).for_rois(snakemake.params.rois),
         behaviour=BehaviourConfig.from_dict(snakemake.params.behaviour),
         scores=tuple(snakemake.params.scores),
     )

@@ -9,7 +9,7 @@ with log_to(snakemake.log[0]):
 
     run_map_validation(
         {"fdr": snakemake.input.fdr, "fwe": snakemake.input.fwe},
-        dict(zip(snakemake.params.rois, snakemake.input.masks, strict=True)),
+        dict(zip(snakemake.params.regions, snakemake.input.masks, strict=True)),
         snakemake.input.mean_map,
         snakemake.params.near_margin_mm,
         snakemake.output.table,

@@ -16,13 +16,14 @@ def roi_placement_problems(
     voxel_size_mm: int,
     grey_matter_threshold: float,
     min_voxels: int = 1,
+    key: str = "analysis",
 ) -> list[str]:
     """Say which ROI centres lie outside the brain or hold too little grey matter.
 
     Parameters
     ----------
     centres_mm : mapping of str to (x, y, z)
-        ROI centres (``anatomy.rois``).
+        ROI centres (``analysis.rois`` or ``regions.centres``).
     radius_mm : float
         Sphere radius.
     voxel_size_mm : int
@@ -31,6 +32,10 @@ def roi_placement_problems(
         Grey-matter probability threshold.
     min_voxels : int
         Fewest grey-matter voxels an ROI may hold.
+    key : str
+        Config section of the centres, for the messages: ``analysis`` (the
+        a-priori ROIs: ``rois`` and ``roi_radius_mm``) or ``regions`` (the
+        simulated regions: ``centres`` and ``radius_mm``).
 
     Returns
     -------
@@ -40,19 +45,23 @@ def roi_placement_problems(
     anatomy = load_anatomy(voxel_size_mm, grey_matter_threshold)
     masks = sphere_masks(centres_mm, radius_mm, anatomy.affine, anatomy.grey_mask)
     inverse = np.linalg.inv(anatomy.affine)
+    centres_key, radius_key = (
+        ("analysis.rois", "analysis.roi_radius_mm") if key == "analysis"
+        else ("regions.centres", "regions.radius_mm")
+    )
     problems = []
     for name, centre in centres_mm.items():
         ijk = np.round(inverse @ [*centre, 1.0])[:3].astype(int)
         inside = all(0 <= i < n for i, n in zip(ijk, anatomy.shape, strict=True))
         if not inside or not anatomy.brain_mask[tuple(ijk)]:
             problems.append(
-                f"ROI centre 'anatomy.rois.{name}' {list(centre)} lies outside the MNI152 "
+                f"centre '{centres_key}.{name}' {list(centre)} lies outside the MNI152 "
                 "brain mask"
             )
         elif masks[name].sum() < min_voxels:
             problems.append(
-                f"ROI 'anatomy.rois.{name}' {list(centre)} holds {int(masks[name].sum())} "
-                f"grey-matter voxels at 'anatomy.roi_radius_mm' = {radius_mm} (at least "
+                f"'{centres_key}.{name}' {list(centre)} holds {int(masks[name].sum())} "
+                f"grey-matter voxels at '{radius_key}' = {radius_mm} (at least "
                 f"{min_voxels} needed); move it into grey matter or widen the radius"
             )
     return problems

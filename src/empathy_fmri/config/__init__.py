@@ -16,6 +16,7 @@ from empathy_fmri.config.sections import (
     DesignConfig,
     NoiseConfig,
     PowerConfig,
+    RegionsConfig,
     ReplicatesConfig,
     RoiSignal,
     SignalConfig,
@@ -27,6 +28,7 @@ from empathy_fmri.config.sections import (
 __all__ = [
     "AnalysisConfig",
     "AnatomyConfig",
+    "RegionsConfig",
     "BehaviourConfig",
     "ConfigError",
     "DesignConfig",

@@ -35,21 +35,21 @@ def cross_field_problems(config: Mapping[str, Any]) -> list[str]:
     problems = non_finite_problems(config)
     if problems:
         return problems
-    anatomy_rois = set(config["anatomy"]["rois"])
+    region_names = set(config["regions"]["centres"])
     signal_rois = set(config["signal"]["rois"])
-    for name in sorted(signal_rois - anatomy_rois):
+    for name in sorted(signal_rois - region_names):
         problems.append(
-            f"ROI 'signal.rois.{name}' has no centre in 'anatomy.rois' "
-            f"(known ROIs: {', '.join(sorted(anatomy_rois))})"
+            f"region 'signal.rois.{name}' has no centre in 'regions.centres' "
+            f"(known regions: {', '.join(sorted(region_names))})"
         )
-    for name in sorted(anatomy_rois - signal_rois):
+    for name in sorted(region_names - signal_rois):
         problems.append(
-            f"ROI 'anatomy.rois.{name}' has no amplitude model in 'signal.rois' "
+            f"region 'regions.centres.{name}' has no amplitude model in 'signal.rois' "
             "(add mean_psc, sd_psc and trait_coupling for it)"
         )
-    overlap = anatomy_rois & set(config["anatomy"].get("visual_regions", {}))
+    overlap = region_names & set(config["regions"].get("visual", {}))
     for name in sorted(overlap):
-        problems.append(f"'{name}' is both an ROI and a visual region in 'anatomy'")
+        problems.append(f"'{name}' is both in 'regions.centres' and in 'regions.visual'")
 
     design = config["design"]
     if design["block_s"] < design["tr"]:
@@ -101,17 +101,18 @@ def cross_field_problems(config: Mapping[str, Any]) -> list[str]:
                 f"lower 'noise.physio_psc' below {budget_psc:.3g} or lower 'noise.tsnr'"
             )
     voxel = config["anatomy"]["voxel_size_mm"]
-    if config["anatomy"]["roi_radius_mm"] < voxel:
+    radius = analysis["roi_radius_mm"]
+    if radius < voxel:
         problems.append(
-            f"'anatomy.roi_radius_mm' ({config['anatomy']['roi_radius_mm']}) is smaller than "
+            f"'analysis.roi_radius_mm' ({radius}) is smaller than "
             f"'anatomy.voxel_size_mm' ({voxel}); an ROI would hold at most one voxel"
         )
     replicates = config.get("power", {}).get("replicates", {})
     coarse = replicates.get("voxel_size_mm")
-    if coarse is not None and config["anatomy"]["roi_radius_mm"] < coarse:
+    if coarse is not None and radius < coarse:
         problems.append(
             f"'power.replicates.voxel_size_mm' ({coarse}) is larger than "
-            f"'anatomy.roi_radius_mm' ({config['anatomy']['roi_radius_mm']}); the replicate "
+            f"'analysis.roi_radius_mm' ({radius}); the replicate "
             "studies' ROIs would hold at most one voxel"
         )
     return problems

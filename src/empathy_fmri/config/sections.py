@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ __all__ = [
     "DesignConfig",
     "NoiseConfig",
     "PowerConfig",
+    "RegionsConfig",
     "ReplicatesConfig",
     "RoiSignal",
     "SignalConfig",
@@ -111,14 +112,25 @@ Coordinate = tuple[float, float, float]
 
 @dataclass(frozen=True)
 class AnatomyConfig(_Section):
-    """Grid, grey matter and regions of interest (config section ``anatomy``)."""
+    """Grid and grey matter, shared by the simulation and the analysis (section ``anatomy``)."""
 
     voxel_size_mm: int
-    roi_radius_mm: float
-    rois: Mapping[str, Coordinate]
     grey_matter_threshold: float = 0.3
-    min_roi_voxels: int = 5
-    visual_regions: Mapping[str, Coordinate] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegionsConfig(_Section):
+    """Where the simulator plants the signal: the truth (config section ``regions``).
+
+    The analysis never reads it; its ROIs are :attr:`AnalysisConfig.rois`.
+    """
+
+    centres: Mapping[str, Coordinate]
+    radius_mm: float = 12.0
+    irregularity: float = 0.5
+    irregularity_fwhm_mm: float = 10.0
+    shape_seed: int = 1
+    visual: Mapping[str, Coordinate] = dataclasses.field(default_factory=dict)
     visual_radius_mm: float = 16.0
 
 
@@ -165,6 +177,27 @@ class SignalConfig(_Section):
     hrf_undershoot_s: float = 12.0
     hrf_undershoot_sd_s: float = 1.0
 
+    def for_rois(self, rois: Sequence[str]) -> SignalConfig:
+        """The amplitude models that a set of analysis ROIs measure.
+
+        An analysis ROI measures the simulated region of its name; one without
+        such a region measures no signal (mean, SD and coupling 0).
+
+        Parameters
+        ----------
+        rois : sequence of str
+            Analysis ROI names (``analysis.rois``), in the order wanted.
+
+        Returns
+        -------
+        SignalConfig
+            This section with ``rois`` keyed by those names.
+        """
+        silent = RoiSignal(0.0, 0.0, 0.0)
+        return dataclasses.replace(
+            self, rois={name: self.rois.get(name, silent) for name in rois}
+        )
+
 
 @dataclass(frozen=True)
 class NoiseConfig(_Section):
@@ -198,6 +231,9 @@ class BehaviourConfig(_Section):
 class AnalysisConfig(_Section):
     """First level, group, ROI and brain-behaviour statistics (section ``analysis``)."""
 
+    rois: Mapping[str, Coordinate] = dataclasses.field(default_factory=dict)
+    roi_radius_mm: float = 8.0
+    min_roi_voxels: int = 5
     hrf_model: str = "glover"
     drift_model: str = "cosine"
     high_pass_hz: float = 0.008
@@ -249,11 +285,12 @@ class SimulationConfig(_Section):
     """Everything one simulated subject depends on (not the number of subjects).
 
     The top-level keys ``seed`` and ``task_name`` and the sections
-    ``anatomy``, ``design``, ``signal``, ``noise`` and ``behaviour``.
+    ``anatomy``, ``regions``, ``design``, ``signal``, ``noise`` and ``behaviour``.
     """
 
     seed: int
     anatomy: AnatomyConfig
+    regions: RegionsConfig
     design: DesignConfig
     signal: SignalConfig
     noise: NoiseConfig
@@ -262,7 +299,7 @@ class SimulationConfig(_Section):
 
     @property
     def rois(self) -> list[str]:
-        """Names of the simulated ROIs, in config order."""
+        """Names of the simulated regions with a needle-minus-swab amplitude, in config order."""
         return list(self.signal.rois)
 
 
@@ -273,6 +310,7 @@ class StudyConfig(_Section):
     seed: int
     n_subjects: int
     anatomy: AnatomyConfig
+    regions: RegionsConfig
     design: DesignConfig
     signal: SignalConfig
     noise: NoiseConfig
@@ -286,6 +324,7 @@ class StudyConfig(_Section):
     def simulation(self) -> SimulationConfig:
         """The part of the study that one subject's simulation depends on."""
         return SimulationConfig(
-            seed=self.seed, anatomy=self.anatomy, design=self.design, signal=self.signal,
+            seed=self.seed, anatomy=self.anatomy, regions=self.regions, design=self.design,
+            signal=self.signal,
             noise=self.noise, behaviour=self.behaviour, task_name=self.task_name,
         )

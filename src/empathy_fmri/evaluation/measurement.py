@@ -12,7 +12,12 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from empathy_fmri.config.sections import AnatomyConfig, SignalConfig
+from empathy_fmri.config.sections import (
+    AnalysisConfig,
+    AnatomyConfig,
+    RegionsConfig,
+    SignalConfig,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,70 +89,83 @@ class MeasurementModel:
 
 def signal_gain(
     anatomy: AnatomyConfig,
+    regions: RegionsConfig,
     signal: SignalConfig,
-    smoothing_fwhm_mm: float,
+    analysis: AnalysisConfig,
     space: Any = None,
-    estimate: str = "smoothed_average",
 ) -> dict[str, float]:
-    """Share of each ROI's planted amplitude that the ROI estimate recovers.
+    """Share of each simulated region's amplitude that the analysis ROI of its name recovers.
 
-    For ``smoothed_average`` the first level smooths the BOLD images before
-    the GLM and scales every voxel to its own mean, so the estimate in a voxel
-    is ``G(baseline * profile) / G(baseline)`` times the amplitude, where ``G``
-    is nilearn's Gaussian smoothing; averaged over the ROI this is the gain.
-    For ``roi_mean_glm`` the ROI's mean time series is scaled to its own mean,
-    so the gain is the baseline-weighted mean of the profile,
-    ``sum(baseline * profile) / sum(baseline)`` over the ROI. Neither counts
-    the mismatch between each subject's HRF and the canonical one (validation
-    reports the observed slope of estimate on truth for comparison).
+    The analysis ROI is a sphere at a literature coordinate, the region an
+    irregular shape around its own centre, so the ROI holds only part of the
+    region and some voxels without signal. For ``smoothed_average`` the first
+    level smooths the BOLD images before the GLM and scales every voxel to its
+    own mean, so the estimate in a voxel is ``G(baseline * profile) /
+    G(baseline)`` times the amplitude, where ``G`` is nilearn's Gaussian
+    smoothing; averaged over the ROI this is the gain. For ``roi_mean_glm`` the
+    ROI's mean time series is scaled to its own mean, so the gain is the
+    baseline-weighted mean of the region's profile over the ROI, ``sum(baseline
+    * profile) / sum(baseline)``. Neither counts signal that leaks into an ROI
+    from other regions, nor the mismatch between each subject's HRF and the
+    canonical one (validation reports the observed slope of estimate on truth
+    for comparison).
 
     Parameters
     ----------
     anatomy : AnatomyConfig
-        Grid and ROIs of the simulation.
+        Grid and grey-matter threshold.
+    regions : RegionsConfig
+        The simulated regions (the truth).
     signal : SignalConfig
-        Tissue baselines and ROIs.
-    smoothing_fwhm_mm : float
-        First-level smoothing (0 = none); used by ``smoothed_average`` only.
+        Tissue baselines and region amplitude models.
+    analysis : AnalysisConfig
+        The analysis ROIs (``rois``, ``roi_radius_mm``), ``smoothing_fwhm_mm``
+        (used by ``smoothed_average`` only) and ``roi_estimate``.
     space : SimulationSpace, optional
         From :func:`empathy_fmri.simulation.subject.build_space` (built if None).
-    estimate : str
-        ``smoothed_average`` or ``roi_mean_glm`` (``analysis.roi_estimate``).
 
     Returns
     -------
     dict of str to float
-        Gain per ROI, in config order.
+        Gain per analysis ROI that has a simulated region of its name, in the
+        order of ``analysis.rois``.
     """
     from nilearn.image import smooth_img
 
+    from empathy_fmri.analysis.roi import roi_masks
     from empathy_fmri.io.bids import to_volume
     from empathy_fmri.simulation.subject import build_space
 
+    estimate = analysis.roi_estimate
     if estimate not in ("smoothed_average", "roi_mean_glm"):
         raise ValueError(f"estimate must be smoothed_average or roi_mean_glm, got {estimate!r}")
-    space = space or build_space(anatomy, signal)
-    rois = list(signal.rois)
-    if estimate == "roi_mean_glm":
-        baseline = space.baseline.astype(float)
-        gains = {}
-        for name in rois:
-            inside = space.roi_masks[name][space.mask]
-            weights = baseline[inside]
-            gains[name] = float(np.sum(weights * space.roi_profiles[name][inside]) / weights.sum())
-        return gains
-    if not smoothing_fwhm_mm:
-        return {name: 1.0 for name in rois}
+    space = space or build_space(anatomy, regions, signal)
+    rois = [name for name in analysis.rois if name in space.region_profiles]
     affine = space.anatomy.affine
+    masks = roi_masks(
+        {name: analysis.rois[name] for name in rois}, analysis.roi_radius_mm, affine,
+        space.anatomy.grey_mask,
+    )
     baseline = to_volume(space.baseline.astype(float), space.mask)
-    volumes = [baseline] + [to_volume(space.roi_profiles[n], space.mask) * baseline for n in rois]
+    profiles = {name: to_volume(space.region_profiles[name], space.mask) for name in rois}
+    if estimate == "roi_mean_glm":
+        return {
+            name: float(np.sum((baseline * profiles[name])[masks[name]])
+                        / baseline[masks[name]].sum())
+            for name in rois
+        }
+    smoothing_fwhm_mm = analysis.smoothing_fwhm_mm
+    volumes = [baseline] + [profiles[name] * baseline for name in rois]
     stacked = nib.Nifti1Image(np.stack(volumes, axis=-1), affine)
-    smoothed = np.asarray(smooth_img(stacked, smoothing_fwhm_mm).dataobj)
-    gains = {}
-    for k, name in enumerate(rois, start=1):
-        mask = space.roi_masks[name]
-        gains[name] = float(np.mean(smoothed[..., k][mask] / smoothed[..., 0][mask]))
-    return gains
+    smoothed = (
+        np.asarray(smooth_img(stacked, smoothing_fwhm_mm).dataobj) if smoothing_fwhm_mm
+        else np.stack(volumes, axis=-1)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            name: float(np.mean(smoothed[..., k][masks[name]] / smoothed[..., 0][masks[name]]))
+            for k, name in enumerate(rois, start=1)
+        }
 
 
 def _load(img: Any) -> np.ndarray:

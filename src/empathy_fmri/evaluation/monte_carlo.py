@@ -73,8 +73,13 @@ class PopulationModel:
 
     @classmethod
     def from_study(cls, study: StudyConfig) -> PopulationModel:
-        """Take the population model of a whole study configuration."""
-        return cls(study.seed, study.signal, study.behaviour, tuple(study.analysis.scores))
+        """Take the population model of a whole study configuration.
+
+        Its ``signal`` holds the regions the analysis ROIs measure
+        (:meth:`~empathy_fmri.config.sections.SignalConfig.for_rois`).
+        """
+        return cls(study.seed, study.signal.for_rois(list(study.analysis.rois)),
+                   study.behaviour, tuple(study.analysis.scores))
 
 
 

@@ -17,6 +17,7 @@ from empathy_fmri.config.sections import (
     AnatomyConfig,
     NoiseConfig,
     PowerConfig,
+    RegionsConfig,
     SignalConfig,
 )
 from empathy_fmri.evaluation.measurement import (
@@ -43,6 +44,7 @@ def run_measurement_model(
     roi_table_path: str | Path,
     null_table_path: str | Path,
     anatomy: AnatomyConfig,
+    regions: RegionsConfig,
     signal: SignalConfig,
     noise: NoiseConfig,
     analysis: AnalysisConfig,
@@ -62,13 +64,15 @@ def run_measurement_model(
         ROI-mean GLMs at null positions (``roi_glm_null_positions.tsv``), which
         calibrate those variances.
     anatomy : AnatomyConfig
-        ROIs and grid.
+        Grid and grey-matter threshold.
+    regions : RegionsConfig
+        The simulated regions, for the gain of each analysis ROI.
     signal : SignalConfig
         Between-subject SDs (for the reliability) and baselines (for the gain).
     noise : NoiseConfig
         Noise smoothness (keeps null positions away from the ROIs).
     analysis : AnalysisConfig
-        First-level smoothing and ``roi_estimate``.
+        The analysis ROIs, first-level smoothing and ``roi_estimate``.
     table_path : path
         Output TSV: the columns of
         :func:`~empathy_fmri.evaluation.measurement.calibrate_measurement` plus
@@ -83,15 +87,16 @@ def run_measurement_model(
     else:
         reference = nib.load(effect_paths[0])
         grey = grey_matter_on(reference, anatomy.grey_matter_threshold)
-        masks = roi_masks(anatomy.rois, anatomy.roi_radius_mm, reference.affine, grey)
+        masks = roi_masks(analysis.rois, analysis.roi_radius_mm, reference.affine, grey)
         table = calibrate_measurement(
-            effect_paths, variance_paths, masks, anatomy.rois, reference.affine,
-            min_distance_mm=null_distance_mm(anatomy.roi_radius_mm, smoothing, noise.fwhm_mm),
+            effect_paths, variance_paths, masks, analysis.rois, reference.affine,
+            min_distance_mm=null_distance_mm(analysis.roi_radius_mm, smoothing, noise.fwhm_mm),
         )
         table["estimate"] = estimate
-    gain = signal_gain(anatomy, signal, smoothing, estimate=estimate)
-    sd = {name: model.sd_psc for name, model in signal.rois.items()}
-    table["gain"] = table["roi"].map(gain)
+    gain = signal_gain(anatomy, regions, signal, analysis)
+    # An analysis ROI without a simulated region of its name measures no signal.
+    sd = {name: signal.rois[name].sd_psc if name in signal.rois else 0.0 for name in table["roi"]}
+    table["gain"] = [gain.get(name, 0.0) for name in table["roi"]]
     table["sd_psc"] = table["roi"].map(sd)
     model = MeasurementModel.from_table(table)
     table["reliability_brain"] = table["roi"].map(model.reliability(sd))

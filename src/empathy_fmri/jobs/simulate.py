@@ -89,7 +89,7 @@ def write_subject(
     space : SimulationSpace, optional
         Reused across subjects when given.
     """
-    space = space or build_space(simulation.anatomy, simulation.signal)
+    space = space or build_space(simulation.anatomy, simulation.regions, simulation.signal)
     simulated = simulate_subject_data(simulation, subject_index, n_subjects, space)
     truth = simulated.truth
     subject = truth.participant_id
@@ -110,7 +110,7 @@ def write_subject(
         run_parameters.append({"run": run_number, **run.parameters})
     truth_dir = Path(truth_root) / subject
     nms = np.zeros(space.mask.sum())
-    for name, profile in space.roi_profiles.items():
+    for name, profile in space.region_profiles.items():
         nms += truth.needle_minus_swab_psc[name] * profile
     write_nifti(
         truth_dir / f"{subject}_desc-needleMinusSwab_psc.nii.gz",
@@ -252,7 +252,7 @@ def write_truth(
         Root of the truth folder.
     """
     root = Path(truth_root)
-    space = build_space(simulation.anatomy, simulation.signal)
+    space = build_space(simulation.anatomy, simulation.regions, simulation.signal)
     rows = []
     for index in range(n_subjects):
         subject = draw_subject(simulation, index, n_subjects)
@@ -267,14 +267,14 @@ def write_truth(
         rows.append(row)
     write_tsv(root / "participants_truth.tsv", pd.DataFrame(rows), float_format="%.8g")
     affine = space.anatomy.affine
-    for name, mask in space.roi_masks.items():
+    for name, mask in space.region_masks.items():
         mask_img = nib.Nifti1Image(mask.astype(np.uint8), affine)
-        write_nifti(root / f"roi-{name}_mask.nii.gz", mask_img)
+        write_nifti(root / f"region-{name}_mask.nii.gz", mask_img)
     write_nifti(
         root / "visual_mask.nii.gz", nib.Nifti1Image(space.visual_mask.astype(np.uint8), affine)
     )
     mean_map = np.zeros(space.mask.sum())
-    for name, profile in space.roi_profiles.items():
+    for name, profile in space.region_profiles.items():
         mean_map += simulation.signal.rois[name].mean_psc * profile
     write_nifti(
         root / "desc-needleMinusSwab_mean_psc.nii.gz",

@@ -66,7 +66,7 @@ def run_map_validation(
     thresholded_paths : mapping of str to path
         Threshold name (``fdr``, ``fwe``) to a z map that is zero below threshold.
     roi_mask_paths : mapping of str to path
-        ROI name to its true mask in ``results/truth``.
+        Simulated region name to its true mask in ``results/truth``.
     mean_map_path : path
         True mean needle-minus-swab map; a voxel is truly active where it is
         non-zero.

@@ -121,7 +121,7 @@ def replicate_config(config: Mapping[str, Any], index: int, null: bool = False) 
 
 
 def _true_regions(signal: SignalConfig, space: Any) -> dict[str, np.ndarray]:
-    return {name: mask for name, mask in space.roi_masks.items() if signal.rois[name].varies}
+    return {name: mask for name, mask in space.region_masks.items() if signal.rois[name].varies}
 
 
 def run_replicate(
@@ -147,7 +147,7 @@ def run_replicate(
     """
     study = StudyConfig.from_dict(replicate_config(config, index, null))
     simulation, analysis, anatomy = study.simulation, study.analysis, study.anatomy
-    space = space or build_space(anatomy, study.signal)
+    space = space or build_space(anatomy, study.regions, study.signal)
     effects: dict[str, Any] = {}
     variances = []
     behaviour, truth_rows = [], []
@@ -163,9 +163,9 @@ def run_replicate(
             centres = roi_definitions(reference, anatomy, analysis, selections=("independent",))
             roi_masks_ = masks_from_centres(centres, reference, threshold)
             null_masks = null_position_masks(
-                roi_masks_["independent"], anatomy.rois, mask_img.affine,
+                roi_masks_["independent"], analysis.rois, mask_img.affine,
                 np.asarray(mask_img.dataobj) > 0,
-                null_distance_mm(anatomy.roi_radius_mm, analysis.smoothing_fwhm_mm, 0.0),
+                null_distance_mm(analysis.roi_radius_mm, analysis.smoothing_fwhm_mm, 0.0),
             )
         fit = first_level_step(
             subject.images, subject.events, subject.confounds, tr_s, analysis, mask_img=mask_img,
@@ -195,11 +195,11 @@ def run_replicate(
     else:
         affine = group.z.affine
         grey = grey_matter_on(group.z, threshold)
-        masks = roi_masks(anatomy.rois, anatomy.roi_radius_mm, affine, grey)
+        masks = roi_masks(analysis.rois, analysis.roi_radius_mm, affine, grey)
         calibration = calibrate_measurement(
-            list(effects.values()), variances, masks, anatomy.rois, affine,
+            list(effects.values()), variances, masks, analysis.rois, affine,
             min_distance_mm=null_distance_mm(
-                anatomy.roi_radius_mm, smoothing, study.noise.fwhm_mm
+                analysis.roi_radius_mm, smoothing, study.noise.fwhm_mm
             ),
         )
         calibration["estimate"] = analysis.roi_estimate
@@ -261,7 +261,7 @@ def _run_chunk(
         limit = nullcontext()
     with limit:
         first = StudyConfig.from_dict(replicate_config(config, 0, null))
-        space = build_space(first.anatomy, first.signal)
+        space = build_space(first.anatomy, first.regions, first.signal)
         return [run_replicate(config, index, null, space) for index in indices]
 
 
@@ -327,17 +327,15 @@ def fast_mode_for_replicates(
     """
     study = StudyConfig.from_dict(replicate_config(config, 0))
     pooled = pool_calibrations(calibration)
-    gain = signal_gain(
-        study.anatomy, study.signal, study.analysis.smoothing_fwhm_mm,
-        estimate=study.analysis.roi_estimate,
-    )
-    pooled["gain"] = pooled["roi"].map(gain)
+    gain = signal_gain(study.anatomy, study.regions, study.signal, study.analysis)
+    pooled["gain"] = [gain.get(name, 0.0) for name in pooled["roi"]]
     model = MeasurementModel.from_table(pooled)
     rng = power_rng(config["seed"], config["power"]["seed_offset"], 3, study.n_subjects)
-    rois = list(study.signal.rois)
+    rois = list(study.analysis.rois)
     scores = list(study.analysis.scores)
     r = simulate_correlations(
-        study.signal, study.behaviour, scores, study.n_subjects, n_studies, rng, model
+        study.signal.for_rois(rois), study.behaviour, scores, study.n_subjects, n_studies, rng,
+        model,
     )
     fast = {
         (roi, score): r[:, i, j] for i, roi in enumerate(rois) for j, score in enumerate(scores)

@@ -47,9 +47,9 @@ def roi_definitions(
         Group z map: its grid is the ROIs' grid, and its peaks place the
         circular ROIs.
     anatomy : AnatomyConfig
-        A-priori ROI centres, radius and grey-matter threshold.
+        Grey-matter threshold.
     analysis : AnalysisConfig
-        ``circular_search_radius_mm``.
+        A-priori ROI centres and radius, ``circular_search_radius_mm``.
     selections : sequence of str
         Which of :data:`SELECTIONS` to define.
 
@@ -64,14 +64,14 @@ def roi_definitions(
     grey = grey_matter_on(group_z, anatomy.grey_matter_threshold)
     chosen: dict[str, dict[str, list[float]]] = {}
     if "independent" in selections:
-        chosen["independent"] = {k: [float(c) for c in v] for k, v in anatomy.rois.items()}
+        chosen["independent"] = {k: [float(c) for c in v] for k, v in analysis.rois.items()}
     if "circular" in selections:
         chosen["circular"] = circular_centres(
-            group_z, anatomy.rois, analysis.circular_search_radius_mm, grey
+            group_z, analysis.rois, analysis.circular_search_radius_mm, grey
         )
     rows = [
         {"roi": name, "selection": selection, "x": c[0], "y": c[1], "z": c[2],
-         "radius_mm": anatomy.roi_radius_mm}
+         "radius_mm": analysis.roi_radius_mm}
         for selection, centres in chosen.items()
         for name, c in centres.items()
     ]

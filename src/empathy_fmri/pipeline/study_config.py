@@ -40,10 +40,15 @@ def check_study_config(config: Mapping[str, Any]) -> dict[str, Any]:
         With a message naming every offending key.
     """
     checked = validate_config(config)
-    anatomy = checked["anatomy"]
+    anatomy, analysis, regions = checked["anatomy"], checked["analysis"], checked["regions"]
     problems = noise_problems(checked) + roi_placement_problems(
-        anatomy["rois"], anatomy["roi_radius_mm"], anatomy["voxel_size_mm"],
-        anatomy["grey_matter_threshold"], min_voxels=anatomy["min_roi_voxels"],
+        analysis["rois"], analysis["roi_radius_mm"], anatomy["voxel_size_mm"],
+        anatomy["grey_matter_threshold"], min_voxels=analysis["min_roi_voxels"],
+        key="analysis",
+    ) + roi_placement_problems(
+        regions["centres"], regions["radius_mm"], anatomy["voxel_size_mm"],
+        anatomy["grey_matter_threshold"], min_voxels=analysis["min_roi_voxels"],
+        key="regions",
     )
     if problems:
         raise ConfigError("inconsistent configuration: " + "; ".join(problems))

@@ -16,7 +16,12 @@ from scipy import ndimage
 
 from empathy_fmri.anatomy.spheres import sphere_masks
 from empathy_fmri.anatomy.template import Anatomy, load_anatomy
-from empathy_fmri.config.sections import AnatomyConfig, SignalConfig, SimulationConfig
+from empathy_fmri.config.sections import (
+    AnatomyConfig,
+    RegionsConfig,
+    SignalConfig,
+    SimulationConfig,
+)
 from empathy_fmri.simulation.activation import activation_psc, roi_profile
 from empathy_fmri.simulation.design import BlockDesign, block_order, run_events
 from empathy_fmri.simulation.motion import (
@@ -32,6 +37,7 @@ from empathy_fmri.simulation.noise import (
     smoothing_sigma_voxels,
 )
 from empathy_fmri.simulation.population import SubjectTruth
+from empathy_fmri.simulation.regions import region_profiles, shape_field
 from empathy_fmri.simulation.seeding import subject_rng
 from empathy_fmri.task.hrf import condition_regressors, hrf_kernel
 
@@ -53,14 +59,15 @@ class SimulationSpace:
     ----------
     anatomy : Anatomy
         Grid and tissue maps.
-    roi_masks : dict of str to numpy.ndarray
-        Boolean 3D ROI masks (spheres in grey matter, disjoint).
+    region_masks : dict of str to numpy.ndarray
+        Boolean 3D masks of the simulated regions (irregular, in grey matter,
+        disjoint); see :mod:`empathy_fmri.simulation.regions`.
     visual_mask : numpy.ndarray
         Boolean 3D mask of the visual regions.
     baseline : numpy.ndarray
         Baseline intensity of each brain voxel.
-    roi_profiles : dict of str to numpy.ndarray
-        Spatial profile (ROI mean one) of each ROI, per brain voxel.
+    region_profiles : dict of str to numpy.ndarray
+        Spatial profile (region mean one) of each region, per brain voxel.
     visual_profile : numpy.ndarray or None
         Profile of the visual regions, per brain voxel.
     gradient : numpy.ndarray
@@ -72,10 +79,10 @@ class SimulationSpace:
     """
 
     anatomy: Anatomy
-    roi_masks: dict[str, np.ndarray]
+    region_masks: dict[str, np.ndarray]
     visual_mask: np.ndarray
     baseline: np.ndarray
-    roi_profiles: dict[str, np.ndarray]
+    region_profiles: dict[str, np.ndarray]
     visual_profile: np.ndarray | None
     gradient: np.ndarray
     centred_coordinates_mm: np.ndarray
@@ -110,14 +117,19 @@ class SimulatedRun:
 
 
 def build_space(
-    anatomy_config: AnatomyConfig, signal: SignalConfig, anatomy: Anatomy | None = None
+    anatomy_config: AnatomyConfig,
+    regions: RegionsConfig,
+    signal: SignalConfig,
+    anatomy: Anatomy | None = None,
 ) -> SimulationSpace:
-    """Build ROI masks, baseline and noise scale from the config.
+    """Build the simulated regions, baseline and noise scale from the config.
 
     Parameters
     ----------
     anatomy_config : AnatomyConfig
-        Grid, grey-matter threshold and regions.
+        Grid and grey-matter threshold.
+    regions : RegionsConfig
+        Where the signal is: centres, reach, irregularity, visual regions.
     signal : SignalConfig
         Tissue baselines.
     anatomy : Anatomy, optional
@@ -131,21 +143,19 @@ def build_space(
     if anatomy is None:
         anatomy = load_anatomy(anat_cfg.voxel_size_mm, anat_cfg.grey_matter_threshold)
     brain = anatomy.brain_mask
-    radius = anat_cfg.roi_radius_mm
-    roi_masks = sphere_masks(anat_cfg.rois, radius, anatomy.affine, anatomy.grey_mask)
-    for name, mask in roi_masks.items():
-        if not mask.any():
-            raise ValueError(
-                f"ROI '{name}' at {list(anat_cfg.rois[name])} holds no grey-matter voxel at "
-                f"'anatomy.roi_radius_mm' = {radius}; move its centre or widen the radius"
-            )
-    roi_profiles = {
-        name: roi_profile(mask, anat_cfg.rois[name], radius / 2.0, anatomy.affine)[brain]
-        for name, mask in roi_masks.items()
-    }
-    visual = anat_cfg.visual_regions
+    field = (
+        shape_field(anatomy.shape, anatomy.voxel_size_mm, regions.irregularity_fwhm_mm,
+                    regions.shape_seed)
+        if regions.irregularity else None
+    )
+    region_masks, profiles = region_profiles(
+        regions.centres, regions.radius_mm, regions.irregularity, field, anatomy.affine,
+        anatomy.grey_mask,
+    )
+    profiles_in_brain = {name: profile[brain] for name, profile in profiles.items()}
+    visual = regions.visual
     visual_masks = sphere_masks(
-        visual, anat_cfg.visual_radius_mm, anatomy.affine, anatomy.grey_mask
+        visual, regions.visual_radius_mm, anatomy.affine, anatomy.grey_mask
     )
     visual_mask = np.zeros(brain.shape, bool)
     visual_profile = None
@@ -155,7 +165,7 @@ def build_space(
             visual_mask |= mask
             if mask.any():
                 profile += roi_profile(
-                    mask, visual[name], anat_cfg.visual_radius_mm / 2, anatomy.affine
+                    mask, visual[name], regions.visual_radius_mm / 2, anatomy.affine
                 )
         visual_profile = profile[brain]
 
@@ -173,10 +183,10 @@ def build_space(
     coords = ijk @ anatomy.affine[:3, :3].T + anatomy.affine[:3, 3]
     return SimulationSpace(
         anatomy=anatomy,
-        roi_masks=roi_masks,
+        region_masks=region_masks,
         visual_mask=visual_mask,
         baseline=baseline.astype(np.float32),
-        roi_profiles=roi_profiles,
+        region_profiles=profiles_in_brain,
         visual_profile=visual_profile,
         gradient=gradient,
         centred_coordinates_mm=coords - coords.mean(axis=0),
@@ -219,7 +229,7 @@ def simulate_subject(
     }
     hrf = hrf_kernel(truth.hrf_delay_s, truth.hrf_undershoot_s)
     task_psc = activation_psc(
-        space.roi_profiles,
+        space.region_profiles,
         truth.needle_minus_swab_psc,
         signal_cfg.swab_psc,
         space.visual_profile,
