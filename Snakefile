@@ -51,6 +51,7 @@ GRADING = [
     rules.validate_summary.output,
     rules.validate_amplitudes.output,
     rules.validate_maps.output,
+    rules.validate_roi_placement.output,
     rules.validate_correlations.output,
     rules.power_figures.output,
 ]

@@ -72,7 +72,7 @@ def main() -> None:
             if mask_img is None:
                 mask_img = analysis_mask(subject.images[0])
                 grey = grey_matter_on(subject.images[0], study.anatomy.grey_matter_threshold)
-                masks = roi_masks(study.anatomy.rois, study.anatomy.roi_radius_mm,
+                masks = roi_masks(study.analysis.rois, study.analysis.roi_radius_mm,
                                   subject.images[0].affine, grey)
             tr = float(study.design.tr)
             estimates = {}

@@ -38,7 +38,8 @@ def test_outputs_and_logs_exist(tiny_run: Path):
         "sub-01_task-empathy_run-1_desc-confounds_timeseries.tsv",
         "truth/participants_truth.tsv",
         "truth/population_correlations.tsv",
-        "truth/roi-IFG_L_mask.nii.gz",
+        "truth/region-IFG_L_mask.nii.gz",
+        "validation/roi_placement.tsv",
         "derivatives/glm/sub-01/sub-01_task-empathy_contrast-needleMinusSwab_stat-effect_statmap.nii.gz",
         "derivatives/glm/sub-01/sub-01_task-empathy_contrast-video_stat-z_statmap.nii.gz",
         "derivatives/glm/sub-01/sub-01_task-empathy_run-1_design.tsv",
@@ -113,21 +114,34 @@ def test_brain_behaviour_table_matches_inputs(tiny_run: Path, tiny_config):
 
 
 def test_strong_effect_is_found_in_every_roi(tiny_run: Path, tiny_config):
-    """At the tiny config's strong, high-tSNR effect the analysis must find it."""
+    """At the tiny config's strong, high-tSNR effect the analysis must find it.
+
+    The FWE map must reach into every simulated region with the strong effect,
+    whatever the a-priori ROIs do. Each a-priori ROI sits 5-12 mm off its
+    region and holds only part of it, so its estimate tracks the true amplitude
+    only as closely as the calibrated measurement model predicts: correlation
+    sqrt(reliability_brain). The observed r must agree with that within 3
+    standard errors of Fisher's z (1 / sqrt(n - 3) at n = 10), which fails if
+    the estimate stops tracking the truth (r = 0 against a predicted 0.9 is 4
+    SE away) or tracks it far better than the model allows.
+    """
     z_fwe = nib.load(
         tiny_run / "results/derivatives/glm/group/"
         "task-empathy_contrast-needleMinusSwab_desc-fwe_stat-z_statmap.nii.gz"
     ).get_fdata()
     truth = _table(tiny_run / "results/truth/participants_truth.tsv")
     rois = _table(tiny_run / "results/roi/roi_contrasts.tsv")
+    model = _table(tiny_run / "results/power/measurement_model.tsv").set_index("roi")
     independent = rois[rois["selection"] == "independent"]
-    for name, model in tiny_config["signal"]["rois"].items():
-        assert model["mean_psc"] != 0
-        mask = nib.load(tiny_run / f"results/truth/roi-{name}_mask.nii.gz").get_fdata() > 0
+    for name in tiny_config["analysis"]["rois"]:
+        assert tiny_config["signal"]["rois"][name]["mean_psc"] >= 2.0
+        mask = nib.load(tiny_run / f"results/truth/region-{name}_mask.nii.gz").get_fdata() > 0
         assert (z_fwe[mask] > 0).any(), f"no FWE-significant voxel in {name}"
         estimates = independent[independent["roi"] == name].merge(truth, on="participant_id")
         r = np.corrcoef(estimates["needle_minus_swab"], estimates[f"true_{name}"])[0, 1]
-        assert r > 0.8, f"{name}: estimate vs truth r = {r:.2f}"
+        predicted = np.sqrt(model.loc[name, "reliability_brain"])
+        se = 1 / np.sqrt(len(estimates) - 3)
+        assert abs(np.arctanh(r) - np.arctanh(predicted)) < 3 * se, (name, r, predicted)
 
 
 def test_analysis_rules_never_read_the_truth(tiny_run: Path):

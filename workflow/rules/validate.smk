@@ -26,6 +26,29 @@ rule validate_amplitudes:
         "../scripts/validate_amplitudes.py"
 
 
+rule validate_roi_placement:
+    input:
+        centres=rules.roi_definitions.output.centres,
+        masks=rules.simulate_truth.output.masks,
+        mean_map=rules.simulate_truth.output.mean_map,
+    output:
+        table=VALIDATION / "roi_placement.tsv",
+    params:
+        regions=REGIONS,
+        centres=config["regions"]["centres"],
+        grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/validate_roi_placement.log",
+    benchmark:
+        "benchmarks/validate_roi_placement.tsv",
+    message:
+        "Validation: distance and overlap (Dice) of every ROI with its simulated region"
+    script:
+        "../scripts/validate_roi_placement.py"
+
+
 rule validate_maps:
     input:
         fdr=rules.group_level.output.z_fdr,

@@ -201,3 +201,62 @@ def run_summary(
         near_margin_mm,
     )
     write_text(summary_path, text)
+
+
+def run_roi_placement_validation(
+    centres_path: str | Path,
+    region_mask_paths: Mapping[str, str | Path],
+    region_centres_mm: Mapping[str, Sequence[float]],
+    mean_map_path: str | Path,
+    grey_matter_threshold: float,
+    table_path: str | Path,
+) -> None:
+    """Grade where every ROI of every selection sits against the simulated regions.
+
+    Parameters
+    ----------
+    centres_path : path
+        ``roi_centres.tsv``.
+    region_mask_paths : mapping of str to path
+        Simulated region name to its mask in ``results/truth``.
+    region_centres_mm : mapping of str to (x, y, z)
+        ``regions.centres``.
+    mean_map_path : path
+        True mean needle-minus-swab map (locates each region's peak).
+    grey_matter_threshold : float
+        ``anatomy.grey_matter_threshold`` (the ROIs are spheres in grey matter).
+    table_path : path
+        Output TSV of :func:`~empathy_fmri.evaluation.roi_placement.roi_placement`.
+    """
+    import nibabel as nib
+
+    from empathy_fmri.analysis.roi import roi_masks
+    from empathy_fmri.anatomy.template import grey_matter_on
+    from empathy_fmri.evaluation.roi_placement import region_peaks, roi_placement
+    from empathy_fmri.io.atomic import write_tsv
+
+    centres = pd.read_csv(centres_path, sep="\t")
+    mean_img = nib.load(mean_map_path)
+    affine = mean_img.affine
+    grey = grey_matter_on(mean_img, grey_matter_threshold)
+    regions = {name: np.asarray(nib.load(path).dataobj) > 0
+               for name, path in region_mask_paths.items()}
+    independent = centres[centres["selection"] == "independent"]
+    disjoint = roi_masks(
+        {row.roi: [row.x, row.y, row.z] for row in independent.itertuples()},
+        float(independent["radius_mm"].max()), affine, grey,
+    )
+    masks = [
+        disjoint[row.roi] if row.selection == "independent"
+        else roi_masks({row.roi: [row.x, row.y, row.z]}, float(row.radius_mm), affine, grey,
+                       disjoint=False)[row.roi]
+        for row in centres.itertuples()
+    ]
+    peaks = region_peaks(regions, np.asarray(mean_img.dataobj, float), affine)
+    table = roi_placement(centres, masks, regions, region_centres_mm, peaks)
+    for row in table[table["selection"] == "independent"].itertuples():
+        logger.info(
+            "%s: %.1f mm from the region's centre, %.1f mm from its peak, Dice %.2f",
+            row.roi, row.distance_to_centre_mm, row.distance_to_peak_mm, row.dice,
+        )
+    write_tsv(table_path, table)
