@@ -13,8 +13,14 @@ import numpy as np
 import pytest
 from scipy import ndimage, stats
 
+from empathy_fmri.analysis.brain_behaviour import holm
 from empathy_fmri.config import ConfigError, StudyConfig, validate_config
-from empathy_fmri.evaluation.inference import batched_pearson, fisher_z_power, pearson_p_value
+from empathy_fmri.evaluation.inference import (
+    batched_holm,
+    batched_pearson,
+    fisher_z_power,
+    pearson_p_value,
+)
 from empathy_fmri.evaluation.measurement import (
     MeasurementModel,
     calibrate_measurement,
@@ -81,6 +87,28 @@ def test_batched_pearson_matches_corrcoef():
             for b in range(3):
                 assert r[s, a, b] == pytest.approx(np.corrcoef(x[s, :, a], y[s, :, b])[0, 1])
     assert np.isnan(r[1, 0, 3])
+
+
+def test_batched_holm_equals_the_analysis_holm_row_by_row():
+    """The power's Holm is the analysis's Holm, family by family, to the last bit.
+
+    Random p values with NaN (dropped from the family, as the analysis drops an
+    undefined correlation), exact ties (the adjusted value must not depend on
+    their order), p = 0 and 1, a row of NaN only and a family of one test.
+    """
+    rng = np.random.default_rng(12)
+    p = rng.uniform(size=(3000, 15))
+    p[rng.uniform(size=p.shape) < 0.1] = np.nan
+    p[:, 4] = p[:, 3] = np.round(p[:, 3], 1)  # ties, some of them at 0 and 1
+    p[:, 7] = p[:, 6]
+    p[0] = np.nan
+    p[1, :3] = [0.0, 1.0, 0.0]
+    expected = np.array([holm(row) for row in p])
+    np.testing.assert_array_equal(batched_holm(p), expected)
+    single = rng.uniform(size=(20, 1))
+    np.testing.assert_array_equal(batched_holm(single), single)  # m = 1: no correction
+    with pytest.raises(ValueError, match="2-D"):
+        batched_holm(p[0])
 
 
 def test_summaries_on_known_correlations():
