@@ -483,3 +483,27 @@ def test_power_config_defaults_and_cross_check(default_config):
     config["power"]["n_studies"] = 10
     with pytest.raises(ConfigError, match="power.n_studies"):
         validate_config(config)
+
+
+def test_power_curves_draw_holm_solid_and_uncorrected_dashed(default_config):
+    """Each panel draws power_holm as solid and power as dashed lines; the legend says so."""
+    from empathy_fmri.plotting.power import plot_power_curves
+
+    rois = _rois(default_config)
+    measurement = MeasurementModel({r: 0.9 for r in rois}, {r: 0.2 for r in rois})
+    population = PopulationModel.from_study(_study(default_config))
+    table = power_table(population, [19, 100], 1000, measurement, 0.05, 3, n_draws=20_000)
+    figure = plot_power_curves(table, 19)
+    scores = list(dict.fromkeys(table["score"]))
+    for ax, score in zip(figure.axes, scores, strict=True):
+        rows = table[table["score"] == score].sort_values(["roi", "sample_size"])
+        drawn = {"-": [], "--": []}
+        for line in ax.get_lines():
+            if line.get_linestyle() in drawn and line.get_marker() == "o":
+                drawn[line.get_linestyle()].append(np.asarray(line.get_ydata(), float))
+        for style, column in (("-", "power_holm"), ("--", "power")):
+            expected = sorted(map(tuple, rows.groupby("roi")[column].apply(list)))
+            assert sorted(map(tuple, drawn[style])) == expected, (score, column)
+    labels = " ".join(text.get_text() for text in figure.legends[0].get_texts())
+    assert "Holm across 15 pairs" in labels and "uncorrected" in labels
+    assert "null pairs" in labels  # the family-wise false-positive rates
