@@ -13,8 +13,14 @@ import numpy as np
 import pytest
 from scipy import ndimage, stats
 
+from empathy_fmri.analysis.brain_behaviour import holm
 from empathy_fmri.config import ConfigError, StudyConfig, validate_config
-from empathy_fmri.evaluation.inference import batched_pearson, fisher_z_power, pearson_p_value
+from empathy_fmri.evaluation.inference import (
+    batched_holm,
+    batched_pearson,
+    fisher_z_power,
+    pearson_p_value,
+)
 from empathy_fmri.evaluation.measurement import (
     MeasurementModel,
     calibrate_measurement,
@@ -23,6 +29,7 @@ from empathy_fmri.evaluation.measurement import (
 from empathy_fmri.evaluation.monte_carlo import (
     PopulationModel,
     expected_correlations,
+    family_wise_error,
     null_pairs,
     power_rng,
     power_table,
@@ -83,6 +90,28 @@ def test_batched_pearson_matches_corrcoef():
     assert np.isnan(r[1, 0, 3])
 
 
+def test_batched_holm_equals_the_analysis_holm_row_by_row():
+    """The power's Holm is the analysis's Holm, family by family, to the last bit.
+
+    Random p values with NaN (dropped from the family, as the analysis drops an
+    undefined correlation), exact ties (the adjusted value must not depend on
+    their order), p = 0 and 1, a row of NaN only and a family of one test.
+    """
+    rng = np.random.default_rng(12)
+    p = rng.uniform(size=(3000, 15))
+    p[rng.uniform(size=p.shape) < 0.1] = np.nan
+    p[:, 4] = p[:, 3] = np.round(p[:, 3], 1)  # ties, some of them at 0 and 1
+    p[:, 7] = p[:, 6]
+    p[0] = np.nan
+    p[1, :3] = [0.0, 1.0, 0.0]
+    expected = np.array([holm(row) for row in p])
+    np.testing.assert_array_equal(batched_holm(p), expected)
+    single = rng.uniform(size=(20, 1))
+    np.testing.assert_array_equal(batched_holm(single), single)  # m = 1: no correction
+    with pytest.raises(ValueError, match="2-D"):
+        batched_holm(p[0])
+
+
 def test_summaries_on_known_correlations():
     # Four studies of n = 10: r = 0.9 twice (p = 0.0004), -0.9 once, 0 once.
     r = np.array([0.9, 0.9, -0.9, 0.0])[:, None]
@@ -94,6 +123,36 @@ def test_summaries_on_known_correlations():
     assert summary["r_median"][0] == pytest.approx(0.45)
     null = summarise_correlations(r, 10, np.array([0.0]), 0.05)
     assert np.isnan(null["exaggeration_ratio"][0]) and np.isnan(null["type_s"][0])
+    # a family of one test: Holm changes nothing
+    assert summary["power_holm"][0] == summary["power"][0]
+
+
+def test_holm_power_is_the_analysis_holm_applied_to_each_study():
+    """power_holm counts, per pair, the studies whose analysis-style Holm p < alpha.
+
+    Each simulated study's (4 x 3) correlations are one family, Holm-adjusted
+    with the analysis's own :func:`holm` here, study by study; NaN r (an
+    undefined correlation) leaves the family, as in the analysis.
+    """
+    rng = np.random.default_rng(13)
+    n = 12
+    r = np.clip(rng.normal(0.35, 0.3, size=(500, 4, 3)), -0.99, 0.99)
+    r[::17, 1, 2] = np.nan
+    summary = summarise_correlations(r, n, np.full((4, 3), 0.3), 0.05)
+    p = pearson_p_value(r, n).reshape(500, -1)
+    by_study = np.array([holm(row) for row in p]).reshape(r.shape)
+    np.testing.assert_array_equal(summary["n_significant_holm"], (by_study < 0.05).sum(axis=0))
+    assert np.all(summary["power_holm"] <= summary["power"])
+    assert summary["power_holm"].sum() < summary["power"].sum()  # the correction bites
+    null = np.zeros((4, 3), bool)
+    null[:, 2] = True
+    family = family_wise_error(r, n, null, 0.05)
+    assert family["family_size"] == 12 and family["n_null_pairs"] == 4
+    assert family["fwer_holm"] == pytest.approx(((by_study[:, :, 2] < 0.05).any(axis=1)).mean())
+    assert family["fwer_uncorrected"] == pytest.approx(
+        (p.reshape(r.shape)[:, :, 2] < 0.05).any(axis=1).mean()
+    )
+    assert np.isnan(family_wise_error(r, n, np.zeros((4, 3), bool), 0.05)["fwer_holm"])
 
 
 def test_null_pairs_follow_the_couplings(default_config):
@@ -155,6 +214,112 @@ def test_null_calibration_false_positive_rate_is_alpha(default_config):
     deviation = (table["power"] - 0.05).abs()
     assert deviation.max() <= 4 * se, table.loc[deviation.idxmax()]
     assert table["n_undefined"].sum() == 0
+    assert (table["power_holm"] <= table["power"]).all()
+
+
+def test_null_family_wise_rates_uncorrected_and_holm(default_config):
+    """Every coupling zero: Holm keeps the family-wise rate at alpha, no correction does not.
+
+    The family is the m = 5 ROIs x 3 scores = 15 pairs; all are null. Under
+    this null the ROIs are independent of each other and of the scores, and
+    the brain measure is normal, so the t test of r is exact and the r of
+    different ROIs are independent (given the scores, and hence outright);
+    only the three scores of one ROI are dependent (willingness to harm is a
+    function of D and U). Hence, with FWER the share of studies with at
+    least one p < alpha:
+
+    * uncorrected: 1 - (1 - alpha)^5 = 0.226 <= FWER (the five ROIs' tests of
+      one score are independent) and FWER <= 1 - (1 - alpha)^15 = 0.537
+      (Sidak's inequality for two-sided tests of correlated, close to normal
+      statistics; the value for 15 independent tests);
+    * Holm: under the complete null it rejects anything only if
+      min p < alpha / m, so 1 - (1 - alpha/m)^5 = 0.0166 <= FWER <= alpha
+      (union bound).
+
+    Each rate is a binomial share of M = 10,000 studies, SE <= sqrt(q(1 - q) / M)
+    at the bound q (0.0050 at 0.537, 0.0042 at 0.226, 0.0022 at alpha); the
+    tolerance is 4 such SE (a false failure has probability < 1e-4 per check).
+    """
+    config = _uncoupled(default_config)
+    rois = _rois(config)
+    measurement = MeasurementModel({r: 0.85 for r in rois}, {r: 0.2 for r in rois})
+    population = PopulationModel.from_study(_study(config))
+    m_studies, alpha = 10_000, 0.05
+    table = power_table(population, [19, 100], m_studies, measurement, alpha, 8,
+                        n_draws=100_000)
+    per_n = table.groupby("sample_size")[
+        ["family_size", "n_null_pairs", "fwer_uncorrected", "fwer_holm"]
+    ].agg(["min", "max"])
+    for column in ("family_size", "n_null_pairs", "fwer_uncorrected", "fwer_holm"):
+        assert (per_n[(column, "min")] == per_n[(column, "max")]).all()  # one value per N
+    family = table.groupby("sample_size").first()
+    m, n_rois = 15, len(rois)
+    assert (family["family_size"] == m).all() and (family["n_null_pairs"] == m).all()
+
+    def se(q: float) -> float:
+        return float(np.sqrt(q * (1 - q) / m_studies))
+
+    low, high = 1 - (1 - alpha) ** n_rois, 1 - (1 - alpha) ** m
+    assert (family["fwer_uncorrected"] >= low - 4 * se(low)).all(), family
+    assert (family["fwer_uncorrected"] <= high + 4 * se(high)).all(), family
+    holm_low = 1 - (1 - alpha / m) ** n_rois
+    assert (family["fwer_holm"] <= alpha + 4 * se(alpha)).all(), family
+    assert (family["fwer_holm"] >= holm_low - 4 * se(holm_low)).all(), family
+
+
+def test_holm_power_of_a_lone_strong_pair_is_that_of_a_test_at_alpha_over_m(default_config):
+    """One coupled pair among m = 10 (IFG_L x D; scores D and U; other ROIs uncoupled).
+
+    Per study, Holm's p of the pair is below alpha whenever its own p is below
+    alpha / m (the Bonferroni step; every smaller p then passes too), and it
+    can be below alpha with p >= alpha / m only if another pair's p is below
+    alpha / m. So, exactly in every simulation:
+    bonferroni <= power_holm <= bonferroni + escape <= power, with
+    ``escape`` the share of studies with some other p < alpha / m, which is at
+    most (m - 1) alpha / m by the union bound (the other pairs are null). The
+    Bonferroni share is the power of one test at alpha / m: Fisher z within
+    0.02 plus 4 Monte Carlo SE (the budget of
+    test_perfect_measurement_matches_fisher_z), SE <= 0.5 / sqrt(20000).
+    Perfect measurement; N = 30 puts that power near 0.5 (r about 0.54).
+    """
+    config = copy.deepcopy(default_config)
+    for model in config["signal"]["rois"].values():
+        model["trait_coupling"] = 0.0
+    config["signal"]["rois"]["IFG_L"]["trait_coupling"] = 0.6
+    config["behaviour"]["D_trait_coupling"] = 0.9
+    study = _study(config)
+    rois, scores = _rois(config), ("D", "U")
+    pairs = null_pairs(study.signal, study.behaviour)
+    coupled = [(roi, score) for (roi, score), null in pairs.items()
+               if score in scores and not null]
+    assert coupled == [("IFG_L", "D")]
+    perfect = MeasurementModel.perfect(rois)
+    expected = expected_correlations(
+        study.signal, study.behaviour, scores, perfect, np.random.default_rng(14), 300_000
+    )
+    rho = expected["r_population"].to_numpy().reshape(len(scores), -1).T
+    assert np.count_nonzero(rho) == 1
+    k = rois.index("IFG_L")
+    n, m_studies, alpha, m = 30, 20_000, 0.05, rho.size
+    r = simulate_correlations(
+        study.signal, study.behaviour, scores, n, m_studies, np.random.default_rng(15), perfect,
+        measure_behaviour=False,
+    )
+    summary = summarise_correlations(r, n, rho, alpha)
+    p = pearson_p_value(r, n)
+    bonferroni = float((p[:, k, 0] < alpha / m).mean())
+    others = np.ones(rho.shape, bool)
+    others[k, 0] = False
+    escape = float((p[:, others] < alpha / m).any(axis=1).mean())
+    holm_power, power = summary["power_holm"][k, 0], summary["power"][k, 0]
+    assert bonferroni <= holm_power <= bonferroni + escape
+    assert holm_power <= power
+    mc = 4 * 0.5 / np.sqrt(m_studies)
+    assert escape <= (m - 1) * alpha / m + mc
+    single = float(fisher_z_power(rho[k, 0], n, alpha / m))
+    assert abs(bonferroni - single) <= 0.02 + mc, (bonferroni, single)
+    assert abs(power - float(fisher_z_power(rho[k, 0], n, alpha))) <= 0.02 + mc
+    assert power - holm_power > 0.2  # the correction costs a study of 30 a lot here
 
 
 def test_power_table_columns_and_attenuation(default_config):
@@ -166,8 +331,25 @@ def test_power_table_columns_and_attenuation(default_config):
     for column in ("sample_size", "roi", "score", "power", "power_mc_se", "r_median", "r_q025",
                    "r_q975", "exaggeration_ratio", "type_s", "power_fisher_z",
                    "power_fisher_z_perfect", "r_population", "r_attenuated", "r_expected",
-                   "reliability_brain", "reliability_behaviour"):
+                   "reliability_brain", "reliability_behaviour", "power_holm",
+                   "power_holm_mc_se", "n_significant_holm", "family_size", "n_null_pairs",
+                   "fwer_uncorrected", "fwer_holm", "fwer_uncorrected_mc_se",
+                   "fwer_holm_mc_se"):
         assert column in table.columns
+    # a Holm p is never below its p: Holm power never above the uncorrected power
+    assert (table["power_holm"] <= table["power"]).all()
+    # the family is the 5 x 3 ROI x score pairs; the 5 U pairs are null
+    n_pairs = len(rois) * len(default_config["analysis"]["scores"])
+    assert (table["family_size"] == n_pairs).all()
+    null_per_n = table.groupby("sample_size")["null_pair"].transform("sum")
+    assert (table["n_null_pairs"] == null_per_n).all() and (null_per_n == len(rois)).all()
+    # Holm controls the family-wise rate whatever the other pairs do (strong
+    # control): <= alpha + 4 binomial SE of 10,000 studies; with no correction
+    # it is at least each null pair's own rate
+    assert (table["fwer_holm"] <= 0.05 + 4 * np.sqrt(0.05 * 0.95 / 10_000)).all()
+    null_rows = table[table["null_pair"]]
+    assert (null_rows["fwer_uncorrected"] >= null_rows["power"]).all()
+    assert (table["fwer_uncorrected"] > table["fwer_holm"]).all()
     assert len(table) == 2 * len(rois) * len(default_config["analysis"]["scores"])
     coupled = table[~table["null_pair"]]
     # Spearman's attenuation: r_population * sqrt(rel_brain * rel_behaviour) is the
@@ -321,3 +503,27 @@ def test_power_config_defaults_and_cross_check(default_config):
     config["power"]["n_studies"] = 10
     with pytest.raises(ConfigError, match="power.n_studies"):
         validate_config(config)
+
+
+def test_power_curves_draw_holm_solid_and_uncorrected_dashed(default_config):
+    """Each panel draws power_holm as solid and power as dashed lines; the legend says so."""
+    from empathy_fmri.plotting.power import plot_power_curves
+
+    rois = _rois(default_config)
+    measurement = MeasurementModel({r: 0.9 for r in rois}, {r: 0.2 for r in rois})
+    population = PopulationModel.from_study(_study(default_config))
+    table = power_table(population, [19, 100], 1000, measurement, 0.05, 3, n_draws=20_000)
+    figure = plot_power_curves(table, 19)
+    scores = list(dict.fromkeys(table["score"]))
+    for ax, score in zip(figure.axes, scores, strict=True):
+        rows = table[table["score"] == score].sort_values(["roi", "sample_size"])
+        drawn = {"-": [], "--": []}
+        for line in ax.get_lines():
+            if line.get_linestyle() in drawn and line.get_marker() == "o":
+                drawn[line.get_linestyle()].append(np.asarray(line.get_ydata(), float))
+        for style, column in (("-", "power_holm"), ("--", "power")):
+            expected = sorted(map(tuple, rows.groupby("roi")[column].apply(list)))
+            assert sorted(map(tuple, drawn[style])) == expected, (score, column)
+    labels = " ".join(text.get_text() for text in figure.legends[0].get_texts())
+    assert "Holm across 15 pairs" in labels and "uncorrected" in labels
+    assert "null pairs" in labels  # the family-wise false-positive rates

@@ -1,4 +1,4 @@
-"""Inference about correlations: Pearson p from r, Fisher z power, batched r."""
+"""Inference about correlations: Pearson p from r, Fisher z power, batched r and Holm."""
 
 from __future__ import annotations
 
@@ -44,6 +44,42 @@ def pearson_p_value(r: np.ndarray, n_subjects: int) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.abs(r) * np.sqrt(df / np.maximum(1.0 - r**2, 0.0))
     return 2.0 * special.stdtr(df, -t)
+
+
+def batched_holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm-Bonferroni adjusted p values of many families at once.
+
+    Row by row the same numbers as
+    :func:`empathy_fmri.analysis.brain_behaviour.holm` (the correction the
+    study's analysis applies), vectorised over the families: within a row the
+    ``m`` finite p values are sorted, the i-th smallest (0-based) is scaled by
+    ``m - i``, the running maximum is taken and capped at 1. NaN stays NaN
+    and does not count towards ``m``; tied p values get the same adjusted
+    value whatever their order.
+
+    Parameters
+    ----------
+    p_values : numpy.ndarray
+        ``(n_families, m)`` unadjusted p values, one family (e.g. one
+        simulated study's ROI x score tests) per row; NaN allowed.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_families, m)`` adjusted p values, in the input order.
+    """
+    p = np.asarray(p_values, float)
+    if p.ndim != 2:
+        raise ValueError(f"p_values must be 2-D (families x tests), got shape {p.shape}")
+    # argsort puts NaN last, so each row's finite p values come first, ascending
+    order = np.argsort(p, axis=1, kind="stable")
+    ordered = np.take_along_axis(p, order, axis=1)
+    n_valid = np.isfinite(p).sum(axis=1, keepdims=True)
+    scaled = (n_valid - np.arange(p.shape[1])) * ordered  # NaN past n_valid
+    adjusted_ordered = np.minimum(np.maximum.accumulate(scaled, axis=1), 1.0)
+    adjusted = np.empty_like(p)
+    np.put_along_axis(adjusted, order, adjusted_ordered, axis=1)
+    return adjusted
 
 
 def fisher_z_power(

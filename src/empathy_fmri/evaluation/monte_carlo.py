@@ -9,7 +9,12 @@ the analysis measures each amplitude as ``gain * delta + error``
 estimated from binomial responses with :mod:`empathy_fmri.simulation.behaviour`. Every
 study's ROI x score Pearson correlations are then tested with the analytic
 t test of Pearson's r (exact under the null for a normal brain measure, and
-thousands of times faster than the permutation p of the real analysis).
+thousands of times faster than the permutation p of the real analysis). All
+pairs of a study come from the same simulated people, so within each study
+the p values of the whole ROI x score family are Holm-adjusted as the
+analysis adjusts them (:func:`~empathy_fmri.evaluation.inference.batched_holm`):
+the power is reported both uncorrected and with that correction, and so is the
+family-wise false-positive rate over the pairs with no population correlation.
 
 Summaries follow Gelman & Carlin (2014, Perspect Psychol Sci 9:641): power,
 the exaggeration ratio (type M: mean ``|r|`` among significant studies over
@@ -28,7 +33,12 @@ import numpy as np
 import pandas as pd
 
 from empathy_fmri.config.sections import BehaviourConfig, SignalConfig, StudyConfig
-from empathy_fmri.evaluation.inference import batched_pearson, fisher_z_power, pearson_p_value
+from empathy_fmri.evaluation.inference import (
+    batched_holm,
+    batched_pearson,
+    fisher_z_power,
+    pearson_p_value,
+)
 from empathy_fmri.evaluation.measurement import MeasurementModel
 from empathy_fmri.simulation.behaviour import latent_to_probability, simulate_responses
 from empathy_fmri.task.process_dissociation import estimate_process_dissociation
@@ -37,6 +47,7 @@ __all__ = [
     "CHUNK_PEOPLE",
     "PopulationModel",
     "expected_correlations",
+    "family_wise_error",
     "null_pairs",
     "power_rng",
     "power_table",
@@ -259,7 +270,10 @@ def simulate_correlations(
     -------
     numpy.ndarray
         ``(n_studies, n_rois, n_scores)`` Pearson r, ROIs in config order;
-        NaN where a score was constant within a study.
+        NaN where a score was constant within a study. All pairs of one study
+        come from the same simulated people (one draw of ``n_subjects``
+        people per study), so a study's correlations are as dependent as the
+        real study's and can be corrected together.
     """
     if n_subjects < 4:
         raise ValueError(f"n_subjects must be at least 4, got {n_subjects}")
@@ -291,7 +305,9 @@ def summarise_correlations(
     Parameters
     ----------
     r : numpy.ndarray
-        ``(n_studies, ...)`` simulated correlations.
+        ``(n_studies, ...)`` simulated correlations; the pairs of one study
+        (everything but the first axis) are one family for the Holm
+        correction.
     n_subjects : int
         Participants per study.
     r_population : numpy.ndarray
@@ -303,8 +319,11 @@ def summarise_correlations(
     Returns
     -------
     dict of str to numpy.ndarray
-        ``power`` (share of studies with p < alpha; for a null pair the
-        false-positive rate), ``power_mc_se`` (binomial Monte Carlo SE),
+        ``power`` (share of studies with uncorrected p < alpha; for a null
+        pair the false-positive rate), ``power_mc_se`` (binomial Monte Carlo
+        SE), ``power_holm`` and ``power_holm_mc_se`` (the same with the Holm
+        p across the study's family: the test the analysis's ``p_corrected``
+        makes), ``n_significant_holm``,
         ``r_median``, ``r_q025``, ``r_q975``, ``r_mean``,
         ``mean_abs_r_significant``, ``exaggeration_ratio`` (that over
         ``|r_population|``), ``type_s`` (share of significant studies whose r
@@ -313,9 +332,13 @@ def summarise_correlations(
     """
     n_studies = r.shape[0]
     r_population = np.asarray(r_population, float)
-    significant = pearson_p_value(r, n_subjects) < alpha
+    p = pearson_p_value(r, n_subjects)
+    significant = p < alpha
     n_significant = significant.sum(axis=0)
     power = n_significant / n_studies
+    p_holm = batched_holm(p.reshape(n_studies, -1)).reshape(p.shape)
+    n_significant_holm = (p_holm < alpha).sum(axis=0)
+    power_holm = n_significant_holm / n_studies
     with np.errstate(invalid="ignore", divide="ignore"):
         abs_sig = np.where(significant, np.abs(r), 0.0).sum(axis=0) / n_significant
         wrong = (significant & (np.sign(r) != np.sign(r_population))).sum(axis=0)
@@ -325,6 +348,9 @@ def summarise_correlations(
     return {
         "power": power,
         "power_mc_se": np.sqrt(power * (1 - power) / n_studies),
+        "power_holm": power_holm,
+        "power_holm_mc_se": np.sqrt(power_holm * (1 - power_holm) / n_studies),
+        "n_significant_holm": n_significant_holm,
         "r_median": quantiles[1],
         "r_q025": quantiles[0],
         "r_q975": quantiles[2],
@@ -335,6 +361,47 @@ def summarise_correlations(
         "n_significant": n_significant,
         "n_undefined": np.isnan(r).sum(axis=0),
     }
+
+
+def family_wise_error(
+    r: np.ndarray, n_subjects: int, null: np.ndarray, alpha: float
+) -> dict[str, float]:
+    """Family-wise false-positive rate over the null pairs, uncorrected and with Holm.
+
+    Parameters
+    ----------
+    r : numpy.ndarray
+        ``(n_studies, ...)`` simulated correlations; the pairs of one study
+        are one family (the Holm correction runs over all of them, null or
+        not, as in the analysis).
+    n_subjects : int
+        Participants per study.
+    null : numpy.ndarray
+        Boolean of shape ``r.shape[1:]``: pairs with a population r of
+        exactly zero (:func:`null_pairs`).
+    alpha : float
+        Two-sided significance level.
+
+    Returns
+    -------
+    dict of str to float
+        ``family_size`` (pairs per study), ``n_null_pairs``,
+        ``fwer_uncorrected`` and ``fwer_holm`` (share of studies in which at
+        least one null pair has p < alpha, resp. Holm p < alpha; NaN without
+        null pairs) and their binomial Monte Carlo SEs
+        ``fwer_uncorrected_mc_se``, ``fwer_holm_mc_se``.
+    """
+    n_studies = r.shape[0]
+    null = np.asarray(null, bool).reshape(-1)
+    p = pearson_p_value(r, n_subjects).reshape(n_studies, -1)
+    if null.size != p.shape[1]:
+        raise ValueError(f"null has {null.size} pairs, r has {p.shape[1]} per study")
+    out: dict[str, float] = {"family_size": float(p.shape[1]), "n_null_pairs": float(null.sum())}
+    for name, values in (("uncorrected", p), ("holm", batched_holm(p))):
+        rate = float((values[:, null] < alpha).any(axis=1).mean()) if null.any() else np.nan
+        out[f"fwer_{name}"] = rate
+        out[f"fwer_{name}_mc_se"] = float(np.sqrt(rate * (1 - rate) / n_studies))
+    return out
 
 
 def expected_correlations(
@@ -449,7 +516,11 @@ def power_table(
         Carlo should match), ``power_fisher_z_perfect`` (at ``r_population``:
         a perfectly measured study), ``exaggeration_ratio_expected`` (mean
         ``|r|`` among significant studies over ``|r_expected|``),
-        ``n_studies`` and ``alpha``.
+        the columns of :func:`family_wise_error` (one value per sample size,
+        repeated on its rows), ``n_studies`` and ``alpha``. ``power`` is
+        uncorrected; ``power_holm`` is the power of the test the analysis
+        reports as significant after its Holm correction across the
+        ``family_size`` ROI x score pairs.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
@@ -462,6 +533,7 @@ def power_table(
         n_draws,
     )
     r_population = expected["r_population"].to_numpy().reshape(len(scores), len(rois)).T
+    null = expected["null_pair"].to_numpy(bool).reshape(len(scores), len(rois)).T
     tables = []
     for n in sorted({int(n) for n in sample_sizes}):
         rng = power_rng(population.seed, seed_offset, 1, n)
@@ -478,10 +550,18 @@ def power_table(
                 table["null_pair"], np.nan,
                 table["mean_abs_r_significant"] / table["r_expected"].abs(),
             )
+        family = family_wise_error(r, n, null, alpha)
+        for key, value in family.items():
+            table[key] = int(value) if key in ("family_size", "n_null_pairs") else value
         table["n_studies"] = n_studies
         table["alpha"] = alpha
         tables.append(table)
-        logger.info("N = %d: %d studies simulated", n, n_studies)
+        logger.info(
+            "N = %d: %d studies simulated; family-wise false positives over %d null pairs: "
+            "%.3f uncorrected, %.3f with Holm",
+            n, n_studies, family["n_null_pairs"], family["fwer_uncorrected"],
+            family["fwer_holm"],
+        )
     return pd.concat(tables, ignore_index=True)
 
 

@@ -56,25 +56,30 @@ def _dodge(sizes: np.ndarray, k: int, n: int, width: float = 0.06) -> np.ndarray
 
 
 def plot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> Figure:
-    """Draw power against sample size for every ROI x score pair.
+    """Draw power against sample size for every ROI x score pair, with and without Holm.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        ``power.tsv`` from :func:`empathy_fmri.evaluation.power.power_table`.
+        ``power.tsv`` from :func:`empathy_fmri.evaluation.monte_carlo.power_table`.
     study_n : int, optional
-        The study's own sample size, marked by a dotted line.
+        The study's own sample size, marked by a dotted vertical line.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One panel per score; per ROI the Monte Carlo power (points, with the
-        analytic Fisher-z power at the attenuated r as a thin line) and the
-        power a perfectly measured study would have (dashed).
+        One panel per score; per ROI the Monte Carlo power of the test the
+        analysis makes, Holm-corrected across the ROI x score family (solid
+        line, filled points: ``power_holm``), the same uncorrected (dashed,
+        open points: ``power``), and the uncorrected power a perfectly
+        measured study would have (dotted: Fisher z at the population r).
+        The legend names the line styles and, per sample size, the
+        family-wise false-positive rate over the null pairs.
     """
     rois, scores = _rois(table), _scores(table)
     sizes = sorted(table["sample_size"].unique())
     alpha = float(table["alpha"].iloc[0])
+    family_size = int(table["family_size"].iloc[0])
     with figure_style():
         figure = Figure(figsize=(3.6 * len(scores) + 0.4, 3.9), layout="constrained")
         axes = figure.subplots(1, len(scores), sharey=True, squeeze=False)[0]
@@ -84,9 +89,11 @@ def plot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> Figure
                 rows = rows.sort_values("sample_size")
                 n = rows["sample_size"].to_numpy(float)
                 colour = roi_colour(k)
-                ax.plot(n, rows["power_fisher_z"], color=colour, lw=1)
-                ax.plot(n, rows["power_fisher_z_perfect"], color=colour, lw=1, ls="--", alpha=0.7)
-                ax.plot(n, rows["power"], "o", color=colour, ms=3.5)
+                ax.plot(n, rows["power_fisher_z_perfect"], color=colour, lw=0.9, ls=":",
+                        alpha=0.8)
+                ax.plot(n, rows["power"], color=colour, lw=1, ls="--", marker="o", ms=3.5,
+                        mfc="white")
+                ax.plot(n, rows["power_holm"], color=colour, lw=1.4, marker="o", ms=3.5)
             ax.axhline(0.8, color="0.6", lw=0.8)
             ax.axhline(alpha, color="0.6", lw=0.8, ls=":")
             _mark_study(ax, study_n)
@@ -94,13 +101,23 @@ def plot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> Figure
             ax.set_ylim(0, 1.02)
             ax.set_title(_SCORE_TITLES.get(score, score))
         axes[0].set_ylabel(f"power (share of studies with p < {alpha:g})")
-        handles = [Line2D([], [], color=roi_colour(k), marker="o", lw=1, label=roi)
+        handles = [Line2D([], [], color=roi_colour(k), lw=1.4, label=roi)
                    for k, roi in enumerate(rois)]
         handles += [
-            Line2D([], [], color="0.3", marker="o", lw=0, label="Monte Carlo (this design)"),
-            Line2D([], [], color="0.3", lw=1, label="Fisher z at the attenuated r"),
-            Line2D([], [], color="0.3", lw=1, ls="--", label="Fisher z, perfect measurement"),
+            Line2D([], [], color="0.3", lw=1.4, marker="o", ms=3.5,
+                   label=f"Holm across {family_size} pairs\n(the study's test)"),
+            Line2D([], [], color="0.3", lw=1, ls="--", marker="o", ms=3.5, mfc="white",
+                   label="uncorrected"),
+            Line2D([], [], color="0.3", lw=0.9, ls=":",
+                   label="uncorrected, perfect\nmeasurement (Fisher z)"),
         ]
+        family = table.groupby("sample_size")[["fwer_uncorrected", "fwer_holm"]].first()
+        if family["fwer_holm"].notna().any():
+            n_null = int(table["n_null_pairs"].iloc[0])
+            lines = [f"P(any of {n_null} null pairs p < {alpha:g})", "N: uncorrected / Holm"]
+            lines += [f"{n}: {row.fwer_uncorrected:.2f} / {row.fwer_holm:.3f}"
+                      for n, row in family.iterrows()]
+            handles.append(Line2D([], [], lw=0, label="\n".join(lines)))
         figure.legend(handles=handles, loc="outside right center", frameon=False)
         figure.suptitle("How often a study detects each brain-behaviour correlation "
                         "(dotted vertical: this study's N; grey: 80% and alpha)")
