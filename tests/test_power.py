@@ -7,6 +7,7 @@ simulated studies: a share p estimated from M studies has SE sqrt(p(1-p)/M).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 
 import numpy as np
@@ -289,6 +290,7 @@ def test_holm_power_of_a_lone_strong_pair_is_that_of_a_test_at_alpha_over_m(defa
     config["behaviour"]["D_trait_coupling"] = 0.9
     study = _study(config)
     rois, scores = _rois(config), ("D", "U")
+    study = dataclasses.replace(study, signal=study.signal.for_rois(rois))
     pairs = null_pairs(study.signal, study.behaviour)
     coupled = [(roi, score) for (roi, score), null in pairs.items()
                if score in scores and not null]
