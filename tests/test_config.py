@@ -180,3 +180,56 @@ def test_roi_with_too_few_grey_matter_voxels_is_refused(raw_default):
     with pytest.raises(ConfigError, match=r"'analysis.rois.IFG_L' .* holds \d+ grey-matter voxels"
                        r".*at least 20 needed"):
         check_study_config(small)
+
+
+def test_repeated_yaml_key_is_refused_with_its_lines(tmp_path, repo):
+    """PyYAML keeps the last of two equal keys silently; the config loader refuses it."""
+    text = (repo / "config.yaml").read_text()
+    assert "  tsnr: 100.0\n" in text
+    path = tmp_path / "config.yaml"
+    path.write_text(text.replace("  tsnr: 100.0\n", "  tsnr: 100.0\n  tsnr: 50.0\n"))
+    line = text[: text.index("  tsnr: 100.0\n")].count("\n") + 1
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert f"'{path}'" in message and "'tsnr' is given twice" in message
+    assert f"lines {line} and {line + 1}" in message
+
+
+@pytest.mark.e2e
+def test_snakemake_refuses_a_repeated_key(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    config = workdir / "config.yaml"
+    text = config.read_text().replace("\nn_subjects: 19\n", "\nn_subjects: 19\nn_subjects: 5\n")
+    config.write_text(text)
+    result = run_snakemake(workdir, "-n", timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Config error:" in output and "'n_subjects' is given twice" in output
+    assert "Traceback" not in output
+
+
+def test_statistical_warnings_foresee_empty_holm_and_missing_bootstrap():
+    """Holm across m pairs needs p < alpha / m; the bootstrap needs resamples that vary.
+
+    With 5 ROIs x 3 scores m = 15: 199 permutations reach p = 0.005, times 15
+    is 0.075 > 0.05; 299 reach 1/300, times 15 = 0.05, still not below. A
+    resample of n = 5 subjects is all one subject with probability 5^-4 =
+    0.0016, so over 2000 resamples at least once with probability 0.96; at
+    n = 8 it is 8^-7 per resample, 0.001 over 2000.
+    """
+    from empathy_fmri.config.checks import statistical_warnings
+
+    analysis = {"rois": dict.fromkeys("abcde", [0, 0, 0]), "scores": ["x", "y", "z"],
+                "alpha": 0.05, "n_permutations_stats": 5000, "n_bootstrap": 2000}
+    assert statistical_warnings(19, analysis) == []
+    (holm,) = statistical_warnings(19, {**analysis, "n_permutations_stats": 199})
+    assert "15 ROI x score pairs" in holm and "0.075" in holm and "at least 300" in holm
+    assert len(statistical_warnings(19, {**analysis, "n_permutations_stats": 299})) == 1
+    assert statistical_warnings(19, {**analysis, "n_permutations_stats": 300}) == []
+    # at n = 5 there are only 5! = 120 pairings, so Holm cannot pass either
+    holm5, bootstrap = statistical_warnings(5, analysis)
+    assert "cannot go below 0.00833" in holm5
+    assert "5 subjects" in bootstrap and "0.96" in bootstrap
+    assert "'analysis.n_bootstrap'" in bootstrap
+    assert statistical_warnings(8, analysis) == []

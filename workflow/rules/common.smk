@@ -7,7 +7,8 @@ from snakemake.utils import min_version, update_config, validate
 from empathy_fmri.io.bids import CONFOUNDS_PIPELINE, STATISTICS, bold_path, confounds_path, design_matrix_path, events_path, list_subjects, statmap_path
 from empathy_fmri.task.conditions import CONTRASTS
 from empathy_fmri.config import ConfigError, config_hash, default_schema_path
-from empathy_fmri.config.checks import statistical_problems
+from empathy_fmri.config.loading import duplicate_key_problems
+from empathy_fmri.config.checks import statistical_problems, statistical_warnings
 from empathy_fmri.config.schema import load_schema, typed_command_line_values
 from empathy_fmri.pipeline.study_config import check_study_config
 from empathy_fmri.simulation.population import participant_id
@@ -21,6 +22,9 @@ SCHEMA = default_schema_path()
 update_config(
     config, typed_command_line_values(workflow.config_settings.overwrite_config or {}, load_schema())
 )
+_repeated = duplicate_key_problems(workflow.configfiles)
+if _repeated:
+    sys.exit("Config error: " + "; ".join(_repeated) + ".")
 try:
     _checked = check_study_config(config)
 except ConfigError as err:
@@ -82,6 +86,10 @@ else:
 _impossible = statistical_problems(len(SUBJECTS), config["analysis"])
 if _impossible:
     sys.exit("Config error: " + "; ".join(_impossible) + ".")
+#: Gaps the results will have by construction; printed before any job.
+STATISTICAL_WARNINGS = statistical_warnings(len(SUBJECTS), config["analysis"])
+for _warning in STATISTICAL_WARNINGS:
+    print(f"empathy-fmri warning: {_warning}.", file=sys.stderr)
 
 
 wildcard_constraints:

@@ -16,6 +16,7 @@ __all__ = [
     "cross_field_problems",
     "non_finite_problems",
     "statistical_problems",
+    "statistical_warnings",
 ]
 
 
@@ -193,3 +194,55 @@ def statistical_problems(n_subjects: int, analysis: Mapping[str, Any]) -> list[s
             "subjects or raise 'analysis.n_permutations_stats'"
         )
     return problems
+
+
+def statistical_warnings(n_subjects: int, analysis: Mapping[str, Any]) -> list[str]:
+    """Say which results of the analysis will be missing or empty by construction.
+
+    Unlike :func:`statistical_problems` these do not stop a run: the study can
+    still be analysed, but part of its output cannot be what a reader expects.
+
+    * Holm's correction across the ROI x score family of a selection (``m``
+      pairs) multiplies the smallest p by ``m``; a permutation p that cannot go
+      below ``alpha / m`` can never survive it.
+    * A bootstrap resample of ``n`` subjects repeats one subject ``n`` times
+      with probability ``n^(1 - n)``; its r is undefined, and scipy's BCa
+      interval is then n/a. With ``B`` resamples that happens at least once
+      with probability ``1 - (1 - n^(1 - n))^B``; above 5% the intervals will
+      usually be missing.
+
+    Parameters
+    ----------
+    n_subjects : int
+        Participants analysed.
+    analysis : mapping
+        The validated ``analysis`` section (``rois``, ``scores``, ``alpha``,
+        ``n_permutations_stats``, ``n_bootstrap``).
+
+    Returns
+    -------
+    list of str
+        One message per foreseeable gap; empty when there is none.
+    """
+    alpha = analysis["alpha"]
+    warnings = []
+    family = len(analysis["rois"]) * len(analysis["scores"])
+    pairings = float(math.factorial(min(n_subjects, 20)))
+    smallest_r = 1.0 / min(pairings, analysis["n_permutations_stats"] + 1)
+    if family > 1 and smallest_r * family >= alpha:
+        warnings.append(
+            f"the permutation p of a correlation cannot go below {smallest_r:.3g}, so after "
+            f"Holm's correction across the {family} ROI x score pairs of a selection none can "
+            f"pass 'analysis.alpha' = {alpha} (p_corrected >= {smallest_r * family:.3g}); raise "
+            f"'analysis.n_permutations_stats' to at least {math.ceil(family / alpha)} for a "
+            "corrected result"
+        )
+    degenerate = 1.0 - (1.0 - float(n_subjects) ** (1 - n_subjects)) ** analysis["n_bootstrap"]
+    if degenerate > 0.05:
+        warnings.append(
+            f"with {n_subjects} subjects a bootstrap resample of them all alike is likely "
+            f"(probability {degenerate:.2g} over 'analysis.n_bootstrap' = "
+            f"{analysis['n_bootstrap']} resamples), so the bootstrap confidence intervals of "
+            "the correlations will be n/a; the Fisher-z intervals remain"
+        )
+    return warnings

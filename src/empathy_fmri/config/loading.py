@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +14,89 @@ from empathy_fmri.config.schema import fill_defaults, load_schema, schema_proble
 
 __all__ = [
     "ConfigError",
+    "duplicate_key_problems",
     "load_config",
+    "read_yaml",
     "validate_config",
 ]
 
 
 class ConfigError(ValueError):
     """A configuration value is missing, malformed or inconsistent."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping.
+
+    PyYAML (and so Snakemake's ``configfile:``) keeps the last value of a
+    repeated key without a word; a config edited by hand then silently uses
+    the other value.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConfigError(
+                    f"key '{key}' is given twice in one mapping (lines {seen[key]} and "
+                    f"{key_node.start_mark.line + 1}); YAML would silently keep the second"
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Read a YAML file, refusing repeated keys.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+
+    Returns
+    -------
+    object
+        The parsed document.
+
+    Raises
+    ------
+    ConfigError
+        If the file does not exist, is not valid YAML or repeats a key; the
+        message names the file.
+    """
+    path = Path(path)
+    try:
+        return yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+    except FileNotFoundError:
+        raise ConfigError(f"config file '{path}' does not exist") from None
+    except ConfigError as err:
+        raise ConfigError(f"config file '{path}': {err}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
+
+
+def duplicate_key_problems(paths: Sequence[str | Path]) -> list[str]:
+    """Say which config files repeat a key.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Config files (e.g. the ones Snakemake read).
+
+    Returns
+    -------
+    list of str
+        One message per file that repeats a key.
+    """
+    problems = []
+    for path in paths:
+        try:
+            read_yaml(path)
+        except ConfigError as err:
+            if "given twice" in str(err):
+                problems.append(str(err))
+    return problems
 
 
 def load_config(path: str | Path, schema_path: str | Path | None = None) -> dict[str, Any]:
@@ -43,14 +119,7 @@ def load_config(path: str | Path, schema_path: str | Path | None = None) -> dict
     ConfigError
         If the file cannot be read or parsed, or the configuration is invalid.
     """
-    path = Path(path)
-    try:
-        config = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"config file '{path}' does not exist") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
-    return validate_config(config, schema_path)
+    return validate_config(read_yaml(path), schema_path)
 
 
 def validate_config(
