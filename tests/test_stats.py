@@ -51,7 +51,7 @@ def test_table_has_one_row_per_roi_selection_score():
     subjects = [f"sub-{i:02d}" for i in range(1, 13)]
     rows = [
         {"participant_id": s, "roi": roi, "selection": sel, "needle_minus_swab": rng.normal()}
-        for s in subjects for roi in ("A", "B") for sel in ("independent", "circular")
+        for s in subjects for roi in ("A", "B") for sel in ("independent", "group_peak")
     ]
     phenotype = pd.DataFrame(
         {"D": rng.random(12), "U": rng.random(12), "willingness_to_harm": rng.random(12)},

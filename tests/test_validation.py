@@ -87,7 +87,7 @@ def test_map_accuracy_without_true_regions_counts_everything_as_false():
 def _correlation_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     stats = pd.DataFrame({
         "roi": ["IFG_L", "IFG_L", "IFG_L"],
-        "selection": ["independent", "independent", "circular"],
+        "selection": ["independent", "independent", "group_peak"],
         "score": ["willingness_to_harm", "U", "willingness_to_harm"],
         "n": 19, "r": [-0.52, 0.30, -0.61], "ci_low": [-0.79, 0.05, -0.83],
         "ci_high": [-0.09, 0.62, -0.22], "p": [0.022, 0.04, 0.005],

@@ -87,7 +87,7 @@ def test_roi_table_columns(tiny_run: Path, tiny_config):
     assert {"participant_id", "roi", "selection", "needle_minus_swab", "n_voxels"} <= set(
         table.columns
     )
-    assert set(table["selection"]) == {"independent", "circular"}
+    assert set(table["selection"]) == {"independent", "group_peak"}
     assert set(table["roi"]) == set(tiny_config["anatomy"]["rois"])
     assert len(table) == 2 * len(tiny_config["anatomy"]["rois"]) * tiny_config["n_subjects"]
 

@@ -90,7 +90,7 @@ def summary_markdown(
             f"{n_false} of them came out significant here (false positives; each has a "
             f"{_percent(alpha)} chance)."
         )
-    circular = correlations[correlations["selection"] == "circular"]
+    circular = correlations[correlations["selection"] == "group_peak"]
     if len(circular) and len(independent):
         lines.append(
             f"- With circular ROIs (centred on the group peak, 'double dipping') the mean "

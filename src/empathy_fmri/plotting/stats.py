@@ -238,7 +238,7 @@ def plot_sample_size_comparison(
             r = np.asarray(r, float)
             chosen = np.asarray(significant[n], bool)
             ax.hist(r[~chosen], bins=bins, color="0.7", label=f"p >= {alpha:g}")
-            ax.hist(r[chosen], bins=bins, color=SELECTION_COLOURS["circular"],
+            ax.hist(r[chosen], bins=bins, color=SELECTION_COLOURS["group_peak"],
                     label=f"p < {alpha:g} ({100 * chosen.mean():.0f}% of studies)")
             ax.axvline(rho, color="black", lw=1.6, label=f"population r = {rho:.2f}")
             low, high = intervals[n]
@@ -247,7 +247,7 @@ def plot_sample_size_comparison(
                        label=f"95% CI if r = {rho:.2f}: width {float(high - low):.2f}")
             if chosen.any():
                 inflated = float(np.abs(r[chosen]).mean())
-                ax.axvline(np.sign(rho or 1) * inflated, color=SELECTION_COLOURS["circular"],
+                ax.axvline(np.sign(rho or 1) * inflated, color=SELECTION_COLOURS["group_peak"],
                            ls="--", lw=1.4, label=f"mean |r| if significant = {inflated:.2f}")
             ax.set_title(f"N = {n}: {r.size} simulated studies", loc="left")
             ax.set_ylabel("studies")

@@ -53,11 +53,11 @@ ROI_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#6A3D9A", "#D55E00",
 #: ROI selections of ``roi_contrasts.tsv`` and how figures name them.
 SELECTION_LABELS = {
     "independent": "Independent ROI (a priori sphere)",
-    "circular": "Circular ROI (sphere on the group peak)",
+    "group_peak": "Circular ROI (sphere on the group peak)",
 }
 
 #: Colour of each ROI selection.
-SELECTION_COLOURS = {"independent": "#0072B2", "circular": "#D55E00"}
+SELECTION_COLOURS = {"independent": "#0072B2", "group_peak": "#D55E00"}
 
 logger = logging.getLogger(__name__)
 
