@@ -333,7 +333,7 @@ def test_brain_behaviour_one_panel_per_roi_and_selection(roi_table, phenotype, r
         assert len(ax.collections) == 2  # subjects and confidence band
         assert len(ax.get_lines()) == 1  # regression line
     assert "willingness to harm" in figure.get_supxlabel()
-    assert "Independent" in axes[0].get_ylabel() and "Circular" in axes[len(ROIS)].get_ylabel()
+    assert "Independent" in axes[0].get_ylabel() and "Group-peak" in axes[len(ROIS)].get_ylabel()
     row = results.query("roi == 'AI_L' and selection == 'independent' "
                         "and score == 'willingness_to_harm'").iloc[0]
     assert f"r = {row['r']:.2f}" in axes[0].texts[0].get_text()

@@ -116,7 +116,7 @@ def test_correlation_recovery_attenuation_and_coverage():
     null = table.iloc[1]
     assert null["r_attenuated"] == 0.0
     assert not null["ci_covers_population"] and null["significant"]  # a false positive
-    assert table.iloc[2]["power"] == pytest.approx(0.24)  # circular rows share the pair's truth
+    assert table.iloc[2]["power"] == pytest.approx(0.24)  # group_peak rows share the pair's truth
 
 
 def test_summary_reads_like_the_issue():
@@ -148,8 +148,9 @@ def test_default_run_writes_validation_and_power(tiny_run: Path, tiny_config):
         "validation/amplitude_recovery.tsv": {"roi", "selection", "r", "bias", "rmse", "slope"},
         "validation/map_accuracy.tsv": {"threshold", "region", "n_detected", "share_detected",
                                         "n_clusters", "largest_cluster_voxels"},
-        "validation/correlation_recovery.tsv": {"roi", "score", "r", "r_population",
-                                                "r_attenuated", "power"},
+        "validation/correlation_recovery.tsv": {"roi", "selection", "score", "r",
+                                                "r_population", "r_attenuated", "inflation",
+                                                "power"},
         "power/power.tsv": {"sample_size", "roi", "score", "power", "r_median", "r_q025",
                             "r_q975", "exaggeration_ratio", "type_s", "power_fisher_z"},
         "power/measurement_model.tsv": {"roi", "gain", "error_sd_psc", "correlation_factor",
@@ -165,6 +166,13 @@ def test_default_run_writes_validation_and_power(tiny_run: Path, tiny_config):
         assert (results / name).stat().st_size > 10_000, name
     summary = (results / "validation/summary.md").read_text()
     assert "was estimated at r =" in summary and "of the time" in summary
+    for selection in ("independent", "group_peak", "behaviour_peak", "cross_validated"):
+        assert f"- {selection} ROIs (" in summary, selection
+    recovery = pd.read_csv(results / "validation/correlation_recovery.tsv", sep="\t")
+    assert len(recovery) == 4 * len(tiny_config["anatomy"]["rois"]) * 3
+    assert recovery["inflation"].to_numpy() == pytest.approx(
+        (recovery["r"] - recovery["r_attenuated"]).to_numpy()
+    )
     power = pd.read_csv(results / "power/power.tsv", sep="\t")
     sizes = set(power["sample_size"])
     assert tiny_config["n_subjects"] in sizes
