@@ -28,7 +28,7 @@ from empathy_fmri.analysis.roi import roi_masks
 from empathy_fmri.anatomy.spheres import voxel_coordinates_mm
 from empathy_fmri.anatomy.template import grey_matter_on
 from empathy_fmri.config import StudyConfig, validate_config
-from empathy_fmri.config.sections import AnalysisConfig, AnatomyConfig, SignalConfig
+from empathy_fmri.config.sections import AnalysisConfig, SignalConfig
 from empathy_fmri.evaluation.map_accuracy import map_accuracy
 from empathy_fmri.evaluation.measurement import (
     MeasurementModel,
@@ -131,18 +131,19 @@ def _true_regions(signal: SignalConfig, space: Any) -> dict[str, np.ndarray]:
 
 
 def _selection_box(
-    anatomy: AnatomyConfig, analysis: AnalysisConfig, mask_img: nib.Nifti1Image
+    independent: pd.DataFrame, analysis: AnalysisConfig, mask_img: nib.Nifti1Image
 ) -> tuple[slice, slice, slice]:
     """Bounding box of every voxel a data-selected ROI can hold.
 
-    Within ``selection_search_radius_mm + roi_radius_mm`` of an a-priori
-    centre (and a voxel of margin).
+    Within ``selection_search_radius_mm`` plus the ROI radius of an a-priori
+    centre (the ``independent`` rows of :func:`roi_definitions`), and a voxel
+    of margin.
     """
     coords = voxel_coordinates_mm(mask_img.affine, mask_img.shape[:3])
-    reach = analysis.selection_search_radius_mm + anatomy.roi_radius_mm
     inside = np.zeros(mask_img.shape[:3], bool)
-    for centre in anatomy.rois.values():
-        inside |= np.linalg.norm(coords - np.asarray(centre, float), axis=-1) <= reach
+    for row in independent.itertuples():
+        reach = analysis.selection_search_radius_mm + float(row.radius_mm)
+        inside |= np.linalg.norm(coords - np.array([row.x, row.y, row.z]), axis=-1) <= reach
     index = np.argwhere(inside)
     low = np.maximum(index.min(axis=0) - 1, 0)
     high = np.minimum(index.max(axis=0) + 2, mask_img.shape[:3])
@@ -199,7 +200,7 @@ def run_replicate(
                 np.asarray(mask_img.dataobj) > 0,
                 null_distance_mm(anatomy.roi_radius_mm, analysis.smoothing_fwhm_mm, 0.0),
             )
-            box = _selection_box(anatomy, analysis, mask_img)
+            box = _selection_box(centres, analysis, mask_img)
         fit = first_level_step(
             subject.images, subject.events, subject.confounds, tr_s, analysis, mask_img=mask_img,
         )
