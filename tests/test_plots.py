@@ -83,9 +83,9 @@ def roi_table() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = [
         {"participant_id": s, "roi": roi, "selection": selection,
-         "needle_minus_swab": rng.normal(0.5 + 0.2 * (selection == "circular"), 0.3),
+         "needle_minus_swab": rng.normal(0.5 + 0.2 * (selection == "group_peak"), 0.3),
          "n_voxels": 10}
-        for selection in ("independent", "circular") for roi in ROIS for s in SUBJECTS
+        for selection in ("independent", "group_peak") for roi in ROIS for s in SUBJECTS
     ]
     return pd.DataFrame(rows)
 
@@ -228,9 +228,9 @@ def test_read_roi_centres(tmp_path: Path):
     path = tmp_path / "roi_centres.tsv"
     pd.DataFrame(
         [{"roi": "aMCC", "selection": "independent", "x": 2, "y": 24, "z": 32},
-         {"roi": "aMCC", "selection": "circular", "x": 4, "y": 22, "z": 36}]
+         {"roi": "aMCC", "selection": "group_peak", "x": 4, "y": 22, "z": 36}]
     ).to_csv(path, sep="\t", index=False)
-    assert read_roi_centres(path, "circular") == {"aMCC": [4.0, 22.0, 36.0]}
+    assert read_roi_centres(path, "group_peak") == {"aMCC": [4.0, 22.0, 36.0]}
     with pytest.raises(ValueError, match="selection"):
         read_roi_centres(path, "other")
 
@@ -333,7 +333,7 @@ def test_brain_behaviour_one_panel_per_roi_and_selection(roi_table, phenotype, r
         assert len(ax.collections) == 2  # subjects and confidence band
         assert len(ax.get_lines()) == 1  # regression line
     assert "willingness to harm" in figure.get_supxlabel()
-    assert "Independent" in axes[0].get_ylabel() and "Circular" in axes[len(ROIS)].get_ylabel()
+    assert "Independent" in axes[0].get_ylabel() and "Group-peak" in axes[len(ROIS)].get_ylabel()
     row = results.query("roi == 'AI_L' and selection == 'independent' "
                         "and score == 'willingness_to_harm'").iloc[0]
     assert f"r = {row['r']:.2f}" in axes[0].texts[0].get_text()

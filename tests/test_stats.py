@@ -51,7 +51,7 @@ def test_table_has_one_row_per_roi_selection_score():
     subjects = [f"sub-{i:02d}" for i in range(1, 13)]
     rows = [
         {"participant_id": s, "roi": roi, "selection": sel, "needle_minus_swab": rng.normal()}
-        for s in subjects for roi in ("A", "B") for sel in ("independent", "circular")
+        for s in subjects for roi in ("A", "B") for sel in ("independent", "group_peak")
     ]
     phenotype = pd.DataFrame(
         {"D": rng.random(12), "U": rng.random(12), "willingness_to_harm": rng.random(12)},
@@ -63,6 +63,34 @@ def test_table_has_one_row_per_roi_selection_score():
     assert (table["p_corrected"] >= table["p"]).all()
     with pytest.raises(ValueError, match="selection"):
         brain_behaviour_table(pd.DataFrame(rows).drop(columns="selection"), phenotype, ["D"])
+
+
+def test_roi_chosen_on_a_score_is_correlated_with_that_score_only():
+    rng = np.random.default_rng(4)
+    subjects = [f"sub-{i:02d}" for i in range(1, 11)]
+    rows = [
+        {"participant_id": s, "roi": "A", "selection": sel, "score": score,
+         "needle_minus_swab": rng.normal()}
+        for s in subjects
+        for sel, score in (("independent", "all"), ("behaviour_peak", "D"),
+                           ("behaviour_peak", "U"), ("cross_validated", "U"))
+    ]
+    roi_table = pd.DataFrame(rows)
+    phenotype = pd.DataFrame({"D": rng.random(10), "U": rng.random(10)},
+                             index=pd.Index(subjects, name="participant_id"))
+    table = brain_behaviour_table(roi_table, phenotype, ["D", "U"], n_permutations=99,
+                                  n_bootstrap=99, seed=0)
+    pairs = sorted(zip(table["selection"], table["score"], strict=True))
+    assert pairs == [("behaviour_peak", "D"), ("behaviour_peak", "U"), ("cross_validated", "U"),
+                     ("independent", "D"), ("independent", "U")]
+    chosen = roi_table[(roi_table["selection"] == "behaviour_peak") & (roi_table["score"] == "U")]
+    expected = stats.pearsonr(chosen["needle_minus_swab"], phenotype.loc[subjects, "U"])
+    row = table[(table["selection"] == "behaviour_peak") & (table["score"] == "U")].iloc[0]
+    assert row["r"] == pytest.approx(expected.statistic)
+    # Holm within a selection: the behaviour_peak family has two tests
+    family = table[table["selection"] == "behaviour_peak"]
+    smallest = family.loc[family["p"].idxmin()]
+    assert smallest["p_corrected"] == pytest.approx(min(1.0, 2 * smallest["p"]))
 
 
 @pytest.mark.slow

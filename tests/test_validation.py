@@ -87,7 +87,7 @@ def test_map_accuracy_without_true_regions_counts_everything_as_false():
 def _correlation_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     stats = pd.DataFrame({
         "roi": ["IFG_L", "IFG_L", "IFG_L"],
-        "selection": ["independent", "independent", "circular"],
+        "selection": ["independent", "independent", "group_peak"],
         "score": ["willingness_to_harm", "U", "willingness_to_harm"],
         "n": 19, "r": [-0.52, 0.30, -0.61], "ci_low": [-0.79, 0.05, -0.83],
         "ci_high": [-0.09, 0.62, -0.22], "p": [0.022, 0.04, 0.005],
@@ -116,7 +116,7 @@ def test_correlation_recovery_attenuation_and_coverage():
     null = table.iloc[1]
     assert null["r_attenuated"] == 0.0
     assert not null["ci_covers_population"] and null["significant"]  # a false positive
-    assert table.iloc[2]["power"] == pytest.approx(0.24)  # circular rows share the pair's truth
+    assert table.iloc[2]["power"] == pytest.approx(0.24)  # group_peak rows share the pair's truth
 
 
 def test_summary_reads_like_the_issue():
@@ -148,8 +148,9 @@ def test_default_run_writes_validation_and_power(tiny_run: Path, tiny_config):
         "validation/amplitude_recovery.tsv": {"roi", "selection", "r", "bias", "rmse", "slope"},
         "validation/map_accuracy.tsv": {"threshold", "region", "n_detected", "share_detected",
                                         "n_clusters", "largest_cluster_voxels"},
-        "validation/correlation_recovery.tsv": {"roi", "score", "r", "r_population",
-                                                "r_attenuated", "power"},
+        "validation/correlation_recovery.tsv": {"roi", "selection", "score", "r",
+                                                "r_population", "r_attenuated", "inflation",
+                                                "power"},
         "power/power.tsv": {"sample_size", "roi", "score", "power", "r_median", "r_q025",
                             "r_q975", "exaggeration_ratio", "type_s", "power_fisher_z"},
         "power/measurement_model.tsv": {"roi", "gain", "error_sd_psc", "correlation_factor",
@@ -165,6 +166,13 @@ def test_default_run_writes_validation_and_power(tiny_run: Path, tiny_config):
         assert (results / name).stat().st_size > 10_000, name
     summary = (results / "validation/summary.md").read_text()
     assert "was estimated at r =" in summary and "of the time" in summary
+    for selection in ("independent", "group_peak", "behaviour_peak", "cross_validated"):
+        assert f"- {selection} ROIs (" in summary, selection
+    recovery = pd.read_csv(results / "validation/correlation_recovery.tsv", sep="\t")
+    assert len(recovery) == 4 * len(tiny_config["analysis"]["rois"]) * 3
+    assert recovery["inflation"].to_numpy() == pytest.approx(
+        (recovery["r"] - recovery["r_attenuated"]).to_numpy(), abs=1e-5  # TSV precision
+    )
     power = pd.read_csv(results / "power/power.tsv", sep="\t")
     sizes = set(power["sample_size"])
     assert tiny_config["n_subjects"] in sizes

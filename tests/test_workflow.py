@@ -88,9 +88,24 @@ def test_roi_table_columns(tiny_run: Path, tiny_config):
     assert {"participant_id", "roi", "selection", "needle_minus_swab", "n_voxels"} <= set(
         table.columns
     )
-    assert set(table["selection"]) == {"independent", "circular"}
-    assert set(table["roi"]) == set(tiny_config["anatomy"]["rois"])
-    assert len(table) == 2 * len(tiny_config["anatomy"]["rois"]) * tiny_config["n_subjects"]
+    selections = {"independent", "group_peak", "behaviour_peak", "cross_validated"}
+    assert set(table["selection"]) == selections
+    assert set(table["roi"]) == set(tiny_config["analysis"]["rois"])
+    n_rois, n_subjects = len(tiny_config["analysis"]["rois"]), tiny_config["n_subjects"]
+    n_scores = len(tiny_config["analysis"]["scores"])
+    # one definition per ROI for independent and group_peak, one per ROI x score for the others
+    assert len(table) == (2 + 2 * n_scores) * n_rois * n_subjects
+    assert table["score"].notna().all()  # "all", never an empty cell read back as NaN
+    assert set(table.loc[table["selection"].isin(["independent", "group_peak"]), "score"]) == {
+        "all"
+    }
+    assert table["needle_minus_swab"].notna().all()
+    centres = _table(tiny_run / "results/roi/roi_centres.tsv")
+    assert set(centres["selection"]) == selections
+    assert {"score", "participant_id"} <= set(centres.columns)
+    left_out = centres[centres["selection"] == "cross_validated"]
+    assert len(left_out) == n_rois * n_scores * n_subjects
+    assert set(left_out["participant_id"]) == set(table["participant_id"])
 
 
 def test_brain_behaviour_table_matches_inputs(tiny_run: Path, tiny_config):
@@ -98,12 +113,17 @@ def test_brain_behaviour_table_matches_inputs(tiny_run: Path, tiny_config):
     expected_columns = {"roi", "selection", "score", "n", "r", "ci_low", "ci_high", "p",
                         "p_corrected", "spearman_rho", "bootstrap_ci_low", "bootstrap_ci_high"}
     assert expected_columns <= set(table.columns)
-    assert len(table) == 2 * len(tiny_config["anatomy"]["rois"]) * 3
+    # roi x selection x score: each selection has one row per ROI x score
+    assert set(table["selection"]) == {"independent", "group_peak", "behaviour_peak",
+                                       "cross_validated"}
+    assert len(table) == 4 * len(tiny_config["analysis"]["rois"]) * 3
     rois = _table(tiny_run / "results/roi/roi_contrasts.tsv")
     phenotype = _table(tiny_run / "results/bids/phenotype/moral_dilemmas.tsv")
     merged = rois.merge(phenotype, on="participant_id")
     for row in table.itertuples():
-        subset = merged[(merged["roi"] == row.roi) & (merged["selection"] == row.selection)]
+        subset = merged[(merged["roi"] == row.roi) & (merged["selection"] == row.selection)
+                        & merged["score"].isin(["all", row.score])]
+        assert len(subset) == tiny_config["n_subjects"]
         r = stats.pearsonr(subset["needle_minus_swab"], subset[row.score]).statistic
         assert row.r == pytest.approx(r, abs=1e-5)
         assert row.ci_low <= row.r <= row.ci_high

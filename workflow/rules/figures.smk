@@ -185,7 +185,7 @@ rule figure_brain_behaviour:
     benchmark:
         "benchmarks/figure_brain_behaviour/{score}.tsv",
     message:
-        "Figure: ROI effects against {wildcards.score}, independent vs circular ROIs"
+        "Figure: ROI effects against {wildcards.score}, one row per ROI selection"
     script:
         "../scripts/figure_brain_behaviour.py"
 

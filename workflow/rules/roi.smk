@@ -1,18 +1,22 @@
-# ROI extraction: place the ROIs (a-priori spheres, and spheres on the group
-# peak: circular), fit each subject's ROI-mean GLM on the unsmoothed data,
-# gather every amplitude into one table.
+# ROI extraction: place the ROIs (a-priori spheres; spheres on the group peak;
+# spheres on the voxel correlating most with each score, on all subjects and
+# leaving each subject out), fit each subject's ROI-mean GLM on the unsmoothed
+# data, gather every amplitude into one table.
 
 
 rule roi_definitions:
     input:
         group_z=rules.group_level.output.z,
+        effects=[subject_statmaps(s)["needleMinusSwab"]["effect"] for s in SUBJECTS],
+        phenotype=PHENOTYPE,
     output:
         centres=RESULTS / "roi" / "roi_centres.tsv",
     params:
+        subjects=SUBJECTS,
         anatomy=config["anatomy"],
         analysis={
             key: config["analysis"][key]
-            for key in ("rois", "roi_radius_mm", "circular_search_radius_mm")
+            for key in ("rois", "roi_radius_mm", "selection_search_radius_mm", "scores")
         },
     conda:
         "../envs/empathy-fmri.yaml"
@@ -21,7 +25,8 @@ rule roi_definitions:
     benchmark:
         "benchmarks/roi_definitions.tsv",
     message:
-        "Placing {n} ROIs: a-priori spheres and spheres on the group peak".format(n=len(ROIS))
+        "Placing {n} ROIs: a-priori, on the group peak, on the behaviour peak (all "
+        "subjects and leave-one-out)".format(n=len(ROIS))
     script:
         "../scripts/roi_definitions.py"
 

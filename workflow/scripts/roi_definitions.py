@@ -1,4 +1,4 @@
-"""Rule roi_definitions: centres of the a-priori and circular ROIs."""
+"""Rule roi_definitions: centres of the ROIs of every selection."""
 
 from empathy_fmri.jobs.logs import log_to
 
@@ -10,6 +10,8 @@ with log_to(snakemake.log[0]):
 
     run_roi_definitions(
         snakemake.input.group_z,
+        dict(zip(snakemake.params.subjects, snakemake.input.effects, strict=True)),
+        snakemake.input.phenotype,
         AnatomyConfig.from_dict(snakemake.params.anatomy),
         AnalysisConfig.from_dict(snakemake.params.analysis),
         snakemake.output.centres,

@@ -9,6 +9,7 @@ with log_to(snakemake.log[0]):
     from empathy_fmri.jobs.roi_contrasts import run_roi_glm
 
     run_roi_glm(
+        snakemake.wildcards.subject,
         snakemake.input.bold,
         snakemake.input.events,
         snakemake.input.confounds,

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from empathy_fmri.analysis.roi_selection import ALL
+
 __all__ = [
     "brain_behaviour_table",
     "correlate",
@@ -149,11 +151,16 @@ def brain_behaviour_table(
 ) -> pd.DataFrame:
     """Correlate every ROI x selection with every behavioural score.
 
+    An ROI chosen on one score (``score`` column not ``all``: the
+    ``behaviour_peak`` and ``cross_validated`` selections) is correlated with
+    that score only.
+
     Parameters
     ----------
     roi_table : pandas.DataFrame
         Long table with ``participant_id``, ``roi``, ``selection`` and
-        ``needle_minus_swab``.
+        ``needle_minus_swab``, optionally ``score`` (``all`` where the ROI
+        holds for every score; all of them without the column).
     phenotype : pandas.DataFrame
         Indexed by ``participant_id``, with a column per score.
     scores : sequence of str
@@ -175,8 +182,12 @@ def brain_behaviour_table(
     if missing:
         raise ValueError(f"roi_table lacks the column(s) {sorted(missing)}")
     rng = np.random.default_rng(seed)
+    if "score" not in roi_table:
+        roi_table = roi_table.assign(score=ALL)
     rows = []
-    for (selection, roi), group in roi_table.groupby(["selection", "roi"], sort=False):
+    for (selection, roi, chosen_on), group in roi_table.groupby(
+        ["selection", "roi", "score"], sort=False
+    ):
         brain = group.set_index("participant_id")["needle_minus_swab"]
         common = brain.index.intersection(phenotype.index)
         if len(common) < 4:
@@ -189,7 +200,7 @@ def brain_behaviour_table(
                 "%d participants of ROI %s have no phenotype row",
                 len(brain) - len(common), roi,
             )
-        for score in scores:
+        for score in scores if chosen_on == ALL else [s for s in scores if s == chosen_on]:
             result = correlate(
                 brain.loc[common].to_numpy(),
                 phenotype.loc[common, score].to_numpy(float),

@@ -1,4 +1,8 @@
-"""ROI extraction: independent (a-priori) and circular (peak-centred) selections."""
+"""ROI extraction: a-priori spheres, spheres on the group peak, ROI means.
+
+The ROIs selected on a correlation with behaviour are in
+:mod:`empathy_fmri.analysis.roi_selection`.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,13 @@ from nilearn import masking
 from empathy_fmri.anatomy.spheres import sphere_masks, voxel_coordinates_mm
 
 __all__ = [
-    "circular_centres",
+    "group_peak_centres",
     "extract_roi_means",
     "roi_masks",
 ]
 
 
-def circular_centres(
+def group_peak_centres(
     group_z: nib.Nifti1Image,
     centres_mm: Mapping[str, Sequence[float]],
     search_radius_mm: float,
@@ -27,8 +31,12 @@ def circular_centres(
 ) -> dict[str, list[float]]:
     """Peak of the group z map near each a-priori centre.
 
-    This is the "double dipping" selection: the same subjects' data choose
-    the ROI whose effect is then measured.
+    The same subjects' data choose the ROI whose effect is then measured:
+    circular ("double dipping", Kriegeskorte et al. 2009) for the group mean
+    effect, which it inflates. For a correlation across subjects it is nearly
+    harmless, since the group mean is nearly independent of how subjects
+    differ around it (on a null, the peak voxel's r with a score is
+    distributed like an a-priori voxel's).
 
     Parameters
     ----------
@@ -122,7 +130,7 @@ def roi_masks(
         Boolean 3D mask to intersect with.
     disjoint : bool
         Give a voxel in two spheres to the nearer centre (a-priori ROIs); with
-        False each sphere is complete (circular ROIs, which may overlap).
+        False each sphere is complete (data-selected ROIs, which may overlap).
 
     Returns
     -------

@@ -22,13 +22,17 @@ def roi_effect_summary(roi_table: pd.DataFrame, confidence_level: float = 0.95) 
     pandas.DataFrame
         ``roi``, ``selection``, ``n``, ``mean``, ``sd``, ``ci_low``,
         ``ci_high`` (mean +- t quantile x standard error), in the input's ROI
-        and selection order.
+        and selection order; rows of ROIs chosen on one score (``score`` not
+        ``all``) are left out.
     """
     if not 0 < confidence_level < 1:
         raise ValueError(f"confidence_level must lie in (0, 1), got {confidence_level}")
     missing = {"roi", "selection", "needle_minus_swab"} - set(roi_table.columns)
     if missing:
         raise ValueError(f"roi_table lacks the column(s) {sorted(missing)}")
+    if "score" in roi_table:
+        # one summary per ROI definition: the selections chosen on a score have one per score
+        roi_table = roi_table[roi_table["score"].astype(str) == "all"]
     rows = []
     for (roi, selection), group in roi_table.groupby(["roi", "selection"], sort=False):
         values = group["needle_minus_swab"].to_numpy(float)

@@ -244,7 +244,7 @@ class AnalysisConfig(_Section):
     n_permutations_stats: int = 5000
     n_bootstrap: int = 2000
     alpha: float = 0.05
-    circular_search_radius_mm: float = 12.0
+    selection_search_radius_mm: float = 12.0
     cluster_min_voxels: int = 5
     roi_estimate: str = "roi_mean_glm"
     scores: tuple[str, ...] = ("willingness_to_harm", "D", "U")

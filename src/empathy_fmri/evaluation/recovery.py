@@ -74,7 +74,8 @@ def amplitude_recovery(
     Returns
     -------
     pandas.DataFrame
-        One row per ROI x selection: ``n``, ``mean_true``, ``mean_estimate``,
+        One row per ROI x selection (x score, for the ROIs chosen on one:
+        ``score`` is ``all`` otherwise): ``n``, ``mean_true``, ``mean_estimate``,
         ``bias`` (mean of estimate - truth), ``rmse``, ``r`` (Pearson, estimate
         vs. truth), ``slope`` and ``intercept`` (least squares of estimate on
         truth), ``residual_sd`` (SD of the estimate around that line),
@@ -93,8 +94,12 @@ def amplitude_recovery(
     if "participant_id" not in truth.columns:
         raise ValueError("truth lacks the column 'participant_id'")
     truth = truth.set_index("participant_id")
+    if "score" not in estimates:
+        estimates = estimates.assign(score="all")
     rows = []
-    for (selection, roi), group in estimates.groupby(["selection", "roi"], sort=False):
+    for (selection, score, roi), group in estimates.groupby(
+        ["selection", "score", "roi"], sort=False
+    ):
         column = f"true_{roi}"
         if column not in truth.columns:
             raise ValueError(f"truth lacks the column '{column}' for ROI '{roi}'")
@@ -106,6 +111,7 @@ def amplitude_recovery(
         row: dict[str, Any] = {
             "roi": roi,
             "selection": selection,
+            "score": score,
             "n": len(common),
             "mean_true": float(true.mean()),
             "mean_estimate": float(estimate.mean()),
@@ -173,6 +179,9 @@ def correlation_recovery(
         ``r_expected`` (the fast Monte Carlo's direct value),
         ``power`` (share of studies of this size with p < alpha),
         ``error_vs_population`` and ``error_vs_attenuated`` (r minus each),
+        ``inflation`` (r minus the attenuation-predicted ``r_attenuated``; the
+        same prediction for every selection, so a selection's own bias shows
+        as the difference of its inflation from the independent row's),
         ``ci_covers_population``, ``ci_covers_attenuated``, ``significant``
         and ``significant_corrected``.
     """
@@ -198,6 +207,7 @@ def correlation_recovery(
     )
     table["error_vs_population"] = table["r"] - table["r_population"]
     table["error_vs_attenuated"] = table["r"] - table["r_attenuated"]
+    table["inflation"] = table["error_vs_attenuated"]
     table["ci_covers_population"] = (table["ci_low"] <= table["r_population"]) & (
         table["r_population"] <= table["ci_high"]
     )

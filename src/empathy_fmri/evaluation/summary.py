@@ -27,6 +27,42 @@ def _percent(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
+#: What each ROI selection is and what it does to a correlation, in words.
+SELECTION_SENTENCES = {
+    "independent": "a-priori spheres, chosen before seeing the data: the honest estimate",
+    "group_peak": (
+        "spheres on the group z peak: circular for the mean effect, but the group mean is "
+        "nearly independent of how subjects differ around it, so r is nearly unbiased"
+    ),
+    "behaviour_peak": (
+        "spheres on the voxel whose effect correlates most (|r|) with that score, on the "
+        "same subjects ('double dipping', Vul et al. 2009): r is inflated, even on a null"
+    ),
+    "cross_validated": (
+        "the same choice for each subject made on the other subjects only (leave one "
+        "subject out, Esterman et al. 2010): each subject's own value is independent of "
+        "its choice, but most choices fall on the same voxel, so r is still inflated, "
+        "less than with behaviour_peak"
+    ),
+}
+
+
+def _selection_lines(correlations: pd.DataFrame, alpha: float) -> list[str]:
+    """One line per ROI selection: what it is, its mean |r| and its share of p < alpha."""
+    lines = []
+    for selection, sentence in SELECTION_SENTENCES.items():
+        rows = correlations[correlations["selection"] == selection]
+        if rows.empty:
+            continue
+        inflation = rows["inflation"] if "inflation" in rows else rows["r"] - rows["r_attenuated"]
+        lines.append(
+            f"- {selection} ROIs ({sentence}): mean |r| {_fmt(rows['r'].abs().mean())} over "
+            f"{len(rows)} ROI\u2013score pairs, {_percent((rows['p'] < alpha).mean())} with "
+            f"p < {alpha}, mean r minus the attenuated population r {_fmt(inflation.mean())}."
+        )
+    return lines
+
+
 def summary_markdown(
     amplitudes: pd.DataFrame,
     maps: pd.DataFrame,
@@ -90,13 +126,7 @@ def summary_markdown(
             f"{n_false} of them came out significant here (false positives; each has a "
             f"{_percent(alpha)} chance)."
         )
-    circular = correlations[correlations["selection"] == "circular"]
-    if len(circular) and len(independent):
-        lines.append(
-            f"- With circular ROIs (centred on the group peak, 'double dipping') the mean "
-            f"|r| was {_fmt(circular['r'].abs().mean())}, against "
-            f"{_fmt(independent['r'].abs().mean())} with the a-priori ROIs."
-        )
+    lines += _selection_lines(correlations, alpha)
     covered = independent["ci_covers_population"].mean()
     lines += [
         f"- The 95% confidence interval contained the population value for "

@@ -7,16 +7,24 @@ from pathlib import Path
 import pandas as pd
 
 
-def read_roi_centres(path: str | Path, selection: str = "independent") -> dict[str, list[float]]:
+def read_roi_centres(
+    path: str | Path, selection: str = "independent", score: str = "all",
+    participant_id: str = "all",
+) -> dict[str, list[float]]:
     """Read the ROI centres of one selection from ``roi_centres.tsv``.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        ``results/roi/roi_centres.tsv`` (``roi``, ``selection``, ``x``, ``y``, ``z``).
+        ``results/roi/roi_centres.tsv`` (``roi``, ``selection``, ``x``, ``y``,
+        ``z``, and ``score`` and ``participant_id``, ``all`` where a row holds
+        for every score or subject).
     selection : str
-        ``independent`` (a-priori spheres) or ``circular`` (spheres on the
-        group peak).
+        ``independent`` (a-priori spheres), ``group_peak`` (spheres on the
+        group peak), ``behaviour_peak`` or ``cross_validated`` (chosen on a score).
+    score, participant_id : str
+        The score a ``behaviour_peak`` or ``cross_validated`` ROI was chosen
+        on, and the left-out subject of a ``cross_validated`` one.
 
     Returns
     -------
@@ -28,8 +36,11 @@ def read_roi_centres(path: str | Path, selection: str = "independent") -> dict[s
     ValueError
         If the file has no row of that selection.
     """
-    table = pd.read_csv(path, sep="\t")
+    table = pd.read_csv(path, sep="\t", dtype={"score": str, "participant_id": str})
     rows = table[table["selection"] == selection]
+    for column, value in (("score", score), ("participant_id", participant_id)):
+        if column in rows:
+            rows = rows[rows[column] == value]
     if rows.empty:
         raise ValueError(
             f"selection: '{path}' has no ROI of selection '{selection}' "

@@ -61,7 +61,8 @@ def run_replicate_comparison(
     config : mapping
         The validated study configuration.
     correlation_paths, calibration_paths : sequence of path
-        Tables of the effect replicates.
+        Tables of the effect replicates (their ``independent`` correlations
+        are compared with the fast mode).
     summary_paths : sequence of path
         Summaries of every replicate (effect and null).
     comparison_path : path
@@ -76,6 +77,9 @@ def run_replicate_comparison(
     from empathy_fmri.plotting.style import save_figure
 
     correlations = pd.concat([pd.read_csv(p, sep="\t") for p in correlation_paths])
+    if "selection" in correlations:
+        # the fast mode models the a-priori ROIs
+        correlations = correlations[correlations["selection"] == "independent"]
     calibration = pd.concat([pd.read_csv(p, sep="\t") for p in calibration_paths])
     summaries = pd.DataFrame([json.loads(Path(p).read_text()) for p in summary_paths])
     fast, _ = fast_mode_for_replicates(config, calibration, config["power"]["n_studies"])

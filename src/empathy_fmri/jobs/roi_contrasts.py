@@ -13,8 +13,11 @@ from empathy_fmri.analysis.first_level import analysis_mask
 from empathy_fmri.config.sections import AnalysisConfig, AnatomyConfig
 from empathy_fmri.evaluation.measurement import null_distance_mm, null_position_masks
 from empathy_fmri.io.atomic import write_tsv
+from empathy_fmri.io.bids import read_phenotype
+from empathy_fmri.io.errors import InputFileError
 from empathy_fmri.jobs.first_level import read_runs
 from empathy_fmri.pipeline.roi import (
+    ALL,
     NULL_POSITION,
     masks_from_centres,
     roi_definitions,
@@ -30,7 +33,11 @@ __all__ = [
 
 
 def run_roi_definitions(
-    group_z_path: str | Path, anatomy: AnatomyConfig, analysis: AnalysisConfig,
+    group_z_path: str | Path,
+    effect_paths: Mapping[str, str | Path],
+    phenotype_path: str | Path,
+    anatomy: AnatomyConfig,
+    analysis: AnalysisConfig,
     centres_path: str | Path,
 ) -> None:
     """Place the ROIs of every selection and write ``roi_centres.tsv``.
@@ -38,18 +45,44 @@ def run_roi_definitions(
     Parameters
     ----------
     group_z_path : path
-        Group z map (its peaks place the circular ROIs).
+        Group z map (its peaks place the group_peak ROIs).
+    effect_paths : mapping of participant_id to path
+        Every subject's smoothed needle-minus-swab effect map (they place the
+        behaviour_peak and cross_validated ROIs with the scores).
+    phenotype_path : path
+        ``phenotype/moral_dilemmas.tsv``, read as the brain-behaviour job reads it.
     anatomy : AnatomyConfig
         A-priori centres, radius and grey-matter threshold.
     analysis : AnalysisConfig
-        Search radius of the circular ROIs.
+        ``selection_search_radius_mm`` and ``scores``.
     centres_path : path
         Output TSV.
+
+    Raises
+    ------
+    InputFileError
+        If the phenotype file is unreadable or malformed
+        (:func:`~empathy_fmri.io.bids.read_phenotype`), or has no row for a
+        subject (named in the message); nothing is written then.
     """
-    write_tsv(centres_path, roi_definitions(nib.load(group_z_path), anatomy, analysis))
+    phenotype = read_phenotype(phenotype_path, analysis.scores)
+    unmatched = [s for s in effect_paths if s not in phenotype.index]
+    if unmatched:
+        raise InputFileError(
+            phenotype_path,
+            f"has no row for {', '.join(unmatched)}; the ROIs selected on a score "
+            f"(behaviour_peak, cross_validated) need every subject's scores "
+            f"(participant_id must match the BIDS labels, e.g. {list(effect_paths)[:3]})",
+        )
+    table = roi_definitions(
+        nib.load(group_z_path), anatomy, analysis, effect_imgs=dict(effect_paths),
+        phenotype=phenotype,
+    )
+    write_tsv(centres_path, table)
 
 
 def run_roi_glm(
+    participant_id: str,
     bold_paths: Sequence[str | Path],
     events_paths: Sequence[str | Path],
     confounds_paths: Sequence[str | Path],
@@ -63,6 +96,8 @@ def run_roi_glm(
 
     Parameters
     ----------
+    participant_id : str
+        The subject: of the ``cross_validated`` ROIs only its own are fitted.
     bold_paths, events_paths, confounds_paths : sequence of path
         One per run (``confounds_paths`` empty without confounds).
     centres_path : path
@@ -86,10 +121,10 @@ def run_roi_glm(
     events, confounds = read_runs(bold_paths, events_paths, confounds_paths, analysis, tr_s)
     centres = pd.read_csv(centres_path, sep="\t")
     reference = nib.load(bold_paths[0])
-    masks = masks_from_centres(centres, reference, grey_matter_threshold)
+    masks = masks_from_centres(centres, reference, grey_matter_threshold, participant_id)
     independent = centres[centres["selection"] == "independent"]
     nulls = null_position_masks(
-        masks["independent"],
+        masks[("independent", ALL, ALL)],
         {row.roi: [row.x, row.y, row.z] for row in independent.itertuples()},
         reference.affine,
         np.asarray(analysis_mask(reference).dataobj) > 0,

@@ -2,8 +2,10 @@
 
 A replicate study runs the same in-memory steps as the workflow's jobs
 (:mod:`empathy_fmri.pipeline`): simulate every subject, fit the first level,
-the group map with FDR and permutation FWE, extract the a-priori ROI means and
-correlate them with the dilemma scores. Replicates use the coarse grid and
+the group map with FDR and permutation FWE, place the ROIs of every selection
+(a-priori, group peak, behaviour peak and its leave-one-out version, from the
+replicate's own maps and simulated dilemma scores), fit the ROI-mean GLMs and
+correlate them with the scores. Replicates use the coarse grid and
 sample size of ``power.replicates`` and differ only in their seed; ``null``
 replicates plant no needle-minus-swab effect, so every voxel of their FWE map
 is a false positive.
@@ -23,9 +25,10 @@ import pandas as pd
 
 from empathy_fmri.analysis.first_level import analysis_mask
 from empathy_fmri.analysis.roi import roi_masks
+from empathy_fmri.anatomy.spheres import voxel_coordinates_mm
 from empathy_fmri.anatomy.template import grey_matter_on
 from empathy_fmri.config import StudyConfig, validate_config
-from empathy_fmri.config.sections import SignalConfig
+from empathy_fmri.config.sections import AnalysisConfig, SignalConfig
 from empathy_fmri.evaluation.map_accuracy import map_accuracy
 from empathy_fmri.evaluation.measurement import (
     MeasurementModel,
@@ -41,6 +44,7 @@ from empathy_fmri.pipeline.brain_behaviour import brain_behaviour_step
 from empathy_fmri.pipeline.first_level import first_level_step
 from empathy_fmri.pipeline.group import group_step
 from empathy_fmri.pipeline.roi import (
+    ALL,
     NULL_POSITION,
     masks_from_centres,
     roi_definitions,
@@ -64,11 +68,13 @@ class ReplicateResult:
     Attributes
     ----------
     correlations : pandas.DataFrame
-        :func:`~empathy_fmri.analysis.brain_behaviour.brain_behaviour_table` of the a-priori ROIs.
+        :func:`~empathy_fmri.analysis.brain_behaviour.brain_behaviour_table`
+        of every ROI selection (``selection`` column).
     calibration : pandas.DataFrame
         :func:`~empathy_fmri.evaluation.power.calibrate_measurement` of its first level.
     amplitudes : pandas.DataFrame
-        ``participant_id``, ``roi``, ``estimate`` and ``true`` amplitude (psc).
+        ``participant_id``, ``roi``, ``estimate`` (a-priori ROI) and ``true``
+        amplitude (psc).
     maps : pandas.DataFrame
         :func:`~empathy_fmri.evaluation.validation.map_accuracy` of the FDR and FWE maps.
     summary : dict
@@ -124,6 +130,32 @@ def _true_regions(signal: SignalConfig, space: Any) -> dict[str, np.ndarray]:
     return {name: mask for name, mask in space.region_masks.items() if signal.rois[name].varies}
 
 
+def _selection_box(
+    independent: pd.DataFrame, analysis: AnalysisConfig, mask_img: nib.Nifti1Image
+) -> tuple[slice, slice, slice]:
+    """Bounding box of every voxel a data-selected ROI can hold.
+
+    Within ``selection_search_radius_mm`` plus the ROI radius of an a-priori
+    centre (the ``independent`` rows of :func:`roi_definitions`), and a voxel
+    of margin.
+    """
+    coords = voxel_coordinates_mm(mask_img.affine, mask_img.shape[:3])
+    inside = np.zeros(mask_img.shape[:3], bool)
+    for row in independent.itertuples():
+        reach = analysis.selection_search_radius_mm + float(row.radius_mm)
+        inside |= np.linalg.norm(coords - np.array([row.x, row.y, row.z]), axis=-1) <= reach
+    index = np.argwhere(inside)
+    low = np.maximum(index.min(axis=0) - 1, 0)
+    high = np.minimum(index.max(axis=0) + 2, mask_img.shape[:3])
+    return tuple(slice(int(a), int(b)) for a, b in zip(low, high, strict=True))
+
+
+def _crop(img: nib.Nifti1Image, box: tuple[slice, slice, slice]) -> nib.Nifti1Image:
+    """A copy of the part of a 4D image inside a box, with the affine that places it."""
+    part = img.slicer[box]
+    return nib.Nifti1Image(np.array(part.dataobj), part.affine)
+
+
 def run_replicate(
     config: Mapping[str, Any], index: int, null: bool = False, space: Any = None
 ) -> ReplicateResult:
@@ -151,8 +183,9 @@ def run_replicate(
     effects: dict[str, Any] = {}
     variances = []
     behaviour, truth_rows = [], []
-    mask_img = centres = roi_masks_ = None
+    mask_img = centres = roi_masks_ = box = None
     roi_glm: dict[str, pd.DataFrame] = {}
+    kept: dict[str, tuple[list[nib.Nifti1Image], Any, Any]] = {}
     threshold = anatomy.grey_matter_threshold
     tr_s = float(study.design.tr)
     for subject_index in range(study.n_subjects):
@@ -163,10 +196,11 @@ def run_replicate(
             centres = roi_definitions(reference, anatomy, analysis, selections=("independent",))
             roi_masks_ = masks_from_centres(centres, reference, threshold)
             null_masks = null_position_masks(
-                roi_masks_["independent"], analysis.rois, mask_img.affine,
+                roi_masks_[("independent", ALL, ALL)], analysis.rois, mask_img.affine,
                 np.asarray(mask_img.dataobj) > 0,
                 null_distance_mm(analysis.roi_radius_mm, analysis.smoothing_fwhm_mm, 0.0),
             )
+            box = _selection_box(centres, analysis, mask_img)
         fit = first_level_step(
             subject.images, subject.events, subject.confounds, tr_s, analysis, mask_img=mask_img,
         )
@@ -175,6 +209,10 @@ def run_replicate(
             subject.images, subject.events, subject.confounds, tr_s, analysis, roi_masks_,
             null_masks,
         )
+        # the data-selected ROIs are placed once every subject is in; keep only the
+        # part of the BOLD they can reach
+        kept[participant] = ([_crop(img, box) for img in subject.images], subject.events,
+                             subject.confounds)
         effects[participant] = fit.maps["needleMinusSwab"]["effect"]
         variances.append(fit.maps["needleMinusSwab"]["variance"])
         behaviour.append({"participant_id": participant, **subject.behaviour})
@@ -183,8 +221,17 @@ def run_replicate(
             for name, value in subject.truth.needle_minus_swab_psc.items()
         ]
     group = group_step(list(effects.values()), analysis, study.seed, mask_img=mask_img)
-    roi_table = roi_step(effects, centres, group.z, threshold, analysis, roi_glm)
     phenotype = pd.DataFrame(behaviour).set_index("participant_id")
+    centres = roi_definitions(group.z, anatomy, analysis, effect_imgs=effects, phenotype=phenotype)
+    selected = centres[centres["selection"] != "independent"]
+    for participant, (images, events, confounds) in kept.items():
+        masks = masks_from_centres(selected, group.z, threshold, participant)
+        cropped = {key: {roi: mask[box] for roi, mask in inner.items()}
+                   for key, inner in masks.items()}
+        fits = roi_glm_step(images, events, confounds, tr_s, analysis, cropped)
+        roi_glm[participant] = pd.concat([roi_glm[participant], fits], ignore_index=True)
+    del kept
+    roi_table = roi_step(effects, centres, group.z, threshold, analysis, roi_glm)
     correlations = brain_behaviour_step(roi_table, phenotype, analysis, study.seed)
     smoothing = analysis.smoothing_fwhm_mm
     if analysis.roi_estimate == "roi_mean_glm":
@@ -203,7 +250,8 @@ def run_replicate(
             ),
         )
         calibration["estimate"] = analysis.roi_estimate
-    amplitudes = roi_table.rename(columns={"needle_minus_swab": "estimate"}).merge(
+    independent = roi_table[roi_table["selection"] == "independent"]
+    amplitudes = independent.rename(columns={"needle_minus_swab": "estimate"}).merge(
         pd.DataFrame(truth_rows), on=["participant_id", "roi"]
     )[["participant_id", "roi", "estimate", "true"]]
     brain = np.asarray(mask_img.dataobj) > 0

@@ -50,7 +50,7 @@ def roi_mask_images(
         Grey-matter probability threshold (config ``anatomy``).
     disjoint : bool
         True for the a-priori ROIs (a voxel in two spheres goes to the nearer
-        centre), False for circular ones.
+        centre), False for data-selected ones.
 
     Returns
     -------

@@ -65,8 +65,11 @@ def plot_roi_effects(
     -------
     matplotlib.figure.Figure
         One axis: ROIs along x, one column of points per selection, mean and
-        interval drawn over the points.
+        interval drawn over the points. Only the selections made once for
+        every score (``score`` ``all``: independent, group_peak) are drawn.
     """
+    if "score" in roi_table:
+        roi_table = roi_table[roi_table["score"].astype(str) == "all"]
     summary = roi_effect_summary(roi_table, confidence_level)
     rois = list(dict.fromkeys(roi_table["roi"]))
     selections = [s for s in SELECTION_LABELS if s in set(roi_table["selection"])]
@@ -137,12 +140,15 @@ def plot_brain_behaviour(
     Returns
     -------
     matplotlib.figure.Figure
-        Rows: independent then circular selection; columns: ROIs. Every
-        panel has the subjects, the least-squares line, its band, and
-        ``r [CI]`` with the corrected p.
+        Rows: the selections (independent, group_peak, behaviour_peak and
+        cross_validated, those present; the last two chosen on this
+        ``score``); columns: ROIs. Every panel has the subjects, the
+        least-squares line, its band, and ``r [CI]`` with the corrected p.
     """
     if score not in phenotype.columns:
         raise ValueError(f"score: '{score}' is not a column of the phenotype table")
+    if "score" in roi_table:
+        roi_table = roi_table[roi_table["score"].astype(str).isin(["all", score])]
     rois = list(dict.fromkeys(roi_table["roi"]))
     selections = [s for s in SELECTION_LABELS if s in set(roi_table["selection"])]
     level = f"{100 * confidence_level:g}%"
@@ -189,7 +195,7 @@ def plot_brain_behaviour(
         figure.suptitle(
             title or f"Needle - swab effect against {SCORE_LABELS.get(score, score)}\n"
             f"least-squares line with its {level} confidence band; r with its {level} CI "
-            f"and Holm-corrected p; rows: independent vs circular ROIs"
+            f"and Holm-corrected p; rows: ROI selections"
         )
     return figure
 
@@ -238,7 +244,7 @@ def plot_sample_size_comparison(
             r = np.asarray(r, float)
             chosen = np.asarray(significant[n], bool)
             ax.hist(r[~chosen], bins=bins, color="0.7", label=f"p >= {alpha:g}")
-            ax.hist(r[chosen], bins=bins, color=SELECTION_COLOURS["circular"],
+            ax.hist(r[chosen], bins=bins, color=SELECTION_COLOURS["behaviour_peak"],
                     label=f"p < {alpha:g} ({100 * chosen.mean():.0f}% of studies)")
             ax.axvline(rho, color="black", lw=1.6, label=f"population r = {rho:.2f}")
             low, high = intervals[n]
@@ -247,7 +253,7 @@ def plot_sample_size_comparison(
                        label=f"95% CI if r = {rho:.2f}: width {float(high - low):.2f}")
             if chosen.any():
                 inflated = float(np.abs(r[chosen]).mean())
-                ax.axvline(np.sign(rho or 1) * inflated, color=SELECTION_COLOURS["circular"],
+                ax.axvline(np.sign(rho or 1) * inflated, color=SELECTION_COLOURS["behaviour_peak"],
                            ls="--", lw=1.4, label=f"mean |r| if significant = {inflated:.2f}")
             ax.set_title(f"N = {n}: {r.size} simulated studies", loc="left")
             ax.set_ylabel("studies")

@@ -53,11 +53,18 @@ ROI_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#6A3D9A", "#D55E00",
 #: ROI selections of ``roi_contrasts.tsv`` and how figures name them.
 SELECTION_LABELS = {
     "independent": "Independent ROI (a priori sphere)",
-    "circular": "Circular ROI (sphere on the group peak)",
+    "group_peak": "Group-peak ROI (sphere on the group z peak)",
+    "behaviour_peak": "Behaviour-peak ROI (sphere on the peak |r| with the score)",
+    "cross_validated": "Cross-validated ROI (peak |r| of the other subjects)",
 }
 
-#: Colour of each ROI selection.
-SELECTION_COLOURS = {"independent": "#0072B2", "circular": "#D55E00"}
+#: Colour of each ROI selection (Okabe & Ito).
+SELECTION_COLOURS = {
+    "independent": "#0072B2",
+    "group_peak": "#E69F00",
+    "behaviour_peak": "#D55E00",
+    "cross_validated": "#009E73",
+}
 
 logger = logging.getLogger(__name__)
 
