@@ -26,7 +26,7 @@ rule roi_definitions:
         "benchmarks/roi_definitions.tsv",
     message:
         "Placing {n} ROIs: a-priori, on the group peak, on the behaviour peak (all "
-        "subjects and leave-one-out)".format(n=len(ROIS))
+        "subjects and cross-fitted in two halves)".format(n=len(ROIS))
     script:
         "../scripts/roi_definitions.py"
 

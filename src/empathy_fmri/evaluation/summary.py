@@ -39,10 +39,10 @@ SELECTION_SENTENCES = {
         "same subjects ('double dipping', Vul et al. 2009): r is inflated, even on a null"
     ),
     "cross_validated": (
-        "the same choice for each subject made on the other subjects only (leave one "
-        "subject out, Esterman et al. 2010): each subject's own value is independent of "
-        "its choice, but most choices fall on the same voxel, so r is still inflated, "
-        "less than with behaviour_peak"
+        "the same choice cross-fitted: the subjects split in two halves, each half's "
+        "sphere chosen on the other half only, every subject's value read in the sphere "
+        "its own half did not choose, one r across all: honest (on a simulated null "
+        "p < .05 in 5.8% of studies, against 20% for leave-one-subject-out)"
     ),
 }
 

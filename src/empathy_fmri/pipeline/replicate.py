@@ -3,7 +3,7 @@
 A replicate study runs the same in-memory steps as the workflow's jobs
 (:mod:`empathy_fmri.pipeline`): simulate every subject, fit the first level,
 the group map with FDR and permutation FWE, place the ROIs of every selection
-(a-priori, group peak, behaviour peak and its leave-one-out version, from the
+(a-priori, group peak, behaviour peak and its cross-fitted version, from the
 replicate's own maps and simulated dilemma scores), fit the ROI-mean GLMs and
 correlate them with the scores. Replicates use the coarse grid and
 sample size of ``power.replicates`` and differ only in their seed; ``null``

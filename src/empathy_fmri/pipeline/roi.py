@@ -37,7 +37,7 @@ __all__ = [
 
 #: ROI selections, in the order of the tables: the a-priori spheres, the
 #: sphere on the group z peak, the sphere on the voxel correlating most with a
-#: score (Vul et al. 2009) and the same chosen leave-one-subject-out.
+#: score (Vul et al. 2009) and the same choice cross-fitted in two halves.
 SELECTIONS = ("independent", "group_peak", "behaviour_peak", "cross_validated")
 #: Selections made separately for each score (``score`` is its name).
 SCORE_SELECTIONS = ("behaviour_peak", "cross_validated")
@@ -138,8 +138,8 @@ def roi_definitions(
       same search volume whose smoothed effect correlates most (highest |r|
       across subjects) with that score (circular: Vul et al. 2009);
     - ``cross_validated``, per score and subject: the same choice made on
-      the other subjects only (leave one subject out, Esterman et al. 2010),
-      see :mod:`empathy_fmri.analysis.roi_selection`.
+      the other half of the subjects only (two-fold cross-fitting), see
+      :mod:`empathy_fmri.analysis.roi_selection` for why not leave-one-out.
 
     Parameters
     ----------
@@ -344,7 +344,7 @@ def roi_step(
     pandas.DataFrame
         ``participant_id``, ``roi``, ``selection``, ``score`` (:data:`ALL`
         unless the ROI was chosen on one score; a ``cross_validated`` row is
-        the subject's own leave-one-out ROI), ``needle_minus_swab`` (the
+        the subject's own cross-fitted ROI), ``needle_minus_swab`` (the
         chosen estimate), ``n_voxels``, ``needle_minus_swab_smoothed`` (the
         smoothed voxel effects averaged in the ROI) and, with ``roi_glm``,
         ``needle_minus_swab_roi_glm`` and ``variance_roi_glm``.
