@@ -294,7 +294,8 @@ def test_roi_glm_job_checks_its_runs_too(subject, spoil, tmp_path):
     table = tmp_path / "roi_glm.tsv"
     with pytest.raises(InputFileError):
         run_roi_glm("sub-01", [subject.bold()], [subject.events()], [subject.confounds()],
-                    tmp_path / "centres.tsv", 0.3, AnalysisConfig(), TR_S, table)
+                    tmp_path / "centres.tsv", tmp_path / "group_z.nii.gz", 0.3,
+                    AnalysisConfig(), TR_S, table)
     assert not table.exists()
 
 

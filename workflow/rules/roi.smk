@@ -37,6 +37,7 @@ rule roi_glm:
         events=run_files(events_path),
         confounds=run_files(confounds_path) if config["analysis"]["confounds"] else [],
         centres=rules.roi_definitions.output.centres,
+        group_z=rules.group_level.output.z,
     output:
         table=RESULTS / "roi" / "{subject}" / f"{{subject}}_task-{TASK}_contrast-needleMinusSwab_roiglm.tsv",
     params:

@@ -14,6 +14,7 @@ with log_to(snakemake.log[0]):
         snakemake.input.events,
         snakemake.input.confounds,
         snakemake.input.centres,
+        snakemake.input.group_z,
         snakemake.params.anatomy["grey_matter_threshold"],
         AnalysisConfig.from_dict(snakemake.params.analysis),
         snakemake.params.tr,

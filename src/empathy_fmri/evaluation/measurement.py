@@ -325,6 +325,55 @@ def finish_calibration(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+#: Null positions proposed per ROI, and at most how many of those that touch no
+#: voxel of the group map's effect (:func:`effect_free_positions`) are used.
+NULL_CANDIDATES = 80
+NULL_POSITIONS = 40
+#: A voxel with |group z| above this (one-sided p < 0.001) shows an effect; a
+#: null position may not touch it.
+NULL_EXCLUSION_Z = 3.09
+
+
+def effect_free_positions(
+    null_masks: Mapping[str, Sequence[np.ndarray]],
+    group_z: np.ndarray,
+    max_positions: int = NULL_POSITIONS,
+    threshold_z: float = NULL_EXCLUSION_Z,
+) -> dict[str, list[int]]:
+    """Which null positions lie where the group map shows no effect.
+
+    Null positions are placed far from the a-priori ROIs, but the effect is
+    not only there: regions the analyst did not choose (in the simulation,
+    secondary somatosensory cortex, TPJ, mPFC) respond too, and a null
+    position on one would count their between-subject variance as
+    measurement error. The analysis cannot know where they are, but the
+    group map shows it: a position touching a voxel with ``|z| >
+    threshold_z`` is dropped. A region the group map misses can still leak
+    in; validation compares the calibrated error with the observed one.
+
+    Parameters
+    ----------
+    null_masks : mapping of str to sequence of numpy.ndarray
+        Candidate positions per ROI (:func:`null_position_masks`).
+    group_z : numpy.ndarray
+        Group z map on the same grid.
+    max_positions : int
+        At most this many positions per ROI (the first that qualify).
+    threshold_z : float
+        ``|z|`` above which a voxel shows an effect.
+
+    Returns
+    -------
+    dict of str to list of int
+        Per ROI, the indices of the positions kept, in order.
+    """
+    effect = np.abs(np.nan_to_num(np.asarray(group_z, float))) > threshold_z
+    return {
+        roi: [k for k, shape in enumerate(shapes) if not (shape & effect).any()][:max_positions]
+        for roi, shapes in null_masks.items()
+    }
+
+
 def null_distance_mm(roi_radius_mm: float, smoothing_fwhm_mm: float, noise_fwhm_mm: float) -> float:
     """Smallest distance of a null position from an ROI centre in :func:`calibrate_measurement`.
 
@@ -420,7 +469,7 @@ def null_position_masks(
     affine: np.ndarray,
     valid: np.ndarray,
     min_distance_mm: float,
-    max_positions: int = 40,
+    max_positions: int = NULL_CANDIDATES,
 ) -> dict[str, list[np.ndarray]]:
     """Copies of each ROI's shape moved to where the true effect is zero.
 

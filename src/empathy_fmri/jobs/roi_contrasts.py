@@ -11,7 +11,11 @@ import pandas as pd
 
 from empathy_fmri.analysis.first_level import analysis_mask
 from empathy_fmri.config.sections import AnalysisConfig, AnatomyConfig
-from empathy_fmri.evaluation.measurement import null_distance_mm, null_position_masks
+from empathy_fmri.evaluation.measurement import (
+    effect_free_positions,
+    null_distance_mm,
+    null_position_masks,
+)
 from empathy_fmri.io.atomic import write_tsv
 from empathy_fmri.io.bids import read_phenotype
 from empathy_fmri.io.errors import InputFileError
@@ -87,6 +91,7 @@ def run_roi_glm(
     events_paths: Sequence[str | Path],
     confounds_paths: Sequence[str | Path],
     centres_path: str | Path,
+    group_z_path: str | Path,
     grey_matter_threshold: float,
     analysis: AnalysisConfig,
     tr_s: float,
@@ -102,6 +107,9 @@ def run_roi_glm(
         One per run (``confounds_paths`` empty without confounds).
     centres_path : path
         ``roi_centres.tsv``.
+    group_z_path : path
+        The group z map: null positions may not touch its effects
+        (:func:`~empathy_fmri.evaluation.measurement.effect_free_positions`).
     grey_matter_threshold : float
         ``anatomy.grey_matter_threshold``.
     analysis : AnalysisConfig
@@ -123,13 +131,15 @@ def run_roi_glm(
     reference = nib.load(bold_paths[0])
     masks = masks_from_centres(centres, reference, grey_matter_threshold, participant_id)
     independent = centres[centres["selection"] == "independent"]
-    nulls = null_position_masks(
+    candidates = null_position_masks(
         masks[("independent", ALL, ALL)],
         {row.roi: [row.x, row.y, row.z] for row in independent.itertuples()},
         reference.affine,
         np.asarray(analysis_mask(reference).dataobj) > 0,
         null_distance_mm(float(independent["radius_mm"].max()), analysis.smoothing_fwhm_mm, 0.0),
     )
+    kept = effect_free_positions(candidates, np.asarray(nib.load(group_z_path).dataobj))
+    nulls = {roi: [candidates[roi][k] for k in keep] for roi, keep in kept.items()}
     table = roi_glm_step(bold_paths, events, confounds, tr_s, analysis, masks, nulls)
     write_tsv(table_path, table)
 

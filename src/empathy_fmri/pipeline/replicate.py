@@ -34,6 +34,7 @@ from empathy_fmri.evaluation.measurement import (
     MeasurementModel,
     calibrate_measurement,
     calibrate_roi_glm,
+    effect_free_positions,
     null_distance_mm,
     null_position_masks,
     signal_gain,
@@ -235,9 +236,15 @@ def run_replicate(
     correlations = brain_behaviour_step(roi_table, phenotype, analysis, study.seed)
     smoothing = analysis.smoothing_fwhm_mm
     if analysis.roi_estimate == "roi_mean_glm":
+        # every candidate position was fitted while the subjects were simulated;
+        # those the group map shows an effect in are dropped, as in the workflow
+        kept = effect_free_positions(null_masks, np.asarray(group.z.dataobj))
         null_fits = pd.concat(
             [fit[fit["selection"] == NULL_POSITION] for fit in roi_glm.values()], ignore_index=True
         )
+        usable = [k in kept[roi] for roi, k in zip(null_fits["roi"], null_fits["position"],
+                                                      strict=True)]
+        null_fits = null_fits[usable]
         calibration = calibrate_roi_glm(roi_table, null_fits)
     else:
         affine = group.z.affine
