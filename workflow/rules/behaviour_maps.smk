@@ -56,5 +56,12 @@ rule behaviour_map:
         "../scripts/behaviour_maps.py"
 
 
+def behaviour_map_output(key):
+    """Input function: file `key` of rule behaviour_map for the score named by wildcard `score`."""
+    return lambda wildcards: str(getattr(rules.behaviour_map.output, key)).format(
+        score=bids_label(wildcards.score)
+    )
+
+
 #: Every score's maps, for `rule all`.
 BEHAVIOUR_MAP_FILES = expand(rules.behaviour_map.output, score=list(SCORE_BY_LABEL))
