@@ -8,14 +8,8 @@ SCORE_BY_LABEL = {bids_label(score): score for score in config["analysis"]["scor
 #: A-priori ROI centres (MNI mm) that name the clusters; they move to
 #: config["analysis"]["rois"] in another branch: change this line only.
 ANALYSIS_ROI_CENTRES = config["anatomy"]["rois"]
-
-
-def behaviour_statmap(stat, desc=None):
-    return str(statmap_path(GLM, None, TASK, "needleMinusSwab", stat, desc, score="{score}"))
-
-
-def behaviour_group_file(suffix):
-    return str(GLM / "group" / f"task-{TASK}_contrast-needleMinusSwab_score-{{score}}_{suffix}")
+#: Start of the score's group file names; {score} is the label.
+BEHAVIOUR_STEM = GLM / "group" / f"task-{TASK}_contrast-needleMinusSwab_score-{{score}}"
 
 
 rule behaviour_map:
@@ -23,12 +17,12 @@ rule behaviour_map:
         effects=[subject_statmaps(s)["needleMinusSwab"]["effect"] for s in SUBJECTS],
         phenotype=PHENOTYPE,
     output:
-        z=behaviour_statmap("z"),
-        r=behaviour_statmap("r"),
-        z_fdr=behaviour_statmap("z", "fdr"),
-        logp_fwe=behaviour_statmap("logp", "fwe"),
-        clusters=behaviour_group_file("desc-fwe_clusters.tsv"),
-        summary=behaviour_group_file("summary.json"),
+        z=statmap_path(GLM, None, TASK, "needleMinusSwab", "z", score="{score}"),
+        r=statmap_path(GLM, None, TASK, "needleMinusSwab", "r", score="{score}"),
+        z_fdr=statmap_path(GLM, None, TASK, "needleMinusSwab", "z", "fdr", score="{score}"),
+        logp_fwe=statmap_path(GLM, None, TASK, "needleMinusSwab", "logp", "fwe", score="{score}"),
+        clusters=f"{BEHAVIOUR_STEM}_desc-fwe_clusters.tsv",
+        summary=f"{BEHAVIOUR_STEM}_summary.json",
     wildcard_constraints:
         score="|".join(SCORE_BY_LABEL),
     params:
@@ -56,12 +50,11 @@ rule behaviour_map:
         "../scripts/behaviour_maps.py"
 
 
-def behaviour_map_output(key):
-    """Input function: file `key` of rule behaviour_map for the score named by wildcard `score`."""
-    return lambda wildcards: str(getattr(rules.behaviour_map.output, key)).format(
-        score=bids_label(wildcards.score)
-    )
-
-
+#: Each score's files of rule behaviour_map, by the score's config name, e.g.
+#: BEHAVIOUR_MAPS["willingness_to_harm"]["r"].
+BEHAVIOUR_MAPS = {
+    score: {key: str(path).format(score=label) for key, path in rules.behaviour_map.output.items()}
+    for label, score in SCORE_BY_LABEL.items()
+}
 #: Every score's maps, for `rule all`.
-BEHAVIOUR_MAP_FILES = expand(rules.behaviour_map.output, score=list(SCORE_BY_LABEL))
+BEHAVIOUR_MAP_FILES = [path for files in BEHAVIOUR_MAPS.values() for path in files.values()]

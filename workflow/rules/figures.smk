@@ -192,9 +192,9 @@ rule figure_brain_behaviour:
 
 rule figure_behaviour_map:
     input:
-        r=behaviour_map_output("r"),
-        logp_fwe=behaviour_map_output("logp_fwe"),
-        summary=behaviour_map_output("summary"),
+        r=lambda wildcards: BEHAVIOUR_MAPS[wildcards.score]["r"],
+        logp_fwe=lambda wildcards: BEHAVIOUR_MAPS[wildcards.score]["logp_fwe"],
+        summary=lambda wildcards: BEHAVIOUR_MAPS[wildcards.score]["summary"],
         centres=rules.roi_definitions.output.centres,
     output:
         png=report(
