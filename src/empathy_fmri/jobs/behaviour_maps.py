@@ -165,6 +165,7 @@ def run_behaviour_map(
             "n_voxels_fdr": n_fdr,
             "n_voxels_fwe": n_fwe,
             "n_clusters_fwe": len(table),
+            "cluster_min_voxels": int(analysis.cluster_min_voxels),
             "n_permutations": max(int(analysis.n_permutations), 1),
             "test": "two-sided t of the score's slope; FWE by max-|t| permutation of the score",
         },

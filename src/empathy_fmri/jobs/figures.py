@@ -108,8 +108,8 @@ def figure_behaviour_map(
     r_path, logp_fwe_path : str or pathlib.Path
         The score's r map and -log10 FWE p map.
     summary_path : str or pathlib.Path
-        Its summary JSON (``score``, ``n_subjects``, ``alpha``,
-        ``n_permutations``, ``n_clusters_fwe``), for the title.
+        Its summary JSON (``score``, ``n_subjects``, ``alpha``, ``n_permutations``,
+        ``n_voxels_fwe``, ``n_clusters_fwe``, ``cluster_min_voxels``), for the title.
     centres_path : str or pathlib.Path
         ``roi_centres.tsv`` (``independent`` rows are marked).
     outputs : sequence of path
@@ -120,8 +120,9 @@ def figure_behaviour_map(
     centres = read_roi_centres(centres_path, "independent")
     title = (
         f"Needle - swab regressed on {summary['score']} (N = {summary['n_subjects']}): r where "
-        f"FWE p < {summary['alpha']:g} ({summary['n_permutations']} permutations, two-sided), "
-        f"{summary['n_clusters_fwe']} clusters"
+        f"FWE p < {summary['alpha']:g} ({summary['n_permutations']} permutations, two-sided): "
+        f"{summary['n_voxels_fwe']} voxels, {summary['n_clusters_fwe']} clusters of "
+        f">= {summary['cluster_min_voxels']}"
     )
     save_figure(plot_behaviour_map(r_fwe, title, centres), outputs)
 
