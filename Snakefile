@@ -12,6 +12,7 @@ include: "workflow/rules/firstlevel.smk"
 include: "workflow/rules/group.smk"
 include: "workflow/rules/roi.smk"
 include: "workflow/rules/stats.smk"
+include: "workflow/rules/behaviour_maps.smk"
 include: "workflow/rules/power.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/figures.smk"
@@ -62,5 +63,6 @@ rule all:
     input:
         rules.brain_behaviour.output,
         rules.group_level.output,
+        BEHAVIOUR_MAP_FILES,
         FIGURE_FILES,
         GRADING if SIMULATED else [],

@@ -140,7 +140,8 @@ def test_dry_run_lists_the_default_study(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = result.stdout
     for rule, count in [("simulate_subject", 19), ("first_level", 19), ("group_level", 1),
-                        ("roi_contrasts", 1), ("brain_behaviour", 1)]:
+                        ("roi_contrasts", 1), ("brain_behaviour", 1), ("behaviour_map", 3),
+                        ("figure_behaviour_map", 3)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in summary.splitlines()), rule
 
 

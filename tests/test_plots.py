@@ -16,6 +16,7 @@ from empathy_fmri.analysis.roi_timeseries import fit_roi_timeseries
 from empathy_fmri.analysis.summaries import regression_band, roi_effect_summary
 from empathy_fmri.io.results import read_roi_centres
 from empathy_fmri.jobs.figures import figure_design_matrix
+from empathy_fmri.plotting.behaviour_maps import fwe_r_map, plot_behaviour_map
 from empathy_fmri.plotting.brain import plot_group_map, plot_rois, roi_mask_images
 from empathy_fmri.plotting.design import plot_design_matrices, plot_task_timeline
 from empathy_fmri.plotting.stats import (
@@ -274,6 +275,37 @@ def test_group_map_with_nothing_above_threshold(masks, reference):
     z_img = nib.Nifti1Image(np.zeros(reference.shape, np.float32), reference.affine)
     figure = plot_group_map(z_img, masks, threshold=1e-6)
     assert "no voxel survives" in figure.legends[0].get_title().get_text()
+
+
+def test_behaviour_map_shows_only_fwe_voxels_on_a_fixed_two_sided_scale(reference):
+    r = _blob(reference, ROIS["IFG_L"], 0.9) + _blob(reference, ROIS["IFG_R"], -0.7)
+    r_img = nib.Nifti1Image(r.astype(np.float32), reference.affine)
+    logp = nib.Nifti1Image(
+        (3.0 * (_blob(reference, ROIS["IFG_L"], 1.0) > 0)).astype(np.float32), reference.affine
+    )
+    shown = fwe_r_map(r_img, logp, alpha=0.05)
+    data = np.asarray(shown.dataobj)
+    assert (data > 0).any() and not (data < 0).any()  # IFG_R is not FWE-significant
+    figure = plot_behaviour_map(shown, "r map, N = 8", ROIS)
+    images = [im for ax in figure.axes for im in ax.get_images()]
+    diverging = [im for im in images if im.get_cmap().name.startswith(DIVERGING_CMAP)]
+    assert diverging
+    for im in diverging:
+        assert im.get_clim() == pytest.approx((-1.0, 1.0))
+    assert figure.get_suptitle() == "r map, N = 8"
+    assert "survive FWE" in figure.legends[0].get_title().get_text()
+
+
+@pytest.mark.filterwarnings("ignore:empty mask")
+def test_behaviour_map_with_nothing_surviving_says_so(reference, tmp_path: Path):
+    zeros = nib.Nifti1Image(np.zeros(reference.shape, np.float32), reference.affine)
+    contents = []
+    for k in range(2):
+        figure = plot_behaviour_map(zeros, "empty", ROIS)
+        assert figure.legends[0].get_title().get_text() == "no voxel survives FWE"
+        save_figure(figure, [tmp_path / f"{k}.png"])
+        contents.append((tmp_path / f"{k}.png").read_bytes())
+    assert contents[0] == contents[1]
 
 
 # --- ROI effects and brain-behaviour ----------------------------------------

@@ -21,6 +21,9 @@ FIGURES = [
     "brain_behaviour_score-willingness_to_harm",
     "brain_behaviour_score-D",
     "brain_behaviour_score-U",
+    "behaviour_map_score-willingness_to_harm",
+    "behaviour_map_score-D",
+    "behaviour_map_score-U",
     "truth_vs_estimate",
 ]
 #: Vector copies of the charts.
@@ -50,7 +53,7 @@ def test_every_figure_is_drawn_and_logged(tiny_run: Path):
     for name in VECTOR:
         assert (figures / f"{name}.svg").stat().st_size > 0, name
     for log in ["figure_task_timeline", "figure_group_map", "figure_brain_behaviour/D",
-                "validate_figure_truth_vs_estimate"]:
+                "figure_behaviour_map/D", "validate_figure_truth_vs_estimate"]:
         assert "done in" in (tiny_run / "logs" / f"{log}.log").read_text(), log
 
 

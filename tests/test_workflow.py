@@ -46,6 +46,11 @@ def test_outputs_and_logs_exist(tiny_run: Path):
         "derivatives/glm/sub-01/sub-01_task-empathy_run-1_design.png",
         "derivatives/glm/group/task-empathy_contrast-needleMinusSwab_desc-fwe_stat-z_statmap.nii.gz",
         "derivatives/glm/group/task-empathy_contrast-needleMinusSwab_desc-fwe_clusters.tsv",
+        "derivatives/glm/group/"
+        "task-empathy_contrast-needleMinusSwab_score-willingnessToHarm_stat-r_statmap.nii.gz",
+        "derivatives/glm/group/"
+        "task-empathy_contrast-needleMinusSwab_score-D_desc-fwe_stat-logp_statmap.nii.gz",
+        "derivatives/glm/group/task-empathy_contrast-needleMinusSwab_score-U_desc-fwe_clusters.tsv",
         "roi/roi_contrasts.tsv",
         "stats/brain_behaviour.tsv",
         "stats/brain_behaviour.json",
@@ -53,7 +58,7 @@ def test_outputs_and_logs_exist(tiny_run: Path):
         assert (results / relative).is_file(), relative
     for log in ["simulate_metadata.log", "simulate_subject/sub-01.log",
                 "first_level/sub-01.log", "group_level.log", "roi_contrasts.log",
-                "brain_behaviour.log"]:
+                "brain_behaviour.log", "behaviour_map/willingnessToHarm.log"]:
         text = (tiny_run / "logs" / log).read_text()
         assert "done in" in text, log
     leftovers = list(results.rglob(".tmp-*"))
@@ -133,6 +138,36 @@ def test_brain_behaviour_table_matches_inputs(tiny_run: Path, tiny_config):
     assert len(payload["config_hash"]) == 12
 
 
+def test_behaviour_maps_correlate_each_subjects_map_with_their_own_score(
+    tiny_run: Path, tiny_config
+):
+    """The r map of every score is Pearson r of the first-level maps and the phenotype rows.
+
+    Pairing maps and scores by participant_id is what this checks: a shuffle
+    would change r by far more than the float32 rounding (below 1e-6).
+    """
+    glm = tiny_run / "results/derivatives/glm"
+    phenotype = _table(tiny_run / "results/bids/phenotype/moral_dilemmas.tsv")
+    subjects = sorted(phenotype["participant_id"])
+    maps = np.stack([
+        nib.load(glm / s / f"{s}_task-empathy_contrast-needleMinusSwab_stat-effect_statmap.nii.gz")
+        .get_fdata() for s in subjects
+    ], axis=-1)
+    inside = np.argwhere(np.abs(maps).sum(axis=-1) > 0)
+    voxels = inside[np.random.default_rng(0).choice(len(inside), 10, replace=False)]
+    for score, label in [("willingness_to_harm", "willingnessToHarm"), ("D", "D"), ("U", "U")]:
+        stem = f"task-empathy_contrast-needleMinusSwab_score-{label}"
+        r_map = nib.load(glm / "group" / f"{stem}_stat-r_statmap.nii.gz").get_fdata()
+        values = phenotype.set_index("participant_id").loc[subjects, score].to_numpy()
+        for voxel in voxels:
+            expected = stats.pearsonr(maps[tuple(voxel)], values).statistic
+            assert r_map[tuple(voxel)] == pytest.approx(expected, abs=1e-5), (score, voxel)
+        summary = json.loads((glm / "group" / f"{stem}_summary.json").read_text())
+        assert summary["n_subjects"] == tiny_config["n_subjects"]
+        clusters = _table(glm / "group" / f"{stem}_desc-fwe_clusters.tsv")
+        assert len(clusters) == summary["n_clusters_fwe"]
+
+
 def test_strong_effect_is_found_in_every_roi(tiny_run: Path, tiny_config):
     """At the tiny config's strong, high-tSNR effect the analysis must find it.
 
@@ -184,7 +219,8 @@ def test_analysis_rules_never_read_the_truth(tiny_run: Path):
             continue
         reading_truth = [path for path in inputs if "results/truth/" in path]
         assert not reading_truth, f"rule {rule} reads the truth: {reading_truth[:3]}"
-    assert {"first_level", "group_level", "roi_contrasts", "brain_behaviour"} <= checked
+    assert {"first_level", "group_level", "roi_contrasts", "brain_behaviour",
+            "behaviour_map"} <= checked
     assert seen_bold_input, "the summary did not list the first level's inputs"
 
 

@@ -190,6 +190,33 @@ rule figure_brain_behaviour:
         "../scripts/figure_brain_behaviour.py"
 
 
+rule figure_behaviour_map:
+    input:
+        r=lambda wildcards: BEHAVIOUR_MAPS[wildcards.score]["r"],
+        logp_fwe=lambda wildcards: BEHAVIOUR_MAPS[wildcards.score]["logp_fwe"],
+        summary=lambda wildcards: BEHAVIOUR_MAPS[wildcards.score]["summary"],
+        centres=rules.roi_definitions.output.centres,
+    output:
+        png=report(
+            FIGURES / "behaviour_map_score-{score}.png",
+            caption="../report/behaviour_map.rst",
+            category="5. Brain-behaviour",
+            labels={"score": "{score}", "figure": "whole-brain map"},
+        ),
+    wildcard_constraints:
+        score="|".join(config["analysis"]["scores"]),
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/figure_behaviour_map/{score}.log",
+    benchmark:
+        "benchmarks/figure_behaviour_map/{score}.tsv",
+    message:
+        "Figure: whole-brain r map of needle - swab on {wildcards.score}, FWE-thresholded"
+    script:
+        "../scripts/figure_behaviour_map.py"
+
+
 rule validate_figure_truth_vs_estimate:
     input:
         roi=rules.roi_contrasts.output.table,
@@ -224,4 +251,5 @@ FIGURE_FILES = [
     rules.figure_group_map.output,
     rules.figure_roi_effects.output,
     expand(rules.figure_brain_behaviour.output, score=config["analysis"]["scores"]),
+    expand(rules.figure_behaviour_map.output, score=config["analysis"]["scores"]),
 ]

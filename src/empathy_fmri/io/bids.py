@@ -19,6 +19,7 @@ from empathy_fmri.task.conditions import CONDITIONS
 __all__ = [
     "CONFOUNDS_PIPELINE",
     "STATISTICS",
+    "bids_label",
     "bold_image",
     "bold_path",
     "check_bold",
@@ -438,17 +439,37 @@ def check_bold(path: str | Path, tr_s: float) -> nib.Nifti1Image:
     return img
 
 
+def bids_label(name: str) -> str:
+    """A name as a BIDS entity label: alphanumeric, camelCase at ``_``, ``-`` or space.
+
+    ``willingness_to_harm`` becomes ``willingnessToHarm``; ``D`` stays ``D``.
+
+    Raises
+    ------
+    ValueError
+        If nothing alphanumeric is left.
+    """
+    words = [w for w in "".join(c if c.isalnum() else " " for c in name).split() if w]
+    if not words:
+        raise ValueError(f"'{name}' has no letter or digit to make a BIDS label of")
+    return words[0] + "".join(w[:1].upper() + w[1:] for w in words[1:])
+
+
 def statmap_path(
     root: str | Path, subject: str | None, task: str, contrast: str, stat: str,
-    desc: str | None = None,
+    desc: str | None = None, score: str | None = None,
 ) -> Path:
     """Path of a GLM statistical map, BIDS-derivative style.
 
     ``<root>/sub-XX/sub-XX_task-T_contrast-C_stat-S_statmap.nii.gz`` for a
     subject, ``<root>/group/task-T_contrast-C[_desc-D]_stat-S_statmap.nii.gz``
-    for the group (``subject=None``).
+    for the group (``subject=None``). A group regression on a behavioural
+    score adds ``_score-<label>`` after the contrast (``score`` is given as a
+    label, see :func:`bids_label`).
     """
     desc_part = f"_desc-{desc}" if desc else ""
+    if score:
+        contrast = f"{contrast}_score-{score}"
     if subject is None:
         name = f"task-{task}_contrast-{contrast}{desc_part}_stat-{stat}_statmap.nii.gz"
         return Path(root) / "group" / name

@@ -12,6 +12,7 @@ from nilearn import image
 
 from empathy_fmri.analysis.roi_timeseries import fit_roi_timeseries
 from empathy_fmri.io.results import read_design_matrix, read_roi_centres
+from empathy_fmri.plotting.behaviour_maps import fwe_r_map, plot_behaviour_map
 from empathy_fmri.plotting.brain import plot_group_map, plot_rois, roi_mask_images
 from empathy_fmri.plotting.design import plot_design_matrices, plot_task_timeline
 from empathy_fmri.plotting.power import plot_exaggeration, plot_power_curves, plot_r_distribution
@@ -91,6 +92,39 @@ def figure_group_map(
     )
     figure = plot_group_map(z_img, masks, threshold=1e-6, title=title)
     save_figure(figure, outputs)
+
+
+def figure_behaviour_map(
+    r_path: str | Path,
+    logp_fwe_path: str | Path,
+    summary_path: str | Path,
+    centres_path: str | Path,
+    outputs: Sequence[str | Path],
+) -> None:
+    """Draw one score's whole-brain r map where FWE survives, ROI centres marked, save.
+
+    Parameters
+    ----------
+    r_path, logp_fwe_path : str or pathlib.Path
+        The score's r map and -log10 FWE p map.
+    summary_path : str or pathlib.Path
+        Its summary JSON (``score``, ``n_subjects``, ``alpha``, ``n_permutations``,
+        ``n_voxels_fwe``, ``n_clusters_fwe``, ``cluster_min_voxels``), for the title.
+    centres_path : str or pathlib.Path
+        ``roi_centres.tsv`` (``independent`` rows are marked).
+    outputs : sequence of path
+        Figure files.
+    """
+    summary = json.loads(Path(summary_path).read_text())
+    r_fwe = fwe_r_map(image.load_img(r_path), image.load_img(logp_fwe_path), summary["alpha"])
+    centres = read_roi_centres(centres_path, "independent")
+    title = (
+        f"Needle - swab regressed on {summary['score']} (N = {summary['n_subjects']}): r where "
+        f"FWE p < {summary['alpha']:g} ({summary['n_permutations']} permutations, two-sided): "
+        f"{summary['n_voxels_fwe']} voxels, {summary['n_clusters_fwe']} clusters of "
+        f">= {summary['cluster_min_voxels']}"
+    )
+    save_figure(plot_behaviour_map(r_fwe, title, centres), outputs)
 
 
 def figure_task_timeline(
