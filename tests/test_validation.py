@@ -171,7 +171,10 @@ def test_default_run_writes_validation_and_power(tiny_run: Path, tiny_config):
     recovery = pd.read_csv(results / "validation/correlation_recovery.tsv", sep="\t")
     assert len(recovery) == 4 * len(tiny_config["analysis"]["rois"]) * 3
     assert recovery["inflation"].to_numpy() == pytest.approx(
-        (recovery["r"] - recovery["r_attenuated"]).to_numpy(), abs=1e-5  # TSV precision
+        (recovery["r"].abs() - recovery["r_attenuated"].abs()).to_numpy(), abs=1e-5  # TSV
+    )
+    assert recovery["error_vs_attenuated"].to_numpy() == pytest.approx(
+        (recovery["r"] - recovery["r_attenuated"]).to_numpy(), abs=1e-5
     )
     power = pd.read_csv(results / "power/power.tsv", sep="\t")
     sizes = set(power["sample_size"])

@@ -179,7 +179,8 @@ def correlation_recovery(
         ``r_expected`` (the fast Monte Carlo's direct value),
         ``power`` (share of studies of this size with p < alpha),
         ``error_vs_population`` and ``error_vs_attenuated`` (r minus each),
-        ``inflation`` (r minus the attenuation-predicted ``r_attenuated``; the
+        ``inflation`` (``|r|`` minus ``|r_attenuated|``, the attenuation-predicted
+        r: selecting on the data inflates the size of r whatever its sign; the
         same prediction for every selection, so a selection's own bias shows
         as the difference of its inflation from the independent row's),
         ``ci_covers_population``, ``ci_covers_attenuated``, ``significant``
@@ -207,7 +208,7 @@ def correlation_recovery(
     )
     table["error_vs_population"] = table["r"] - table["r_population"]
     table["error_vs_attenuated"] = table["r"] - table["r_attenuated"]
-    table["inflation"] = table["error_vs_attenuated"]
+    table["inflation"] = table["r"].abs() - table["r_attenuated"].abs()
     table["ci_covers_population"] = (table["ci_low"] <= table["r_population"]) & (
         table["r_population"] <= table["ci_high"]
     )
