@@ -177,7 +177,8 @@ def correlation_recovery(
         ``reliability_behaviour``, ``r_attenuated`` (Spearman:
         ``r_population * sqrt(reliability_brain * reliability_behaviour)``),
         ``r_expected`` (the fast Monte Carlo's direct value),
-        ``power`` (share of studies of this size with p < alpha),
+        ``power`` (share of studies of this size with p < alpha) and, where
+        the power table has it, ``power_holm`` (with the Holm correction),
         ``error_vs_population`` and ``error_vs_attenuated`` (r minus each),
         ``inflation`` (``|r|`` minus ``|r_attenuated|``, the attenuation-predicted
         r: selecting on the data inflates the size of r whatever its sign; the
@@ -199,7 +200,7 @@ def correlation_recovery(
         columns={"r": "r_population", "r_measured_score": "r_population_measured_score"}
     )
     fast = power[["roi", "score", "reliability_brain", "reliability_behaviour",
-                  "r_expected", "power"]]
+                  "r_expected", "power"] + (["power_holm"] if "power_holm" in power else [])]
     table = stats_table.merge(pop, on=["roi", "score"], how="left").merge(
         fast, on=["roi", "score"], how="left"
     )

@@ -54,11 +54,13 @@ def _selection_lines(correlations: pd.DataFrame, alpha: float) -> list[str]:
         rows = correlations[correlations["selection"] == selection]
         if rows.empty:
             continue
-        inflation = rows["inflation"] if "inflation" in rows else rows["r"] - rows["r_attenuated"]
+        inflation = (rows["inflation"] if "inflation" in rows
+                     else rows["r"].abs() - rows["r_attenuated"].abs())
         lines.append(
             f"- {selection} ROIs ({sentence}): mean |r| {_fmt(rows['r'].abs().mean())} over "
             f"{len(rows)} ROI\u2013score pairs, {_percent((rows['p'] < alpha).mean())} with "
-            f"p < {alpha}, mean r minus the attenuated population r {_fmt(inflation.mean())}."
+            f"p < {alpha}, mean inflation (|r| minus the attenuated population |r|) "
+            f"{_fmt(inflation.mean())}."
         )
     return lines
 
@@ -107,15 +109,29 @@ def summary_markdown(
     for _, group in coupled.groupby("score", sort=False):
         row = group.loc[group["r_population"].abs().round(2).idxmax()]
         label = SCORE_LABELS.get(row.score, row.score)
-        significance = "significant" if row.p < alpha else "not significant"
+        corrected = getattr(row, "p_corrected", float("nan"))
+        if row.p >= alpha:
+            significance = f"not significant at {alpha}"
+        elif corrected < alpha:
+            significance = f"significant at {alpha}, also after Holm's correction"
+        else:
+            significance = (f"significant at {alpha} uncorrected, not after Holm's correction "
+                            f"(p = {_fmt(corrected, 3)})")
+        wrong_sign = (
+            " \u2014 the opposite sign to the population value"
+            if row.p < alpha and row.r * row.r_population < 0 else ""
+        )
+        power_holm = getattr(row, "power_holm", float("nan"))
+        holm = (f", {_percent(power_holm)} with the Holm correction the analysis applies"
+                if np.isfinite(power_holm) else "")
         lines.append(
             f"- The {row.roi}\u2013{label} correlation was estimated at "
             f"r = {_fmt(row.r)} [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}] "
-            f"(p = {_fmt(row.p, 3)}, {significance} at {alpha}); the population value "
+            f"(p = {_fmt(row.p, 3)}, {significance}){wrong_sign}; the population value "
             f"was {_fmt(row.r_population)}, or {_fmt(row.r_attenuated)} once measurement "
             f"error attenuates it (reliability {_fmt(row.reliability_brain)} for the ROI, "
             f"{_fmt(row.reliability_behaviour)} for the score); a study of this size "
-            f"detects it {_percent(row.power)} of the time (uncorrected p < {alpha})."
+            f"detects it {_percent(row.power)} of the time (uncorrected p < {alpha}){holm}."
         )
     nulls = independent[independent["r_population"].abs() < 0.01]
     if len(nulls):
