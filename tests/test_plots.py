@@ -427,3 +427,37 @@ def test_saved_figures_are_byte_identical(tmp_path):
         save_figure(figure, paths)
         contents.append([path.read_bytes() for path in paths])
     assert contents[0] == contents[1]
+
+
+def test_selection_figure_draws_every_selection_truth_and_replicates():
+    """One panel per score x ROI; this study's r, the population and attenuated r, the strips."""
+    from empathy_fmri.plotting.selections import SELECTION_ORDER, plot_selection_r
+
+    rois, scores = ["AI_L", "IFG_L"], ["D", "U"]
+    rng = np.random.default_rng(3)
+    study = pd.DataFrame([
+        {"roi": roi, "selection": selection, "score": score, "r": float(rng.uniform(-1, 1))}
+        for roi in rois for selection in SELECTION_ORDER for score in scores
+    ])
+    truth = pd.DataFrame([{"roi": roi, "score": score, "r_population": 0.3, "r_attenuated": 0.2}
+                          for roi in rois for score in scores])
+    replicates = pd.concat([
+        study.assign(kind=kind, replicate=k, r=rng.uniform(-1, 1, len(study)))
+        for kind in ("effect", "null") for k in range(5)
+    ], ignore_index=True)
+    alone = plot_selection_r(study, truth, rois, scores, n_subjects=19)
+    panels = [ax for ax in alone.axes if ax.get_xticks().size]
+    assert len(panels) == len(rois) * len(scores)
+    first = panels[0]
+    diamonds = [line for line in first.lines if line.get_marker() == "D"]
+    expected = study[(study["roi"] == "AI_L") & (study["score"] == "D")]
+    assert [d.get_ydata()[0] for d in diamonds] == pytest.approx(list(expected["r"]))
+    levels = {round(line.get_ydata()[0], 6) for line in first.lines if line.get_marker() != "D"}
+    assert {0.3, 0.2} <= levels
+    assert not first.collections  # no replicate strips without replicates
+    both = plot_selection_r(study, truth, rois, scores, replicates, n_subjects=19)
+    strips = [c for c in both.axes[0].collections]
+    assert len(strips) == 2 * len(SELECTION_ORDER)  # effect and null per selection
+    assert sum(len(c.get_offsets()) for c in strips) == 10 * len(SELECTION_ORDER)
+    legend = " ".join(t.get_text() for t in both.legends[0].get_texts())
+    assert "5 replicate studies" in legend and "5 null replicate studies" in legend

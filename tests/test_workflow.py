@@ -40,6 +40,7 @@ def test_outputs_and_logs_exist(tiny_run: Path):
         "truth/population_correlations.tsv",
         "truth/region-IFG_L_mask.nii.gz",
         "validation/roi_placement.tsv",
+        "validation/selections.png",
         "derivatives/glm/sub-01/sub-01_task-empathy_contrast-needleMinusSwab_stat-effect_statmap.nii.gz",
         "derivatives/glm/sub-01/sub-01_task-empathy_contrast-video_stat-z_statmap.nii.gz",
         "derivatives/glm/sub-01/sub-01_task-empathy_run-1_design.tsv",

@@ -169,6 +169,40 @@ rule power_replicates_compare:
         "../scripts/power_replicates_compare.py"
 
 
+rule power_replicates_selections:
+    input:
+        stats=rules.brain_behaviour.output.table,
+        # validate.smk is included after this file; its rule makes this table
+        recovery=RESULTS / "validation" / "correlation_recovery.tsv",
+        replicates=[
+            path
+            for kind, indices in REPLICATE_INDICES.items()
+            for path in expand(REPLICATE_FILE, kind=kind, index=indices,
+                               suffix="correlations.tsv")
+        ],
+    output:
+        png=report(
+            POWER / "replicates_selections.png",
+            caption="../report/selections.rst",
+            category="7. Power",
+        ),
+    params:
+        rois=ROIS,
+        scores=config["analysis"]["scores"],
+        n_subjects=len(SUBJECTS),
+    resources:
+        mem_mb=1500,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/power_replicates_selections.log",
+    message:
+        "Figure: r under each ROI selection in this study and in the replicate studies"
+    script:
+        "../scripts/figure_selections.py"
+
+
 rule replicates:
     input:
         rules.power_replicates_compare.output,
+        rules.power_replicates_selections.output,

@@ -102,6 +102,32 @@ rule validate_correlations:
         "../scripts/validate_correlations.py"
 
 
+rule validate_figure_selections:
+    input:
+        stats=rules.brain_behaviour.output.table,
+        recovery=rules.validate_correlations.output.table,
+    output:
+        png=report(
+            VALIDATION / "selections.png",
+            caption="../report/selections.rst",
+            category="6. Validation",
+        ),
+    params:
+        rois=ROIS,
+        scores=config["analysis"]["scores"],
+        n_subjects=len(SUBJECTS),
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/validate_figure_selections.log",
+    benchmark:
+        "benchmarks/validate_figure_selections.tsv",
+    message:
+        "Figure: brain-behaviour r under each ROI selection against the truth"
+    script:
+        "../scripts/figure_selections.py"
+
+
 rule validate_summary:
     input:
         amplitudes=rules.validate_amplitudes.output.table,

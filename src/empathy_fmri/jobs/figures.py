@@ -342,3 +342,44 @@ def figure_truth_vs_estimate(
         title=f"Truth vs estimate (N = {n}): what the analysis recovers of the planted effects",
     )
     save_figure(figure, outputs)
+
+
+def figure_selections(
+    stats_path: str | Path,
+    recovery_path: str | Path,
+    replicate_paths: Sequence[str | Path],
+    rois: Sequence[str],
+    scores: Sequence[str],
+    n_subjects: int,
+    outputs: Sequence[str | Path],
+) -> None:
+    """Draw r under each ROI selection against the truth (and replicate studies, if given).
+
+    Parameters
+    ----------
+    stats_path : path
+        ``brain_behaviour.tsv``.
+    recovery_path : path
+        ``correlation_recovery.tsv`` (population and attenuated r).
+    replicate_paths : sequence of path
+        Replicate studies' correlation tables (``kind`` column: effect or
+        null); empty for this study alone.
+    rois, scores : sequence of str
+        Panels, in order.
+    n_subjects : int
+        Participants of this study.
+    outputs : sequence of path
+        Figure files.
+    """
+    from empathy_fmri.plotting.selections import plot_selection_r
+
+    study = pd.read_csv(stats_path, sep="\t")
+    recovery = pd.read_csv(recovery_path, sep="\t")
+    truth = recovery[recovery["selection"] == "independent"][
+        ["roi", "score", "r_population", "r_attenuated"]
+    ]
+    replicates = (
+        pd.concat([pd.read_csv(path, sep="\t") for path in replicate_paths], ignore_index=True)
+        if replicate_paths else None
+    )
+    save_figure(plot_selection_r(study, truth, rois, scores, replicates, n_subjects), outputs)

@@ -55,7 +55,7 @@ SELECTION_LABELS = {
     "independent": "Independent ROI (a priori sphere)",
     "group_peak": "Group-peak ROI (sphere on the group z peak)",
     "behaviour_peak": "Behaviour-peak ROI (sphere on the peak |r| with the score)",
-    "cross_validated": "Cross-validated ROI (peak |r| of the other subjects)",
+    "cross_validated": "Cross-validated ROI (peak |r| of the other half of the subjects)",
 }
 
 #: Colour of each ROI selection (Okabe & Ito).
