@@ -234,3 +234,14 @@ def test_statistical_warnings_foresee_empty_holm_and_missing_bootstrap():
     assert "5 subjects" in bootstrap and "0.96" in bootstrap
     assert "'analysis.n_bootstrap'" in bootstrap
     assert statistical_warnings(8, analysis) == []
+
+
+def test_rois_must_hold_enough_voxels_on_the_replicate_grid_too(raw_default):
+    """The default IFG_L sphere holds 3 grey-matter voxels on a 6 mm grid (5 needed)."""
+    coarse = _set(raw_default, "power.replicates.voxel_size_mm", 6)
+    with pytest.raises(ConfigError) as error:
+        check_study_config(coarse)
+    message = str(error.value)
+    assert "'power.replicates.voxel_size_mm' = 6" in message
+    assert "'analysis.rois.IFG_L'" in message and "holds 3 grey-matter voxels" in message
+    assert check_study_config(raw_default)["power"]["replicates"]["voxel_size_mm"] == 5

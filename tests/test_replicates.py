@@ -30,7 +30,7 @@ def _coarse(config: dict, n_subjects: int) -> dict:
     """A coarse, quick study design for replicates."""
     config = copy.deepcopy(config)
     config["design"].update(n_runs=1, blocks_per_condition=4)
-    config["anatomy"]["roi_radius_mm"] = 10
+    config["analysis"]["roi_radius_mm"] = 10
     config["analysis"].update(noise_model="ols", n_permutations_stats=99, n_bootstrap=99)
     config["power"]["replicates"].update(
         n_subjects=n_subjects, voxel_size_mm=8, n_permutations=100
@@ -116,11 +116,11 @@ def test_replicates_agree_with_fast_mode(strong_config):
 
     # The check has teeth: a fast mode that measures the ROIs perfectly fails it.
     study = StudyConfig.from_dict(replicate_config(strong_config, 0))
-    rois = list(study.signal.rois)
+    rois = list(study.analysis.rois)
     scores = list(study.analysis.scores)
     r = simulate_correlations(
-        study.signal, study.behaviour, scores, study.n_subjects, 10_000, power_rng(1, 2, 3),
-        MeasurementModel.perfect(rois),
+        study.signal.for_rois(rois), study.behaviour, scores, study.n_subjects, 10_000,
+        power_rng(1, 2, 3), MeasurementModel.perfect(rois),
     )
     naive = {(roi, s): r[:, i, j] for i, roi in enumerate(rois) for j, s in enumerate(scores)}
     assert not compare_with_fast_mode(correlations, naive)["within_tolerance"].all()

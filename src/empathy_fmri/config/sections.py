@@ -258,7 +258,7 @@ class ReplicatesConfig(_Section):
     n_replicates: int = 20
     n_null_replicates: int = 20
     n_subjects: int = 19
-    voxel_size_mm: int = 6
+    voxel_size_mm: int = 5
     n_permutations: int = 200
 
 

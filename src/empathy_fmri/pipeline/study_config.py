@@ -50,6 +50,17 @@ def check_study_config(config: Mapping[str, Any]) -> dict[str, Any]:
         anatomy["grey_matter_threshold"], min_voxels=analysis["min_roi_voxels"],
         key="regions",
     )
+    coarse = checked.get("power", {}).get("replicates", {}).get("voxel_size_mm")
+    if coarse is not None and coarse != anatomy["voxel_size_mm"]:
+        problems += [
+            f"on the replicate studies' grid ('power.replicates.voxel_size_mm' = {coarse}) "
+            + problem
+            for problem in roi_placement_problems(
+                analysis["rois"], analysis["roi_radius_mm"], coarse,
+                anatomy["grey_matter_threshold"], min_voxels=analysis["min_roi_voxels"],
+                key="analysis",
+            )
+        ]
     if problems:
         raise ConfigError("inconsistent configuration: " + "; ".join(problems))
     return checked
