@@ -90,6 +90,7 @@ def test_family_wise_error_counts_studies():
 
 
 @pytest.mark.slow
+@pytest.mark.replicates
 def test_replicates_agree_with_fast_mode(strong_config):
     """The fast mode's distribution of r matches 20 complete studies of 16 people.
 
@@ -139,6 +140,7 @@ def test_replicates_agree_with_fast_mode(strong_config):
 
 
 @pytest.mark.slow
+@pytest.mark.replicates
 def test_fwe_map_family_wise_error_is_at_most_alpha(default_config):
     """With no needle-minus-swab effect at all, few FWE maps have any active voxel.
 
