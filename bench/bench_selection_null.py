@@ -18,7 +18,7 @@ cross-fitted test are exact given the maps, so their rates stay binomial; the
 printed standard errors are binomial over all studies, and a second SE from
 the spread between map sets shows whether sharing maps widened it.
 
-Run from the repository root (2 cores: about 30 minutes at the defaults)::
+Run from the repository root (2 cores: about 50 minutes at the defaults)::
 
     python bench/bench_selection_null.py --map-sets 10 --draws 20 --jobs 2
 """
