@@ -466,3 +466,19 @@ def test_input_error_is_a_value_error_and_pickles(tmp_path):
     assert "\n" not in str(error)
     copy = pickle.loads(pickle.dumps(error))
     assert str(copy) == str(error) and copy.path == error.path
+
+
+def test_a_phenotype_without_a_subjects_row_is_refused_naming_them(tmp_path):
+    """The whole-brain regression and the score-selected ROIs need every subject's row."""
+    from empathy_fmri.io.bids import require_phenotype_rows
+
+    phenotype = pd.DataFrame({"D": [0.5, 0.6]}, index=pd.Index(["sub-01", "sub-03"],
+                                                                 name="participant_id"))
+    path = tmp_path / "moral_dilemmas.tsv"
+    require_phenotype_rows(phenotype, ["sub-01", "sub-03"], path, "the test")
+    with pytest.raises(InputFileError) as caught:
+        require_phenotype_rows(phenotype, ["sub-01", "sub-02", "sub-03", "sub-04"], path,
+                               "the whole-brain regression on 'D'")
+    message = str(caught.value)
+    assert "sub-02, sub-04" in message and "2 of the 4 subjects" in message
+    assert "whole-brain regression on 'D'" in message and path.name in message

@@ -30,6 +30,7 @@ __all__ = [
     "read_confounds",
     "read_events",
     "read_phenotype",
+    "require_phenotype_rows",
     "statmap_path",
     "to_volume",
 ]
@@ -321,6 +322,38 @@ def read_confounds(path: str | Path, columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(
         {c: _numbers(path, table, c, "a finite number", allow_missing=True) for c in columns}
     ).fillna(0.0)
+
+
+def require_phenotype_rows(
+    phenotype: pd.DataFrame, subjects: Sequence[str], path: str | Path, purpose: str
+) -> None:
+    """Refuse a phenotype table that lacks a row for one of the subjects analysed.
+
+    Parameters
+    ----------
+    phenotype : pandas.DataFrame
+        From :func:`read_phenotype`.
+    subjects : sequence of str
+        Participant labels the analysis uses.
+    path : str or pathlib.Path
+        The phenotype file, for the message.
+    purpose : str
+        What needs every subject's scores, for the message.
+
+    Raises
+    ------
+    InputFileError
+        Naming every subject without a row.
+    """
+    without = [s for s in subjects if s not in phenotype.index]
+    if without:
+        raise InputFileError(
+            path,
+            f"has no row for {len(without)} of the {len(subjects)} subjects "
+            f"({', '.join(without)}); {purpose} needs every subject's scores: add their "
+            "rows (participant_id must match the BIDS labels, e.g. "
+            f"{', '.join(list(subjects)[:3])}), or remove those subjects from the dataset",
+        )
 
 
 def read_phenotype(path: str | Path, scores: Sequence[str]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from empathy_fmri.analysis.behaviour_maps import (
 from empathy_fmri.analysis.first_level import analysis_mask
 from empathy_fmri.config.sections import AnalysisConfig
 from empathy_fmri.io.atomic import write_json, write_nifti, write_tsv
-from empathy_fmri.io.bids import read_phenotype
+from empathy_fmri.io.bids import read_phenotype, require_phenotype_rows
 from empathy_fmri.io.errors import InputFileError
 
 __all__ = [
@@ -58,15 +58,8 @@ def subject_scores(phenotype_path: str | Path, subjects: Sequence[str], score: s
         for a subject, or holds the same value for every subject.
     """
     phenotype = read_phenotype(phenotype_path, [score])
-    without = [s for s in subjects if s not in phenotype.index]
-    if without:
-        raise InputFileError(
-            phenotype_path,
-            f"has no row for {len(without)} of the {len(subjects)} subjects whose maps the "
-            f"whole-brain regression on '{score}' uses: {', '.join(without)}; add their "
-            "rows (participant_id must match the BIDS labels), or remove those subjects "
-            "from the dataset",
-        )
+    require_phenotype_rows(phenotype, subjects, phenotype_path,
+                           f"the whole-brain regression on '{score}'")
     values = phenotype.loc[list(subjects), score]
     missing = [s for s in subjects if np.isnan(values.loc[s])]
     if missing:

@@ -17,8 +17,7 @@ from empathy_fmri.evaluation.measurement import (
     null_position_masks,
 )
 from empathy_fmri.io.atomic import write_tsv
-from empathy_fmri.io.bids import read_phenotype
-from empathy_fmri.io.errors import InputFileError
+from empathy_fmri.io.bids import read_phenotype, require_phenotype_rows
 from empathy_fmri.jobs.first_level import read_runs
 from empathy_fmri.pipeline.roi import (
     ALL,
@@ -70,14 +69,8 @@ def run_roi_definitions(
         subject (named in the message); nothing is written then.
     """
     phenotype = read_phenotype(phenotype_path, analysis.scores)
-    unmatched = [s for s in effect_paths if s not in phenotype.index]
-    if unmatched:
-        raise InputFileError(
-            phenotype_path,
-            f"has no row for {', '.join(unmatched)}; the ROIs selected on a score "
-            f"(behaviour_peak, cross_validated) need every subject's scores "
-            f"(participant_id must match the BIDS labels, e.g. {list(effect_paths)[:3]})",
-        )
+    require_phenotype_rows(phenotype, list(effect_paths), phenotype_path,
+                           "placing the ROIs selected on a score (behaviour_peak, cross_validated)")
     table = roi_definitions(
         nib.load(group_z_path), anatomy, analysis, effect_imgs=dict(effect_paths),
         phenotype=phenotype,
