@@ -12,14 +12,18 @@ import hashlib
 
 import numpy as np
 import pytest
+from nilearn.glm.first_level import make_first_level_design_matrix
 
 from empathy_fmri.anatomy.spheres import sphere_masks
 from empathy_fmri.anatomy.template import load_anatomy
 from empathy_fmri.config import SimulationConfig
+from empathy_fmri.config.sections import AnalysisConfig
+from empathy_fmri.evaluation.noise_removal import component_removal
 from empathy_fmri.jobs.simulate import write_subject
 from empathy_fmri.simulation.activation import activation_psc
 from empathy_fmri.simulation.design import BlockDesign
-from empathy_fmri.simulation.population import draw_subject
+from empathy_fmri.simulation.drift import cosine_basis, expected_share_above, power_law_series
+from empathy_fmri.simulation.population import draw_subject, run_amplitudes
 from empathy_fmri.simulation.subject import build_space, simulate_subject
 from empathy_fmri.task.hrf import condition_regressors
 
@@ -46,7 +50,7 @@ def _quiet(config: dict) -> dict:
     config = copy.deepcopy(config)
     for model in config["signal"]["rois"].values():
         model.update(mean_psc=0.0, sd_psc=0.0)
-    config["signal"].update(visual_psc=0.0, swab_psc=0.0)
+    config["signal"].update(visual_psc=0.0, swab_psc=0.0, run_sd_psc=0.0)
     return config
 
 
@@ -63,87 +67,173 @@ def space3(base):
     return build_space(simulation.anatomy, simulation.regions, simulation.signal)
 
 
-def _grey_noise(config: dict, space) -> np.ndarray:
-    """Concatenated runs of subject 0, grey-matter voxels only: (n_scans, n_voxels)."""
-    simulation = _simulation(config)
-    truth = draw_subject(simulation, 0, config["n_subjects"])
-    runs = simulate_subject(simulation, 0, truth, space)
-    grey = space.anatomy.grey_mask[space.mask]
-    return [run.bold[:, grey].astype(np.float64) for run in runs]
-
-
-def test_grey_matter_tsnr_matches_config(base, space3):
-    # drift and motion are not part of tSNR (it is quoted after detrending and
-    # motion correction); physiological noise is.
-    config = _config(_quiet(base), noise__drift_psc=0.0, noise__motion_mm=0.0)
-    tsnr_per_run = []
-    for bold in _grey_noise(config, space3):
-        t = np.arange(bold.shape[0])
-        trend = np.polynomial.polynomial.polyfit(t, bold, 1)
-        residual = bold - np.polynomial.polynomial.polyval(t, trend).T
-        tsnr_per_run.append(bold.mean(axis=0) / residual.std(axis=0, ddof=2))
-    median_tsnr = np.median(np.concatenate(tsnr_per_run))
-    assert median_tsnr == pytest.approx(config["noise"]["tsnr"], rel=0.15)
-
-
-@pytest.mark.parametrize("rho", [0.0, 0.3, 0.6])
-def test_lag_one_autocorrelation_matches_config(base, space3, rho):
-    config = _config(
-        _quiet(base), noise__drift_psc=0.0, noise__motion_mm=0.0, noise__physio_psc=0.0,
-        noise__ar1_rho=rho,
-    )
-    estimates = []
-    for bold in _grey_noise(config, space3):
-        centred = bold - bold.mean(axis=0)
-        estimates.append(
-            np.sum(centred[1:] * centred[:-1], axis=0) / np.sum(centred**2, axis=0)
-        )
-    estimate = float(np.mean(np.concatenate(estimates)))
-    # The sample lag-1 autocorrelation of a series of length T is biased by
-    # about -(1 + 4 rho) / T (Marriott & Pope 1954); averaging over ~50,000
-    # voxels removes the sampling noise, so we correct the bias and ask for
-    # the issue's 0.05.
-    n_scans = BlockDesign.from_config(_simulation(config).design).n_scans
-    assert estimate + (1 + 4 * rho) / n_scans == pytest.approx(rho, abs=0.05)
-
-
 def _forman_fwhm_mm(residuals: np.ndarray, mask: np.ndarray, voxel_mm: float) -> float:
     """FWHM from the variance of spatial first differences (Forman et al. 1995).
 
-    residuals: (n_scans, *grid) with zeros outside mask. Per axis,
-    FWHM = sqrt(-2 ln 2 / ln(1 - var(dx) / (2 var(e)))) voxels; we return the
+    residuals: (n_scans, n_voxels) over the voxels of ``mask``. Per axis,
+    FWHM = sqrt(-2 ln 2 / ln(1 - var(dx) / (2 var(e)))) voxels on standardised
+    residuals, over the pairs of neighbours inside the mask; we return the
     geometric mean over the three axes.
     """
     standardised = residuals / residuals.std(axis=0, keepdims=True).clip(1e-12)
+    index = np.full(mask.shape, -1)
+    index[mask] = np.arange(int(mask.sum()))
     fwhm = []
-    for axis in (1, 2, 3):
-        a = np.take(standardised, range(standardised.shape[axis] - 1), axis=axis)
-        b = np.take(standardised, range(1, standardised.shape[axis]), axis=axis)
-        both = np.take(mask, range(mask.shape[axis - 1] - 1), axis=axis - 1) & np.take(
-            mask, range(1, mask.shape[axis - 1]), axis=axis - 1
-        )
-        difference_variance = np.mean((a - b)[:, both] ** 2)
-        correlation = 1 - difference_variance / 2
+    for axis in range(3):
+        lower = np.take(index, range(mask.shape[axis] - 1), axis=axis)
+        upper = np.take(index, range(1, mask.shape[axis]), axis=axis)
+        both = (lower >= 0) & (upper >= 0)
+        difference = standardised[:, lower[both]] - standardised[:, upper[both]]
+        correlation = 1 - np.mean(difference**2) / 2
         fwhm.append(np.sqrt(-2 * np.log(2) / np.log(correlation)))
     return float(np.prod(fwhm) ** (1 / 3) * voxel_mm)
 
 
-@pytest.mark.parametrize(("fwhm_mm", "thermal_share"), [(6.0, 0.1), (6.0, 0.0), (8.0, 0.05)])
-def test_noise_smoothness_matches_config(base, space3, fwhm_mm, thermal_share):
-    # thermal (white) plus system (smooth) noise, as the config mixes them
-    config = _config(
-        _quiet(base), noise__drift_psc=0.0, noise__motion_mm=0.0, noise__physio_psc=0.0,
-        noise__thermal_share=thermal_share, noise__fwhm_mm=fwhm_mm, design__n_runs=1,
+MOTION = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+
+
+def _nuisance_residuals(run, frame_times) -> np.ndarray:
+    """The run's data after a 1/128 Hz cosine high-pass and the six realignment regressors.
+
+    The design comes from nilearn (not from the simulator), as a lab's would.
+    """
+    design = make_first_level_design_matrix(
+        frame_times, events=None, drift_model="cosine", high_pass=1 / 128,
+        add_regs=run.confounds[MOTION].to_numpy(), add_reg_names=MOTION,
+    ).to_numpy()
+    y = run.bold.astype(np.float64)
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return y - design @ beta
+
+
+N_CALIBRATION_SUBJECTS = 4
+
+
+@pytest.fixture(scope="module")
+def calibration(base, space3):
+    """Per-run noise statistics of quiet data at the default noise, every component on.
+
+    Four subjects x two runs: the task signal is off (the data are baseline
+    plus noise) and every noise component is at its default: thermal,
+    system, physiological, drift, motion with spin history and realignment
+    error.
+    """
+    simulation = _simulation(_quiet(base))
+    design = BlockDesign.from_config(simulation.design)
+    grey = space3.grey_voxels
+    stats = {"tsnr": [], "lag_one": [], "fwhm_mm": [], "drift_share_above": [],
+             "gm_mean_spectrum": []}
+    components = None
+    basis = cosine_basis(design.n_scans)
+    n_removed = int(np.floor(2 * design.n_scans * design.tr_s / 128))
+    for index in range(N_CALIBRATION_SUBJECTS):
+        truth = draw_subject(simulation, index, base["n_subjects"])
+        runs = simulate_subject(simulation, index, truth, space3, keep_components=index == 0)
+        for run in runs:
+            residual = _nuisance_residuals(run, design.frame_times_s)
+            mean = run.bold.mean(axis=0).astype(np.float64)
+            sd = np.sqrt(np.mean(residual**2, axis=0))
+            stats["tsnr"].append(float(np.median(mean[grey] / sd[grey])))
+            r = residual[:, grey]
+            stats["lag_one"].append(
+                float(np.mean(np.sum(r[1:] * r[:-1], axis=0) / np.sum(r**2, axis=0)))
+            )
+            stats["fwhm_mm"].append(
+                _forman_fwhm_mm(residual, space3.mask, space3.anatomy.voxel_size_mm)
+            )
+            # grey-matter mean: the voxels' independent noise averages out and the
+            # global drift remains; its cosine coefficients are its spectrum
+            series = run.bold[:, grey].astype(np.float64).mean(axis=1)
+            power = (basis.T @ (series - series.mean())) ** 2
+            stats["drift_share_above"].append(float(power[n_removed:].sum() / power.sum()))
+            stats["gm_mean_spectrum"].append(power)
+        if index == 0:
+            components = runs
+    return {key: np.asarray(value) for key, value in stats.items()}, components
+
+
+def _within(values: np.ndarray, target: float, n_se: float = 4.0) -> tuple[bool, str]:
+    """Is the mean of per-run estimates within ``n_se`` standard errors of the target?
+
+    Runs are independent (own physiology, drift, motion and noise draws), so
+    the standard error of their mean is their SD over sqrt(n). It holds the
+    estimator's sampling error and the true run-to-run variation of the
+    noise (e.g. the aliased frequency of the breathing). 4 standard errors of
+    a t with 7 degrees of freedom is a two-sided p of 0.005 per test.
+    """
+    mean = float(np.mean(values))
+    se = float(np.std(values, ddof=1) / np.sqrt(values.size))
+    return abs(mean - target) <= n_se * se, f"mean {mean:.4g}, SE {se:.3g}, target {target}"
+
+
+def test_grey_matter_tsnr_matches_config(calibration, base):
+    stats, _ = calibration
+    ok, message = _within(stats["tsnr"], base["noise"]["tsnr"])
+    assert ok, message
+    # the SE must be small enough for the test to mean something: 2% of the target
+    se = np.std(stats["tsnr"], ddof=1) / np.sqrt(stats["tsnr"].size)
+    assert se < 0.02 * base["noise"]["tsnr"]
+
+
+def test_lag_one_autocorrelation_matches_config(calibration, base):
+    stats, _ = calibration
+    ok, message = _within(stats["lag_one"], base["noise"]["ar1_rho"])
+    assert ok, message
+    assert np.std(stats["lag_one"], ddof=1) / np.sqrt(stats["lag_one"].size) < 0.03
+
+
+def test_noise_smoothness_matches_config(calibration, base):
+    stats, _ = calibration
+    ok, message = _within(stats["fwhm_mm"], base["noise"]["fwhm_mm"])
+    assert ok, message
+    assert np.std(stats["fwhm_mm"], ddof=1) / np.sqrt(stats["fwhm_mm"].size) < 0.1
+
+
+def test_drift_reaches_into_the_analysis_band(calibration, base, space3):
+    stats, _ = calibration
+    noise = base["noise"]
+    design = BlockDesign.from_config(_simulation(base).design)
+    expected = expected_share_above(design.n_scans, design.tr_s, noise["drift_exponent"], 1 / 128)
+    # The share of one run's drift variance above the cut-off varies with its
+    # random spectral coefficients; its SD comes from the generator's own
+    # distribution (the null the test compares with), not from this data.
+    rng = np.random.default_rng(0)
+    n_removed = int(np.floor(2 * design.n_scans * design.tr_s / 128))
+    draws = cosine_basis(design.n_scans).T @ power_law_series(
+        rng, design.n_scans, noise["drift_exponent"], 4000
     )
-    simulation = _simulation(config)
-    truth = draw_subject(simulation, 0, config["n_subjects"])
-    bold = simulate_subject(simulation, 0, truth, space3)[0].bold
-    residual = bold - bold.mean(axis=0)
-    grid = np.zeros((bold.shape[0], *space3.mask.shape), np.float64)
-    grid[:, space3.mask] = residual
-    # Use only the interior of the brain: the brain edge has no neighbour.
-    estimate = _forman_fwhm_mm(grid, space3.mask, space3.anatomy.voxel_size_mm)
-    assert estimate == pytest.approx(fwhm_mm, rel=0.20)
+    shares = np.sum(draws[n_removed:] ** 2, axis=0) / np.sum(draws**2, axis=0)
+    se = shares.std() / np.sqrt(stats["drift_share_above"].size)
+    # the grey-matter mean also keeps a little in-band noise of other kinds
+    # (global motion effects), which raises the share: one-sided slack of 0.05
+    measured = float(np.mean(stats["drift_share_above"]))
+    assert expected - 4 * se <= measured <= expected + 4 * se + 0.05, (measured, expected, se)
+    assert expected > 0.5  # a drift confined below the high-pass would give about 0
+    # spectrum: log power of the averaged coefficients against log frequency,
+    # over the lowest 20 (where drift dominates the grey-matter mean), has
+    # slope -drift_exponent
+    power = stats["gm_mean_spectrum"].mean(axis=0)[:20]
+    k = np.arange(1, 21)
+    slope, _intercept = np.polyfit(np.log(k), np.log(power), 1)
+    # each averaged coefficient is a chi-square with 8 degrees of freedom over
+    # 8, whose log has SD about sqrt(2 / 8) = 0.5; the slope's SE is that over
+    # sqrt(sum (log k - mean)^2) = 0.5 / 3.9 = 0.13
+    assert slope == pytest.approx(-noise["drift_exponent"], abs=4 * 0.13)
+
+
+def test_physiological_noise_is_spatially_coherent(calibration, space3, base):
+    run = calibration[1][0]
+    physio = run.components["physiological"].astype(np.float64)
+    fwhm = _forman_fwhm_mm(
+        physio - physio.mean(axis=0), space3.mask, space3.anatomy.voxel_size_mm
+    )
+    # it has the smoothing kernel of the system noise (sigma ~0.8 voxels,
+    # FWHM ~6 mm); white noise would read as below one voxel (3 mm)
+    assert fwhm > 4.0, fwhm
+    # and it is aliased: its power is not concentrated below 0.1 Hz
+    spectrum = np.abs(np.fft.rfft(physio[:, :2000], axis=0)) ** 2
+    frequencies = np.fft.rfftfreq(physio.shape[0], base["design"]["tr"])
+    assert spectrum[frequencies > 0.1].sum() > 0.5 * spectrum.sum()
 
 
 @pytest.fixture(scope="module")
@@ -174,14 +264,18 @@ def high_tsnr_fit(base, space3):
         difference = contrast @ beta
         betas.append(100 * difference / beta[2])
         t_values.append(difference / np.sqrt(variance))
-    return truth, np.mean(betas, axis=0), t_values
+    planted = {
+        name: np.mean([run.parameters["run_needle_minus_swab_psc"][name] for run in runs])
+        for name in truth.needle_minus_swab_psc
+    }
+    return planted, np.mean(betas, axis=0), t_values
 
 
 def test_planted_amplitude_recovered_in_every_roi(high_tsnr_fit, space3):
-    truth, needle_minus_swab_psc, _ = high_tsnr_fit
+    planted_amplitudes, needle_minus_swab_psc, _ = high_tsnr_fit
     for name, mask in space3.region_masks.items():
         estimate = needle_minus_swab_psc[mask[space3.mask]].mean()
-        planted = truth.needle_minus_swab_psc[name]
+        planted = planted_amplitudes[name]
         assert estimate == pytest.approx(planted, rel=0.05), name
 
 
@@ -258,18 +352,80 @@ def test_adding_subjects_leaves_others_unchanged(base, space3, tmp_path):
     )
 
 
-def test_motion_effect_is_explained_by_confounds(base, space3):
-    config = _config(_quiet(base), noise__motion_mm=0.1, design__n_runs=1,
-                     noise__tsnr=10000.0, noise__drift_psc=0.0, noise__physio_psc=0.0)
+def test_motion_leaves_variance_after_six_regressors(calibration, base, space3):
+    run = calibration[1][0]
+    analysis = AnalysisConfig.from_dict(base["analysis"])
+    design = BlockDesign.from_config(_simulation(base).design)
+    grey = space3.grey_voxels
+    table = component_removal(
+        {"motion": run.components["motion"][:, grey]}, run.events,
+        run.confounds[list(analysis.confounds)].fillna(0.0), design.frame_times_s,
+        space3.baseline[grey], analysis,
+    ).set_index("component")
+    # motion is not linear in the six parameters (resampling, spin history)
+    # and they are estimated with error, so the first level leaves part of it
+    assert table.loc["head motion", "share_remaining"] > 1e-3
+
+
+def test_motion_nonlinearity_survives_exact_realignment(base, space3):
+    # without realignment error, what the six regressors leave is the
+    # non-linear part of the motion effect: it must be there
+    config = _config(_quiet(base), noise__realignment_error_mm=0.0, design__n_runs=1)
     simulation = _simulation(config)
-    truth = draw_subject(simulation, 0, config["n_subjects"])
-    run = simulate_subject(simulation, 0, truth, space3)[0]
-    y = run.bold.astype(np.float64)
-    y -= y.mean(axis=0)
-    motion = run.confounds[["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]]
-    x = np.column_stack([motion.to_numpy(), np.ones(len(motion))])
-    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
-    explained = 1 - np.sum((y - x @ beta) ** 2) / np.sum(y**2)
-    # Motion moves the image and the noise is 1e-4 of the baseline, so the
-    # six regressors must explain nearly all the variance.
-    assert explained > 0.95
+    analysis = AnalysisConfig.from_dict(base["analysis"])
+    run = simulate_subject(
+        simulation, 0, draw_subject(simulation, 0, config["n_subjects"]), space3,
+        keep_components=True,
+    )[0]
+    table = component_removal(
+        {"motion": run.components["motion"]}, run.events,
+        run.confounds[list(analysis.confounds)].fillna(0.0),
+        BlockDesign.from_config(simulation.design).frame_times_s, space3.baseline, analysis,
+    ).set_index("component")
+    assert table.loc["head motion", "share_remaining"] > 1e-3
+
+
+def test_flinch_puts_a_needle_effect_at_the_brain_edge(calibration, base, space3):
+    from scipy import ndimage
+
+    edge = (space3.mask & ~ndimage.binary_erosion(space3.mask))[space3.mask]
+    config = _config(_quiet(base), noise__flinch_mm=1.0, noise__flinch_probability=1.0)
+    simulation = _simulation(config)
+    design = BlockDesign.from_config(simulation.design)
+    flinching = simulate_subject(
+        simulation, 0, draw_subject(simulation, 0, config["n_subjects"]), space3,
+        keep_components=True,
+    )
+    # the calibration's subject 0 is the same subject without the flinch (the
+    # flinch has its own random stream, so everything else is identical)
+    effects = {}
+    for label, runs in (("still", calibration[1]), ("flinch", flinching)):
+        per_run = []
+        for run in runs:
+            x = make_first_level_design_matrix(
+                design.frame_times_s, run.events[["onset", "duration", "trial_type"]],
+                hrf_model="glover", drift_model="cosine", high_pass=1 / 128,
+            )
+            contrast = (x.columns == "needle").astype(float) - (x.columns == "swab")
+            beta = np.linalg.pinv(x.to_numpy()) @ run.components["motion"]
+            per_run.append(100 * (contrast @ beta) / space3.baseline)
+        effects[label] = np.abs(np.mean(per_run, axis=0))
+    # the flinch is locked to the needle videos, so its effect does not
+    # average out over runs, and it is largest at the brain's edge, where the
+    # image intensity changes fastest
+    assert effects["flinch"][edge].mean() > 2 * effects["still"][edge].mean()
+    assert effects["flinch"][edge].mean() > 2 * effects["flinch"][~edge].mean()
+
+
+def test_run_amplitudes_vary_around_the_subject_amplitude():
+    rng = np.random.default_rng(3)
+    subject = {"AI_L": 0.5, "IFG_L": -0.2}
+    sd = 0.2
+    runs = [run_amplitudes(rng, subject, sd) for _ in range(200)]
+    for name, value in subject.items():
+        values = np.array([run[name] for run in runs])
+        # mean within 4 SE (sd / sqrt(200)); sample SD within 25% (chi-square
+        # with 199 df: 4 of its SDs are about 20%)
+        assert values.mean() == pytest.approx(value, abs=4 * sd / np.sqrt(200))
+        assert values.std(ddof=1) == pytest.approx(sd, rel=0.25)
+    assert run_amplitudes(rng, subject, 0.0) == subject

@@ -92,15 +92,6 @@ def cross_field_problems(config: Mapping[str, Any]) -> list[str]:
                 f"'analysis.high_pass_hz' ({analysis['high_pass_hz']}) must be below the "
                 f"Nyquist frequency 0.5/'design.tr' = {nyquist:.3f} Hz"
             )
-    noise = config["noise"]
-    if noise["physio_psc"] > 0:
-        budget_psc = 100.0 / noise["tsnr"]
-        if noise["physio_psc"] >= budget_psc:
-            problems.append(
-                f"'noise.physio_psc' ({noise['physio_psc']}) uses up the whole noise budget "
-                f"set by 'noise.tsnr' ({noise['tsnr']}: noise SD = {budget_psc:.3g} psc); "
-                f"lower 'noise.physio_psc' below {budget_psc:.3g} or lower 'noise.tsnr'"
-            )
     voxel = config["anatomy"]["voxel_size_mm"]
     radius = analysis["roi_radius_mm"]
     if radius < voxel:

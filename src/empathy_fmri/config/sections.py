@@ -176,6 +176,7 @@ class SignalConfig(_Section):
     hrf_delay_sd_s: float = 0.5
     hrf_undershoot_s: float = 12.0
     hrf_undershoot_sd_s: float = 1.0
+    run_sd_psc: float = 0.2
 
     def for_rois(self, rois: Sequence[str]) -> SignalConfig:
         """The amplitude models that a set of analysis ROIs measure.
@@ -211,6 +212,11 @@ class NoiseConfig(_Section):
     motion_mm: float
     thermal_share: float = 0.1
     rician: bool = False
+    drift_exponent: float = 1.0
+    realignment_error_mm: float = 0.02
+    spin_history_psc_per_mm: float = 1.0
+    flinch_mm: float = 0.0
+    flinch_probability: float = 0.5
 
 
 @dataclass(frozen=True)

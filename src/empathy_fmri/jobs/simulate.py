@@ -280,15 +280,15 @@ def write_truth(
         root / "desc-needleMinusSwab_mean_psc.nii.gz",
         nib.Nifti1Image(to_volume(mean_map.astype(np.float32), space.mask), affine),
     )
-    physio_sd = simulation.noise.physio_psc / 100 * space.grey_baseline
-    noise_sd = space.grey_baseline / simulation.noise.tsnr
     write_json(
         root / "noise_parameters.json",
         {
             "grey_matter_median_baseline": space.grey_baseline,
-            "total_noise_sd": noise_sd,
-            "physio_sd": physio_sd,
-            "gaussian_noise_sd": float(np.sqrt(max(noise_sd**2 - physio_sd**2, 0))),
+            "total_noise_sd": space.grey_baseline / simulation.noise.tsnr,
+            "physio_sd": simulation.noise.physio_psc / 100 * space.grey_baseline,
+            "per_run": "each subject's sub-XX_truth.json (runs): the thermal and system noise "
+            "solved for each run (SD, AR(1), smoothing kernel) and each component's "
+            "grey-matter variance after the 1/128 Hz high-pass and motion regression",
             "config_noise": simulation.noise.to_dict(),
             "n_scans_per_run": BlockDesign.from_config(simulation.design).n_scans,
             "config_hash": _fingerprint(simulation, n_subjects),

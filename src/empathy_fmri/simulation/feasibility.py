@@ -5,15 +5,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from empathy_fmri.simulation.noise import max_fwhm_mm
+import numpy as np
+
+from empathy_fmri.config.sections import SimulationConfig
+from empathy_fmri.simulation.design import BlockDesign
+from empathy_fmri.simulation.motion import motion_parameters, realignment_estimate
+from empathy_fmri.simulation.noise_mixture import (
+    NoiseBudgetError,
+    NoiseGeometry,
+    nuisance_basis,
+    solve_mixture,
+)
 
 __all__ = [
     "noise_problems",
 ]
 
+#: Runs drawn to check that the noise mixture can be solved (the solution
+#: depends a little on each run's realignment regressors).
+_TRIAL_RUNS = 3
+
 
 def noise_problems(config: Mapping[str, Any]) -> list[str]:
     """Say which noise settings the simulator cannot reach.
+
+    The thermal plus system noise is solved per run from that run's
+    physiological waveforms, drift and motion; this tries the solution on
+    representative draws for a uniform grey-matter voxel, before any job runs
+    (a simulation job that still meets an unreachable run stops with the same
+    message).
 
     Parameters
     ----------
@@ -25,14 +45,27 @@ def noise_problems(config: Mapping[str, Any]) -> list[str]:
     list of str
         One message per problem, naming the config keys; empty when all is well.
     """
-    noise = config["noise"]
-    voxel = config["anatomy"]["voxel_size_mm"]
-    largest = max_fwhm_mm(voxel, noise["thermal_share"])
-    if noise["fwhm_mm"] < largest:
-        return []
-    return [
-        f"'noise.fwhm_mm' ({noise['fwhm_mm']}) cannot be reached with "
-        f"'noise.thermal_share' = {noise['thermal_share']} of spatially white noise at "
-        f"'anatomy.voxel_size_mm' = {voxel}: the most is {largest:.1f} mm; lower "
-        "'noise.fwhm_mm' or 'noise.thermal_share'"
-    ]
+    simulation = SimulationConfig.from_dict(config)
+    noise = simulation.noise
+    design = BlockDesign.from_config(simulation.design)
+    baseline = simulation.signal.baseline_grey
+    geometry = NoiseGeometry(
+        baseline=np.full(2, baseline), physio_gain=np.ones(2), grey=np.ones(2, bool),
+        neighbours=(np.array([0]), np.array([1])),
+        voxel_size_mm=simulation.anatomy.voxel_size_mm,
+    )
+    rng = np.random.default_rng(0)
+    for _ in range(_TRIAL_RUNS):
+        motion = motion_parameters(rng, design.n_scans, noise.motion_mm)
+        estimated = realignment_estimate(rng, motion, noise.realignment_error_mm)
+        try:
+            solve_mixture(
+                tsnr=noise.tsnr, ar1_rho=noise.ar1_rho, fwhm_mm=noise.fwhm_mm,
+                thermal_share=noise.thermal_share, geometry=geometry,
+                basis=nuisance_basis(design.n_scans, design.tr_s, estimated),
+                tr_s=design.tr_s, physio_sd=noise.physio_psc / 100 * baseline,
+                drift_fraction=noise.drift_psc / 100, drift_exponent=noise.drift_exponent,
+            )
+        except NoiseBudgetError as error:
+            return [str(error)]
+    return []

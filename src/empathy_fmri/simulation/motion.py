@@ -1,17 +1,38 @@
-"""Head motion: rigid-body random walk, its confounds table and its effect on the image."""
+"""Head motion: a heavy-tailed random walk, flinches, and what motion does to the image.
+
+Motion changes the image in ways the six realignment parameters describe only
+in part, so regressing them out (as a first level does) leaves some behind:
+
+- the image moves: each voxel reads the baseline at its displaced position,
+  interpolated (not the first-order ``-grad(B) . d``, which six regressors
+  would remove exactly);
+- spin history: through-plane movement brings spins whose magnetisation has
+  not recovered into a slice, a signal drop that lasts a few TRs (T1) and
+  depends on the size of the movement, not its direction (Friston et al. 1996);
+- realignment estimates the motion with an error, so the regressors are not
+  the true motion.
+
+With ``flinch_mm`` > 0 a subject may flinch a few seconds into a needle video,
+a stimulus-correlated movement that puts a spurious needle-minus-swab effect
+at the brain's edges.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage, signal
 
 __all__ = [
+    "GREY_MATTER_T1_S",
     "HEAD_RADIUS_MM",
     "MOTION_COLUMNS",
     "confounds_table",
-    "motion_effect",
+    "displaced_intensity",
+    "flinch_parameters",
     "motion_parameters",
     "realignment_estimate",
+    "spin_history",
 ]
 
 #: fMRIPrep's names of the six rigid-body parameters (mm and radians).
@@ -19,6 +40,12 @@ MOTION_COLUMNS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
 
 #: Radius (mm) that turns a rotation into a displacement (Power et al. 2012).
 HEAD_RADIUS_MM = 50.0
+#: T1 of grey matter at 3 T (s), which sets how long a spin-history effect lasts
+#: (Wansapura et al. 1999).
+GREY_MATTER_T1_S = 1.3
+#: Degrees of freedom of the Student t steps of the random walk: heavy tails,
+#: so that a run has occasional jerks as real framewise displacement traces do.
+STEP_DF = 3
 
 
 def motion_parameters(rng: np.random.Generator, n_scans: int, step_mm: float) -> np.ndarray:
@@ -32,7 +59,9 @@ def motion_parameters(rng: np.random.Generator, n_scans: int, step_mm: float) ->
         Volumes.
     step_mm : float
         SD of each parameter's frame-to-frame step: mm for translations, and
-        for rotations the mm they move a point at :data:`HEAD_RADIUS_MM`.
+        for rotations the mm they move a point at :data:`HEAD_RADIUS_MM`. The
+        steps are Student t with :data:`STEP_DF` degrees of freedom scaled to
+        this SD.
 
     Returns
     -------
@@ -42,21 +71,16 @@ def motion_parameters(rng: np.random.Generator, n_scans: int, step_mm: float) ->
     """
     if step_mm < 0:
         raise ValueError(f"step_mm must be >= 0, got {step_mm}")
-    steps = rng.standard_normal((n_scans, 6)) * step_mm
+    steps = rng.standard_t(STEP_DF, (n_scans, 6)) * (step_mm / np.sqrt(STEP_DF / (STEP_DF - 2)))
     steps[:, 3:] /= HEAD_RADIUS_MM
     steps[0] = 0.0
     return np.cumsum(steps, axis=0)
 
 
 def realignment_estimate(
-    rng: np.random.Generator, parameters: np.ndarray, step_mm: float
+    rng: np.random.Generator, parameters: np.ndarray, error_mm: float
 ) -> np.ndarray:
     """What realignment would report: the true motion plus estimation error.
-
-    Realignment estimates head position with an error of a few hundredths of
-    a millimetre; giving the analysis the exact generating parameters would
-    make motion regression an oracle. The error is white, with SD a fifth of
-    the motion step (same units convention as :func:`motion_parameters`).
 
     Parameters
     ----------
@@ -64,17 +88,63 @@ def realignment_estimate(
         Random source.
     parameters : numpy.ndarray
         ``(n_scans, 6)`` true motion.
-    step_mm : float
-        The motion step SD that generated them.
+    error_mm : float
+        SD of the white estimation error of each parameter (rotations as the
+        mm they move a point at :data:`HEAD_RADIUS_MM`).
 
     Returns
     -------
     numpy.ndarray
         ``(n_scans, 6)`` estimated motion.
     """
-    error = rng.standard_normal(parameters.shape) * (0.2 * step_mm)
+    error = rng.standard_normal(parameters.shape) * error_mm
     error[:, 3:] /= HEAD_RADIUS_MM
     return parameters + error
+
+
+def flinch_parameters(
+    rng: np.random.Generator,
+    onsets_s: np.ndarray,
+    frame_times_s: np.ndarray,
+    size_mm: float,
+    probability: float,
+) -> np.ndarray:
+    """Stimulus-locked flinches: a nod and a lift of the head that return to rest.
+
+    Each onset (a needle video) brings, with ``probability``, a transient of
+    peak size ``size_mm`` (times a factor drawn around one) 2 s after the
+    onset, gone after about 8 s: ``(t / 2) exp(1 - t / 2)``. Half of it is
+    a translation along z and half a pitch rotation (about x) of the same
+    displacement at :data:`HEAD_RADIUS_MM`.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    onsets_s : numpy.ndarray
+        Onsets of the videos that can cause a flinch (s).
+    frame_times_s : numpy.ndarray
+        Acquisition times (s).
+    size_mm : float
+        Typical peak displacement (mm).
+    probability : float
+        Probability of a flinch per onset.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_scans, 6)`` displacement to add to the motion parameters.
+    """
+    flinch = np.zeros((frame_times_s.size, 6))
+    for onset in onsets_s:
+        if rng.uniform() >= probability:
+            continue
+        size = size_mm * float(np.clip(rng.normal(1.0, 0.3), 0.2, None))
+        t = np.clip(frame_times_s - onset, 0.0, None) / 2.0
+        bump = size * t * np.exp(1.0 - t)
+        flinch[:, 2] += 0.5 * bump
+        flinch[:, 3] += 0.5 * bump / HEAD_RADIUS_MM
+    return flinch
 
 
 def confounds_table(parameters: np.ndarray) -> pd.DataFrame:
@@ -89,12 +159,17 @@ def confounds_table(parameters: np.ndarray) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``trans_x`` ... ``rot_z``, their ``_derivative1`` (first row
-        NaN, written ``n/a``) and ``framewise_displacement`` (Power et al. 2012).
+        NaN, written ``n/a``), the squares of both (``_power2``,
+        ``_derivative1_power2``) and ``framewise_displacement`` (Power et al.
+        2012), with fMRIPrep's names, so that ``load_confounds`` strategies
+        such as ``motion="full"`` (24 parameters) apply.
     """
     table = pd.DataFrame(parameters, columns=list(MOTION_COLUMNS))
     derivatives = table.diff()
     for column in MOTION_COLUMNS:
         table[f"{column}_derivative1"] = derivatives[column]
+        table[f"{column}_power2"] = table[column] ** 2
+        table[f"{column}_derivative1_power2"] = derivatives[column] ** 2
     step = derivatives.abs()
     table["framewise_displacement"] = step[list(MOTION_COLUMNS[:3])].sum(axis=1) + (
         HEAD_RADIUS_MM * step[list(MOTION_COLUMNS[3:])].sum(axis=1)
@@ -103,30 +178,96 @@ def confounds_table(parameters: np.ndarray) -> pd.DataFrame:
     return table
 
 
-def motion_effect(
-    parameters: np.ndarray, image_gradient: np.ndarray, coordinates_mm: np.ndarray
-) -> np.ndarray:
-    """Intensity change caused by head motion, to first order.
+def _displacement_mm(parameters: np.ndarray, coordinates_mm: np.ndarray) -> np.ndarray:
+    """``(n_scans, n_voxels, 3)`` displacement ``t + w x r`` (small angles)."""
+    translation = parameters[:, None, :3]
+    rotation = parameters[:, None, 3:]
+    return translation + np.cross(rotation, coordinates_mm[None, :, :])
 
-    A voxel at ``r`` sees the image displaced by ``d = t + w x r`` (small-angle
-    rotation ``w``), so its intensity changes by ``-grad(B) . d``. The result is
-    linear in the six parameters, per voxel, so regressing them out removes it,
-    as motion confounds do in real data.
+
+def displaced_intensity(
+    parameters: np.ndarray,
+    volume: np.ndarray,
+    voxel_indices: np.ndarray,
+    coordinates_mm: np.ndarray,
+    voxel_size_mm: float,
+) -> np.ndarray:
+    """Intensity change when the head moves: the image read at displaced positions.
+
+    A voxel at ``r`` sees the image displaced by ``d = t + w x r``. Its
+    intensity is the image interpolated (trilinearly) at ``r + d``, so the
+    change is ``-grad(B) . d`` for small motion but not in general: at edges and
+    for larger movements it is not linear in the six parameters.
 
     Parameters
     ----------
     parameters : numpy.ndarray
         ``(n_scans, 6)`` translations (mm) and rotations (rad).
-    image_gradient : numpy.ndarray
-        ``(n_voxels, 3)`` spatial gradient of the baseline image (units/mm).
+    volume : numpy.ndarray
+        The baseline image (3D) the head carries.
+    voxel_indices : numpy.ndarray
+        ``(n_voxels, 3)`` array indices of the voxels to return.
+    coordinates_mm : numpy.ndarray
+        ``(n_voxels, 3)`` their positions relative to the centre of rotation.
+    voxel_size_mm : float
+        Voxel size (mm), axes aligned with the array.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_scans, n_voxels)`` float32 change from the still image.
+    """
+    volume = np.asarray(volume, dtype=np.float32)
+    still = volume[tuple(voxel_indices.T)]
+    change = np.empty((parameters.shape[0], voxel_indices.shape[0]), dtype=np.float32)
+    for scan, moved in enumerate(parameters):
+        displacement = _displacement_mm(moved[None, :], coordinates_mm)[0]
+        positions = (voxel_indices + displacement / voxel_size_mm).T
+        change[scan] = ndimage.map_coordinates(volume, positions, order=1, mode="nearest")
+        change[scan] -= still
+    return change
+
+
+def spin_history(
+    parameters: np.ndarray,
+    coordinates_mm: np.ndarray,
+    baseline: np.ndarray,
+    tr_s: float,
+    psc_per_mm: float,
+) -> np.ndarray:
+    """Signal drop from through-plane movement that lasts a few TRs.
+
+    A voxel's through-plane (z) position changes by ``dz`` between volumes;
+    spins moved into the slice have a different saturation history, which
+    lowers the signal by ``psc_per_mm * |dz|`` percent, relaxing with T1
+    (:data:`GREY_MATTER_T1_S`): ``h[t] = |dz[t]| + exp(-TR / T1) h[t - 1]``.
+    The absolute value makes it invisible to linear motion regressors.
+
+    Parameters
+    ----------
+    parameters : numpy.ndarray
+        ``(n_scans, 6)`` true motion.
     coordinates_mm : numpy.ndarray
         ``(n_voxels, 3)`` voxel positions relative to the centre of rotation.
+    baseline : numpy.ndarray
+        ``(n_voxels,)`` baseline intensity.
+    tr_s : float
+        Repetition time (s).
+    psc_per_mm : float
+        Signal drop (percent of baseline) per mm of through-plane movement.
 
     Returns
     -------
     numpy.ndarray
         ``(n_scans, n_voxels)`` float32.
     """
-    rotation_gain = np.cross(coordinates_mm, image_gradient)
-    gains = -np.concatenate([image_gradient, rotation_gain], axis=1)
-    return (parameters @ gains.T).astype(np.float32)
+    # z component of t + w x r
+    through_plane = (
+        parameters[:, 2:3]
+        + parameters[:, 3:4] * coordinates_mm[None, :, 1]
+        - parameters[:, 4:5] * coordinates_mm[None, :, 0]
+    )
+    steps = np.abs(np.diff(through_plane, axis=0, prepend=through_plane[:1]))
+    decay = np.exp(-tr_s / GREY_MATTER_T1_S)
+    history = signal.lfilter([1.0], [1.0, -decay], steps, axis=0)
+    return (-(psc_per_mm / 100.0) * history * baseline).astype(np.float32)

@@ -1,7 +1,10 @@
-"""Noise of a simulated fMRI run: thermal, AR(1), spatially smooth, physiological, drift.
+"""Gaussian noise fields of a simulated fMRI run: thermal and system noise, smooth maps.
 
-All functions return arrays of shape ``(n_scans, n_voxels)`` over the voxels of
-a mask, in the units their arguments give (absolute intensity or unit SD).
+Arrays run over the voxels of a mask, in unit SD. Physiological noise and drift
+are in :mod:`~empathy_fmri.simulation.physiology` and
+:mod:`~empathy_fmri.simulation.drift`; how the components are mixed so that
+the data have the configured statistics is in
+:mod:`~empathy_fmri.simulation.noise_mixture`.
 """
 
 from __future__ import annotations
@@ -12,10 +15,9 @@ from scipy import ndimage, signal
 __all__ = [
     "FWHM_PER_SIGMA",
     "ar1_filter",
-    "drift",
     "gaussian_noise",
-    "max_fwhm_mm",
-    "physiological_noise",
+    "kernel_sigma_for_correlation",
+    "smooth_fields",
     "smoothing_sigma_voxels",
 ]
 
@@ -69,12 +71,35 @@ def smoothing_sigma_voxels(
     if fwhm_vox <= 0:
         return 0.0
     target_r = np.exp(-2.0 * np.log(2.0) / fwhm_vox**2) / (1.0 - white_share)
-    if target_r >= 0.995:
-        largest = max_fwhm_mm(voxel_size_mm, white_share)
+    try:
+        return kernel_sigma_for_correlation(target_r)
+    except ValueError:
         raise ValueError(
             f"noise of FWHM {fwhm_mm} mm at {voxel_size_mm} mm voxels cannot be made with "
-            f"{white_share:.0%} white noise; the most is {largest:.1f} mm"
-        )
+            f"{white_share:.0%} white noise"
+        ) from None
+
+
+def kernel_sigma_for_correlation(correlation: float) -> float:
+    """Gaussian kernel SD (voxels) whose smoothed white noise has this neighbour correlation.
+
+    Parameters
+    ----------
+    correlation : float
+        Lag-one spatial correlation of the field, in (0, 0.995).
+
+    Returns
+    -------
+    float
+        Kernel SD in voxels (at least 0.05).
+
+    Raises
+    ------
+    ValueError
+        If ``correlation`` is 0.995 or more (the field would be nearly constant).
+    """
+    if correlation >= 0.995:
+        raise ValueError(f"a neighbour correlation of {correlation:.3f} is not reachable")
 
     def lag_one_correlation(sigma: float) -> float:
         radius = int(np.ceil(5 * sigma)) + 1
@@ -82,23 +107,16 @@ def smoothing_sigma_voxels(
         kernel = np.exp(-(x**2) / (2 * sigma**2))
         return float(np.sum(kernel[:-1] * kernel[1:]) / np.sum(kernel**2))
 
-    low, high = 0.05, max(4.0 * fwhm_vox, 1.0)
-    if lag_one_correlation(low) > target_r:
+    low, high = 0.05, 60.0
+    if lag_one_correlation(low) > correlation:
         return low
     for _ in range(60):
         mid = 0.5 * (low + high)
-        if lag_one_correlation(mid) < target_r:
+        if lag_one_correlation(mid) < correlation:
             low = mid
         else:
             high = mid
     return 0.5 * (low + high)
-
-
-def max_fwhm_mm(voxel_size_mm: float, white_share: float) -> float:
-    """Largest noise FWHM (mm) a mixture with this white share can have."""
-    if white_share <= 0:
-        return float("inf")
-    return float(voxel_size_mm * np.sqrt(-2.0 * np.log(2.0) / np.log(0.995 * (1 - white_share))))
 
 
 def ar1_filter(innovations: np.ndarray, rho: float) -> np.ndarray:
@@ -159,105 +177,52 @@ def gaussian_noise(
     if not 0 <= thermal_share <= 1:
         raise ValueError(f"thermal_share must lie in [0, 1], got {thermal_share}")
     n_voxels = int(mask.sum())
-    innovations = np.empty((n_scans, n_voxels), dtype=np.float32)
     smooth_weight = np.sqrt(1.0 - thermal_share)
     if sigma_voxels > 0 and smooth_weight > 0:
-        box = _bounding_box(mask, margin=int(np.ceil(4 * sigma_voxels)))
-        sub_mask = mask[box]
-        norm = _kernel_norm(sigma_voxels)
-        for t in range(n_scans):
-            field = rng.standard_normal(sub_mask.shape, dtype=np.float32)
-            smooth = ndimage.gaussian_filter(field, sigma_voxels, mode="reflect")
-            innovations[t] = smooth[sub_mask] / norm
+        innovations = smooth_fields(rng, mask, n_scans, sigma_voxels)
+        if thermal_share > 0:
+            innovations *= smooth_weight
+            innovations += np.sqrt(thermal_share) * rng.standard_normal(
+                (n_scans, n_voxels), dtype=np.float32
+            )
     else:
-        innovations[:] = rng.standard_normal((n_scans, n_voxels), dtype=np.float32)
-        smooth_weight = 1.0 if sigma_voxels == 0 else smooth_weight
-    if sigma_voxels > 0 and thermal_share > 0:
-        innovations *= smooth_weight
-        innovations += np.sqrt(thermal_share) * rng.standard_normal(
-            (n_scans, n_voxels), dtype=np.float32
-        )
+        innovations = rng.standard_normal((n_scans, n_voxels), dtype=np.float32)
     return ar1_filter(innovations, ar1_rho)
 
 
-def physiological_noise(
-    rng: np.random.Generator,
-    frame_times_s: np.ndarray,
-    voxel_gain: np.ndarray,
-) -> tuple[np.ndarray, dict[str, float]]:
-    """Cardiac and respiratory fluctuations, aliased by sampling at the TR.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Random source (rates, phases, per-voxel weights).
-    frame_times_s : numpy.ndarray
-        Acquisition times (s).
-    voxel_gain : numpy.ndarray
-        Per-voxel amplitude (absolute units); the SD of the returned noise in a
-        voxel is about its gain.
-
-    Returns
-    -------
-    noise : numpy.ndarray
-        ``(n_scans, n_voxels)`` float32.
-    parameters : dict
-        The cardiac and respiratory rates (Hz) that were drawn.
-    """
-    cardiac_hz = float(np.clip(rng.normal(1.1, 0.1), 0.8, 1.6))
-    respiratory_hz = float(np.clip(rng.normal(0.28, 0.03), 0.18, 0.4))
-    n_voxels = voxel_gain.shape[0]
-    noise = np.zeros((frame_times_s.size, n_voxels), dtype=np.float32)
-    for rate_hz in (cardiac_hz, respiratory_hz):
-        phase = rng.uniform(0, 2 * np.pi, size=n_voxels)
-        weight = rng.normal(1.0, 0.25, size=n_voxels)
-        # sin(a + p) = sin a cos p + cos a sin p: two outer products, no loop.
-        angle = 2 * np.pi * rate_hz * frame_times_s[:, None]
-        noise += np.sin(angle).astype(np.float32) * (weight * np.cos(phase)).astype(np.float32)
-        noise += np.cos(angle).astype(np.float32) * (weight * np.sin(phase)).astype(np.float32)
-    # each wave has variance weight^2 / 2, two waves with E[weight^2] ~ 1.06
-    noise *= (voxel_gain / np.sqrt(1.0 + 0.25**2)).astype(np.float32)
-    return noise, {"cardiac_hz": cardiac_hz, "respiratory_hz": respiratory_hz}
-
-
-def drift(
-    rng: np.random.Generator,
-    frame_times_s: np.ndarray,
-    voxel_gain: np.ndarray,
-    max_frequency_hz: float = 0.008,
+def smooth_fields(
+    rng: np.random.Generator, mask: np.ndarray, n_fields: int, sigma_voxels: float
 ) -> np.ndarray:
-    """Slow scanner drift: a linear trend and cosines below ``max_frequency_hz``.
+    """Independent Gaussian random fields of unit variance, smoothed by a Gaussian kernel.
 
     Parameters
     ----------
     rng : numpy.random.Generator
         Random source.
-    frame_times_s : numpy.ndarray
-        Acquisition times (s).
-    voxel_gain : numpy.ndarray
-        Per-voxel SD of the drift over the run (absolute units).
-    max_frequency_hz : float
-        Highest drift frequency; 1/128 s is the usual high-pass cut-off.
+    mask : numpy.ndarray
+        Boolean 3D mask; the fields are returned for its voxels.
+    n_fields : int
+        Number of fields.
+    sigma_voxels : float
+        Kernel SD (voxels); 0 gives white fields.
 
     Returns
     -------
     numpy.ndarray
-        ``(n_scans, n_voxels)`` float32, zero-mean over the run in every voxel.
+        Float32 ``(n_fields, n_voxels)``.
     """
-    duration = frame_times_s[-1] - frame_times_s[0] + 1e-9
-    n_cosines = max(1, int(np.floor(2 * duration * max_frequency_hz)))
-    t = (frame_times_s - frame_times_s[0]) / duration
-    basis = np.stack([t] + [np.cos(np.pi * k * t) for k in range(1, n_cosines + 1)], axis=1)
-    # centred and orthonormalised (the trend and the first cosine are nearly
-    # collinear), scaled so each column has unit SD over the run
-    basis, _ = np.linalg.qr(basis - basis.mean(axis=0))
-    basis *= np.sqrt(t.size)
-    shared = rng.normal(size=basis.shape[1])
-    shared /= np.linalg.norm(shared)
-    per_voxel = shared * (1.0 + 0.3 * rng.standard_normal((voxel_gain.size, basis.shape[1])))
-    per_voxel /= np.sqrt(1.0 + 0.3**2)
-    per_voxel *= voxel_gain[:, None]
-    return basis.astype(np.float32) @ per_voxel.T.astype(np.float32)
+    n_voxels = int(mask.sum())
+    if sigma_voxels <= 0:
+        return rng.standard_normal((n_fields, n_voxels), dtype=np.float32)
+    box = _bounding_box(mask, margin=int(np.ceil(4 * sigma_voxels)))
+    sub_mask = mask[box]
+    norm = _kernel_norm(sigma_voxels)
+    fields = np.empty((n_fields, n_voxels), dtype=np.float32)
+    for index in range(n_fields):
+        field = rng.standard_normal(sub_mask.shape, dtype=np.float32)
+        fields[index] = ndimage.gaussian_filter(field, sigma_voxels, mode="reflect")[sub_mask]
+    fields /= norm
+    return fields
 
 
 def _kernel_norm(sigma_voxels: float) -> float:

@@ -10,6 +10,7 @@ deontological parameter D of the moral dilemma task.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "draw_subject",
     "participant_id",
     "population_correlations",
+    "run_amplitudes",
     "subject_behaviour",
 ]
 
@@ -243,3 +245,27 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
         return 0.0
     return float(np.corrcoef(x, y)[0, 1])
 
+
+
+def run_amplitudes(
+    rng: np.random.Generator, amplitudes: Mapping[str, float], sd_psc: float
+) -> dict[str, float]:
+    """One run's needle-minus-swab amplitudes: the subject's plus run-to-run variation.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The subject's ``run_amplitude`` stream.
+    amplitudes : mapping of str to float
+        The subject's amplitude per region (psc), its mean over runs.
+    sd_psc : float
+        Run-to-run SD (``signal.run_sd_psc``).
+
+    Returns
+    -------
+    dict of str to float
+        Amplitude per region in this run.
+    """
+    if sd_psc == 0:
+        return dict(amplitudes)
+    return {name: value + sd_psc * float(rng.normal()) for name, value in amplitudes.items()}

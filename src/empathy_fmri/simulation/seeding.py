@@ -16,7 +16,10 @@ __all__ = [
 ]
 
 #: Purposes with a stream of their own, in a fixed order (their spawn key).
-STREAMS = ("trait", "behaviour", "design", "hrf", "noise", "physio", "drift", "motion", "extra")
+STREAMS = (
+    "trait", "behaviour", "design", "hrf", "noise", "physio", "drift", "motion", "extra",
+    "run_amplitude", "flinch",
+)
 
 
 def subject_rng(seed: int, subject_index: int, stream: str) -> np.random.Generator:

@@ -1,11 +1,15 @@
 """Simulate one subject's BOLD runs: signal plus every noise component.
 
 ``bold = baseline * (1 + task_psc / 100) + thermal/system + physio + drift + motion``,
-computed on the voxels of the brain mask as ``(n_scans, n_voxels)`` arrays.
+computed on the voxels of the brain mask as ``(n_scans, n_voxels)`` arrays. The
+thermal and system noise are solved per run so that the mixture has the
+configured tSNR, lag-one autocorrelation and smoothness
+(:mod:`~empathy_fmri.simulation.noise_mixture`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -24,19 +28,19 @@ from empathy_fmri.config.sections import (
 )
 from empathy_fmri.simulation.activation import activation_psc, roi_profile
 from empathy_fmri.simulation.design import BlockDesign, block_order, run_events
+from empathy_fmri.simulation.drift import GLOBAL_SHARE, power_law_series
 from empathy_fmri.simulation.motion import (
     confounds_table,
-    motion_effect,
+    displaced_intensity,
+    flinch_parameters,
     motion_parameters,
     realignment_estimate,
+    spin_history,
 )
-from empathy_fmri.simulation.noise import (
-    drift,
-    gaussian_noise,
-    physiological_noise,
-    smoothing_sigma_voxels,
-)
-from empathy_fmri.simulation.population import SubjectTruth
+from empathy_fmri.simulation.noise import gaussian_noise, smooth_fields
+from empathy_fmri.simulation.noise_mixture import NoiseGeometry, nuisance_basis, solve_mixture
+from empathy_fmri.simulation.physiology import physiological_waveforms, tissue_gain
+from empathy_fmri.simulation.population import SubjectTruth, run_amplitudes
 from empathy_fmri.simulation.regions import region_profiles, shape_field
 from empathy_fmri.simulation.seeding import subject_rng
 from empathy_fmri.task.hrf import condition_regressors, hrf_kernel
@@ -70,12 +74,19 @@ class SimulationSpace:
         Spatial profile (region mean one) of each region, per brain voxel.
     visual_profile : numpy.ndarray or None
         Profile of the visual regions, per brain voxel.
-    gradient : numpy.ndarray
-        ``(n_voxels, 3)`` baseline gradient (units/mm), for motion.
+    motion_volume : numpy.ndarray
+        The baseline image blurred by the EPI point-spread (Gaussian, one voxel
+        SD), which head motion moves.
+    voxel_indices : numpy.ndarray
+        ``(n_voxels, 3)`` array indices of the brain voxels.
     centred_coordinates_mm : numpy.ndarray
         ``(n_voxels, 3)`` voxel positions relative to the brain's centre.
     grey_baseline : float
         Median baseline of grey-matter voxels; the noise SD is this over the tSNR.
+    physio_gain : numpy.ndarray
+        Relative physiological noise amplitude per voxel (RMS one in grey matter).
+    noise_geometry : NoiseGeometry
+        Per-voxel amplitudes and neighbours that the noise solution needs.
     """
 
     anatomy: Anatomy
@@ -84,9 +95,17 @@ class SimulationSpace:
     baseline: np.ndarray
     region_profiles: dict[str, np.ndarray]
     visual_profile: np.ndarray | None
-    gradient: np.ndarray
+    motion_volume: np.ndarray
+    voxel_indices: np.ndarray
     centred_coordinates_mm: np.ndarray
     grey_baseline: float
+    physio_gain: np.ndarray
+    noise_geometry: NoiseGeometry
+
+    @property
+    def grey_voxels(self) -> np.ndarray:
+        """Boolean vector: which brain voxels are grey matter."""
+        return self.anatomy.grey_mask[self.mask]
 
     @property
     def mask(self) -> np.ndarray:
@@ -108,12 +127,16 @@ class SimulatedRun:
         fMRIPrep-style motion confounds.
     parameters : dict
         Noise parameters drawn for this run (physiological rates, ...).
+    components : dict of str to numpy.ndarray
+        Each noise component (``thermal_system``, ``physiological``, ``drift``,
+        ``motion``), ``(n_scans, n_voxels)``, when asked for; empty otherwise.
     """
 
     bold: np.ndarray
     events: pd.DataFrame
     confounds: pd.DataFrame
     parameters: dict[str, Any]
+    components: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 def build_space(
@@ -176,10 +199,12 @@ def build_space(
     ) * brain
     baseline = baseline_volume[brain]
     grey_baseline = float(np.median(baseline_volume[anatomy.grey_mask]))
-    voxel = anatomy.voxel_size_mm
-    smoothed = ndimage.gaussian_filter(baseline_volume, 1.0)
-    gradient = np.stack([g[brain] for g in np.gradient(smoothed, voxel)], axis=1)
+    smoothed = ndimage.gaussian_filter(baseline_volume, 1.0).astype(np.float32)
     ijk = np.argwhere(brain)
+    grey = anatomy.grey_mask[brain]
+    physio_gain = tissue_gain(
+        anatomy.grey_prob[brain], anatomy.white_prob[brain], anatomy.csf_prob[brain], grey
+    )
     coords = ijk @ anatomy.affine[:3, :3].T + anatomy.affine[:3, 3]
     return SimulationSpace(
         anatomy=anatomy,
@@ -188,9 +213,14 @@ def build_space(
         baseline=baseline.astype(np.float32),
         region_profiles=profiles_in_brain,
         visual_profile=visual_profile,
-        gradient=gradient,
+        motion_volume=smoothed,
+        voxel_indices=ijk,
         centred_coordinates_mm=coords - coords.mean(axis=0),
         grey_baseline=grey_baseline,
+        physio_gain=physio_gain.astype(np.float32),
+        noise_geometry=NoiseGeometry.from_mask(
+            brain, baseline, physio_gain, grey, anatomy.voxel_size_mm
+        ),
     )
 
 
@@ -199,6 +229,7 @@ def simulate_subject(
     subject_index: int,
     truth: SubjectTruth,
     space: SimulationSpace,
+    keep_components: bool = False,
 ) -> list[SimulatedRun]:
     """Simulate all runs of one subject.
 
@@ -213,6 +244,9 @@ def simulate_subject(
         :func:`empathy_fmri.simulation.population.draw_subject`.
     space : SimulationSpace
         From :func:`build_space`.
+    keep_components : bool
+        Keep each noise component in :attr:`SimulatedRun.components` (for the
+        validation of what the analysis removes).
 
     Returns
     -------
@@ -225,58 +259,103 @@ def simulate_subject(
     seed = simulation.seed
     streams = {
         name: subject_rng(seed, subject_index, name)
-        for name in ("design", "noise", "physio", "drift", "motion")
+        for name in ("design", "noise", "physio", "drift", "motion", "run_amplitude", "flinch")
     }
     hrf = hrf_kernel(truth.hrf_delay_s, truth.hrf_undershoot_s)
-    task_psc = activation_psc(
-        space.region_profiles,
-        truth.needle_minus_swab_psc,
-        signal_cfg.swab_psc,
-        space.visual_profile,
-        signal_cfg.visual_psc,
-    )
-    noise_sd = space.grey_baseline / noise_cfg.tsnr
     physio_sd = noise_cfg.physio_psc / 100.0 * space.grey_baseline
-    gaussian_sd = float(np.sqrt(max(noise_sd**2 - physio_sd**2, 0.0)))
-    sigma_voxels = smoothing_sigma_voxels(
-        noise_cfg.fwhm_mm, space.anatomy.voxel_size_mm, noise_cfg.thermal_share
-    )
-    csf = space.anatomy.csf_prob[space.mask]
-    grey = space.anatomy.grey_mask[space.mask]
-    physio_gain = (1.0 + csf) / np.sqrt(np.mean((1.0 + csf[grey]) ** 2)) * physio_sd
+    drift_fraction = noise_cfg.drift_psc / 100.0
+    drift_gain = (drift_fraction * space.baseline).astype(np.float32)
     frame_times = design.frame_times_s
     runs = []
     for run_index in range(design.n_runs):
         conditions = block_order(design, subject_index, run_index, streams["design"])
         events = run_events(design, conditions)
+        amplitudes = run_amplitudes(
+            streams["run_amplitude"], truth.needle_minus_swab_psc, signal_cfg.run_sd_psc
+        )
+        task_psc = activation_psc(
+            space.region_profiles, amplitudes, signal_cfg.swab_psc, space.visual_profile,
+            signal_cfg.visual_psc,
+        )
         regressors = condition_regressors(events, frame_times, hrf)
         bold = np.outer(regressors["needle"] / 100, task_psc["needle"]).astype(np.float32)
         bold += np.outer(regressors["swab"] / 100, task_psc["swab"]).astype(np.float32)
         bold += 1.0
         bold *= space.baseline
-        parameters: dict[str, Any] = {"gaussian_noise_sd": gaussian_sd}
-        if gaussian_sd > 0:
-            noise = gaussian_noise(
-                streams["noise"], space.mask, design.n_scans, sigma_voxels,
-                noise_cfg.thermal_share, noise_cfg.ar1_rho,
-            )
-            noise *= gaussian_sd
-            bold += noise
-            if noise_cfg.rician:
-                thermal_sd = gaussian_sd * np.sqrt(noise_cfg.thermal_share)
-                quadrature = streams["noise"].standard_normal(bold.shape, dtype=np.float32)
-                bold = np.sqrt(bold**2 + (thermal_sd * quadrature) ** 2)
-        if physio_sd > 0:
-            physio, rates = physiological_noise(streams["physio"], frame_times, physio_gain)
-            bold += physio
-            parameters.update(rates)
-        if noise_cfg.drift_psc > 0:
-            gain = noise_cfg.drift_psc / 100.0 * space.baseline
-            bold += drift(streams["drift"], frame_times, gain)
+        waveforms = (
+            physiological_waveforms(streams["physio"], frame_times) if physio_sd > 0 else None
+        )
+        drift_series = (
+            power_law_series(streams["drift"], design.n_scans, noise_cfg.drift_exponent, 2)
+            if drift_fraction > 0 else None
+        )
         motion = motion_parameters(streams["motion"], design.n_scans, noise_cfg.motion_mm)
-        if noise_cfg.motion_mm > 0:
-            bold += motion_effect(motion, space.gradient, space.centred_coordinates_mm)
-        estimated = realignment_estimate(streams["motion"], motion, noise_cfg.motion_mm)
+        if noise_cfg.flinch_mm > 0:
+            needle_onsets = events.loc[events["trial_type"] == "needle", "onset"].to_numpy()
+            motion += flinch_parameters(
+                streams["flinch"], needle_onsets, frame_times, noise_cfg.flinch_mm,
+                noise_cfg.flinch_probability,
+            )
+        estimated = realignment_estimate(
+            streams["motion"], motion, noise_cfg.realignment_error_mm
+        )
+        # the config's statistics hold after the high-pass and the six realignment
+        # regressors, the nuisance model every first level has
+        mixture = solve_mixture(
+            tsnr=noise_cfg.tsnr, ar1_rho=noise_cfg.ar1_rho, fwhm_mm=noise_cfg.fwhm_mm,
+            thermal_share=noise_cfg.thermal_share, geometry=space.noise_geometry,
+            basis=nuisance_basis(design.n_scans, design.tr_s, estimated), tr_s=design.tr_s,
+            physio_sd=physio_sd, drift_fraction=drift_fraction,
+            drift_exponent=noise_cfg.drift_exponent,
+        )
+        parameters: dict[str, Any] = {
+            "run_needle_minus_swab_psc": amplitudes,
+            "gaussian_noise_sd": mixture.gaussian_sd,
+            "gaussian_ar1_rho": mixture.gaussian_rho,
+            "smoothing_sigma_voxels": mixture.sigma_voxels,
+            "grey_matter_variance_after_high_pass": mixture.variances,
+        }
+        components: dict[str, np.ndarray] = {}
+        noise = gaussian_noise(
+            streams["noise"], space.mask, design.n_scans, mixture.sigma_voxels,
+            noise_cfg.thermal_share, mixture.gaussian_rho,
+        )
+        noise *= mixture.gaussian_sd
+        components["thermal_system"] = noise
+        if waveforms is not None:
+            fields = smooth_fields(
+                streams["physio"], space.mask, waveforms.regressors.shape[1],
+                mixture.sigma_voxels,
+            )
+            fields *= physio_sd * space.physio_gain
+            components["physiological"] = waveforms.regressors.astype(np.float32) @ fields
+            parameters.update(
+                cardiac_hz=waveforms.cardiac_hz, respiratory_hz=waveforms.respiratory_hz
+            )
+        if drift_series is not None:
+            field = smooth_fields(streams["drift"], space.mask, 1, mixture.sigma_voxels)[0]
+            global_part = np.sqrt(GLOBAL_SHARE) * drift_series[:, :1].astype(np.float32)
+            local_part = np.sqrt(1.0 - GLOBAL_SHARE) * drift_series[:, 1:].astype(np.float32)
+            components["drift"] = (global_part + local_part * field) * drift_gain
+        if np.any(motion):
+            moved = displaced_intensity(
+                motion, space.motion_volume, space.voxel_indices,
+                space.centred_coordinates_mm, space.anatomy.voxel_size_mm,
+            )
+            if noise_cfg.spin_history_psc_per_mm > 0:
+                moved += spin_history(
+                    motion, space.centred_coordinates_mm, space.baseline, design.tr_s,
+                    noise_cfg.spin_history_psc_per_mm,
+                )
+            components["motion"] = moved
+        for component in components.values():
+            bold += component
+        if noise_cfg.rician:
+            thermal_sd = mixture.gaussian_sd * np.sqrt(noise_cfg.thermal_share)
+            quadrature = streams["noise"].standard_normal(bold.shape, dtype=np.float32)
+            bold = np.sqrt(bold**2 + (thermal_sd * quadrature) ** 2)
+        if not keep_components:
+            components = {}
         confounds = confounds_table(estimated)
         parameters["mean_framewise_displacement_mm"] = float(
             confounds["framewise_displacement"].mean()
@@ -286,5 +365,5 @@ def simulate_subject(
             truth.participant_id, run_index + 1, design.n_scans, bold.shape[1],
             parameters["mean_framewise_displacement_mm"],
         )
-        runs.append(SimulatedRun(bold, events, confounds, parameters))
+        runs.append(SimulatedRun(bold, events, confounds, parameters, components))
     return runs

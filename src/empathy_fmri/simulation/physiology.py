@@ -1,0 +1,151 @@
+"""Cardiac and respiratory noise: quasi-periodic waveforms, aliased at the TR.
+
+A voxel's physiological noise is a RETROICOR-like expansion (Glover, Li & Ress
+2000): the first two harmonics of the cardiac and of the respiratory phase,
+``sum_m a_m cos(m phi(t)) + b_m sin(m phi(t))``. The phases come from rates that
+wander over the run (heart-rate variability, breathing rate), and breathing
+depth varies too, so the noise is not a pair of pure tones. Sampled once per
+TR (1.1 Hz heartbeat at TR 2 s) the waves alias to arbitrary frequencies in the
+band the analysis keeps.
+
+The coefficients ``a_m, b_m`` of each voxel are smooth random fields, weighted
+by tissue: neighbouring voxels share their phase, as they do in real EPI near
+vessels and CSF, so the noise is spatially coherent rather than white.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "CARDIAC_HZ",
+    "CARDIAC_SHARE",
+    "RESPIRATORY_HZ",
+    "PhysiologicalWaveforms",
+    "physiological_waveforms",
+    "tissue_gain",
+]
+
+#: Mean and SD between runs of the heart rate (Hz).
+CARDIAC_HZ = (1.1, 0.1)
+#: Mean and SD between runs of the breathing rate (Hz).
+RESPIRATORY_HZ = (0.28, 0.03)
+#: Share of the physiological variance that is cardiac (the rest is respiratory).
+CARDIAC_SHARE = 0.5
+#: Amplitude of the second harmonic relative to the first (RETROICOR order 2).
+SECOND_HARMONIC = 0.5
+#: Relative weights of grey matter, white matter and CSF in the noise amplitude
+#: (physiological noise is largest in CSF and grey matter and smallest in white
+#: matter; Krueger & Glover 2001, Bianciardi et al. 2009).
+TISSUE_WEIGHTS = (1.0, 0.5, 2.0)
+_FINE_STEP_S = 0.05
+
+
+@dataclass(frozen=True)
+class PhysiologicalWaveforms:
+    """Unit-variance physiological regressors of one run.
+
+    Attributes
+    ----------
+    regressors : numpy.ndarray
+        ``(n_scans, 8)``: cosine and sine of the first two cardiac harmonics,
+        then of the first two respiratory harmonics, each column zero-mean
+        and scaled so that a voxel with unit coefficients has unit variance
+        (the cardiac share :data:`CARDIAC_SHARE`).
+    cardiac_hz, respiratory_hz : float
+        Mean heart and breathing rates of the run.
+    """
+
+    regressors: np.ndarray
+    cardiac_hz: float
+    respiratory_hz: float
+
+
+def _wandering_rate(
+    rng: np.random.Generator, times_s: np.ndarray, mean_hz: float, sd_hz: float, period_s: float
+) -> np.ndarray:
+    """A rate that fluctuates slowly around its mean (Gaussian-smoothed white noise)."""
+    step = times_s[1] - times_s[0]
+    white = rng.standard_normal(times_s.size)
+    width = max(int(period_s / step), 1)
+    kernel = np.exp(-0.5 * (np.arange(-3 * width, 3 * width + 1) / width) ** 2)
+    slow = np.convolve(white, kernel / np.sqrt(np.sum(kernel**2)), mode="same")
+    return mean_hz + sd_hz * slow
+
+
+def physiological_waveforms(
+    rng: np.random.Generator,
+    frame_times_s: np.ndarray,
+    cardiac_hz: float | None = None,
+    respiratory_hz: float | None = None,
+) -> PhysiologicalWaveforms:
+    """Draw one run's cardiac and respiratory waveforms at the acquisition times.
+
+    Heart rate 1.1 +- 0.1 Hz between runs with 0.05 Hz variability within a
+    run (over about 10 s); breathing 0.28 +- 0.03 Hz with 0.02 Hz variability
+    and a depth that varies by 30% over about 8 s (Birn et al. 2006).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    frame_times_s : numpy.ndarray
+        Acquisition times (s).
+    cardiac_hz, respiratory_hz : float, optional
+        Mean rates of the run (drawn when not given).
+
+    Returns
+    -------
+    PhysiologicalWaveforms
+    """
+    if cardiac_hz is None:
+        cardiac_hz = float(np.clip(rng.normal(*CARDIAC_HZ), 0.8, 1.6))
+    if respiratory_hz is None:
+        respiratory_hz = float(np.clip(rng.normal(*RESPIRATORY_HZ), 0.18, 0.4))
+    fine = np.arange(frame_times_s[0] - 30.0, frame_times_s[-1] + 30.0, _FINE_STEP_S)
+    columns = []
+    for mean_hz, sd_hz, period_s, depth_sd, share in (
+        (cardiac_hz, 0.05, 10.0, 0.0, CARDIAC_SHARE),
+        (respiratory_hz, 0.02, 8.0, 0.3, 1.0 - CARDIAC_SHARE),
+    ):
+        rate = np.clip(_wandering_rate(rng, fine, mean_hz, sd_hz, period_s), 0.1, None)
+        phase = 2 * np.pi * np.cumsum(rate) * _FINE_STEP_S + rng.uniform(0, 2 * np.pi)
+        depth = np.clip(_wandering_rate(rng, fine, 1.0, depth_sd, period_s), 0.1, None)
+        depth_at_frames = np.interp(frame_times_s, fine, depth)
+        phase_at_frames = np.interp(frame_times_s, fine, phase)
+        harmonics = []
+        for order, amplitude in ((1, 1.0), (2, SECOND_HARMONIC)):
+            harmonics.append(amplitude * depth_at_frames * np.cos(order * phase_at_frames))
+            harmonics.append(amplitude * depth_at_frames * np.sin(order * phase_at_frames))
+        block = np.column_stack(harmonics)
+        block -= block.mean(axis=0)
+        # coefficients are unit-variance fields: a voxel's variance is the sum of
+        # the column variances, scaled here to this component's share
+        block *= np.sqrt(share / np.sum(block.var(axis=0)))
+        columns.append(block)
+    return PhysiologicalWaveforms(np.hstack(columns), cardiac_hz, respiratory_hz)
+
+
+def tissue_gain(
+    grey_prob: np.ndarray, white_prob: np.ndarray, csf_prob: np.ndarray, grey: np.ndarray
+) -> np.ndarray:
+    """Relative physiological noise amplitude per voxel, RMS one over grey matter.
+
+    Parameters
+    ----------
+    grey_prob, white_prob, csf_prob : numpy.ndarray
+        Tissue probabilities of each voxel (vectors).
+    grey : numpy.ndarray
+        Boolean vector of the grey-matter voxels.
+
+    Returns
+    -------
+    numpy.ndarray
+        Gain per voxel.
+    """
+    w_grey, w_white, w_csf = TISSUE_WEIGHTS
+    gain = w_grey * grey_prob + w_white * white_prob + w_csf * csf_prob
+    gain = np.maximum(gain, 0.25 * w_white)
+    return gain / np.sqrt(np.mean(gain[grey] ** 2))
