@@ -53,6 +53,7 @@ GRADING = [
     rules.validate_amplitudes.output,
     rules.validate_maps.output,
     rules.validate_roi_placement.output,
+    rules.validate_noise.output,
     rules.validate_figure_selections.output,
     rules.validate_correlations.output,
     rules.power_figures.output,

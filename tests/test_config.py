@@ -186,10 +186,10 @@ def test_roi_with_too_few_grey_matter_voxels_is_refused(raw_default):
 def test_repeated_yaml_key_is_refused_with_its_lines(tmp_path, repo):
     """PyYAML keeps the last of two equal keys silently; the config loader refuses it."""
     text = (repo / "config.yaml").read_text()
-    assert "  tsnr: 100.0\n" in text
+    assert "  tsnr: 70.0\n" in text
     path = tmp_path / "config.yaml"
-    path.write_text(text.replace("  tsnr: 100.0\n", "  tsnr: 100.0\n  tsnr: 50.0\n"))
-    line = text[: text.index("  tsnr: 100.0\n")].count("\n") + 1
+    path.write_text(text.replace("  tsnr: 70.0\n", "  tsnr: 70.0\n  tsnr: 50.0\n"))
+    line = text[: text.index("  tsnr: 70.0\n")].count("\n") + 1
     with pytest.raises(ConfigError) as error:
         load_config(path)
     message = str(error.value)

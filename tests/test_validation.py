@@ -182,3 +182,26 @@ def test_default_run_writes_validation_and_power(tiny_run: Path, tiny_config):
     assert set(tiny_config["power"]["sample_sizes"]) <= sizes
     maps = pd.read_csv(results / "validation/map_accuracy.tsv", sep="\t")
     assert set(maps["threshold"]) == {"fdr", "fwe"}
+
+
+def test_noise_validation_accounts_for_every_component(tmp_path, tiny_config):
+    from empathy_fmri.jobs.validate import run_noise_validation
+
+    simulation = {key: tiny_config[key] for key in (
+        "seed", "task_name", "anatomy", "regions", "design", "signal", "noise", "behaviour")}
+    table_path, figure_path = tmp_path / "noise.tsv", tmp_path / "noise.png"
+    run_noise_validation(simulation, tiny_config["analysis"], tiny_config["n_subjects"],
+                         table_path, figure_path, max_subjects=1)
+    table = pd.read_csv(table_path, sep="\t")
+    summary = table[table["participant_id"] == "all"].set_index("component")
+    assert set(summary.index) == {"thermal + system", "cardiac + respiratory", "drift",
+                                  "head motion", "all noise"}
+    # the model removes most of the drift (it is mostly below the high-pass)
+    # and nearly all of the motion, but not all of either
+    assert 0 < summary.loc["drift", "share_remaining"] < 0.9
+    assert 0 < summary.loc["head motion", "share_remaining"] < 0.2
+    # the components are independent draws, so what is left of their sum is
+    # the sum of what is left of each, up to cross terms of a few percent
+    parts = summary.drop(index="all noise")["share_of_remaining_noise"].sum()
+    assert parts == pytest.approx(1.0, abs=0.1)
+    assert figure_path.stat().st_size > 10_000

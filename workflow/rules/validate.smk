@@ -26,6 +26,32 @@ rule validate_amplitudes:
         "../scripts/validate_amplitudes.py"
 
 
+rule validate_noise:
+    output:
+        table=VALIDATION / "noise_components.tsv",
+        figure=report(
+            VALIDATION / "noise_components.png",
+            caption="../report/validation_noise.rst",
+            category="6. Validation",
+        ),
+    params:
+        simulation=SIMULATION,
+        analysis=sections("analysis")["analysis"],
+        n_subjects=config["n_subjects"],
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/validate_noise.log",
+    benchmark:
+        "benchmarks/validate_noise.tsv",
+    resources:
+        mem_mb=int(500 + 600 * GRID_SCALE),
+    message:
+        "Validation: what the first level removes of each noise component"
+    script:
+        "../scripts/validate_noise.py"
+
+
 rule validate_roi_placement:
     input:
         centres=rules.roi_definitions.output.centres,

@@ -260,3 +260,84 @@ def run_roi_placement_validation(
             row.roi, row.distance_to_centre_mm, row.distance_to_peak_mm, row.dice,
         )
     write_tsv(table_path, table)
+
+
+def run_noise_validation(
+    simulation_sections: Mapping[str, object],
+    analysis_section: Mapping[str, object],
+    n_subjects: int,
+    table_path: str | Path,
+    figure_path: str | Path,
+    max_subjects: int = 2,
+) -> None:
+    """Simulate the first subjects' noise by component and measure what the first level removes.
+
+    Parameters
+    ----------
+    simulation_sections : mapping
+        The config's simulation sections (as the simulate rules get them).
+    analysis_section : mapping
+        The config's ``analysis`` section (HRF, drift model, high-pass, confounds).
+    n_subjects : int
+        Subjects in the study (their labels).
+    table_path : path
+        Output TSV: one row per subject, run and component, then the mean
+        over them (``participant_id`` and ``run`` ``all``).
+    figure_path : path
+        Output PNG of :func:`~empathy_fmri.plotting.validation.plot_noise_removal`.
+    max_subjects : int
+        Subjects simulated (the table is a check, not a census).
+    """
+    from empathy_fmri.analysis.first_level import confound_regressors
+    from empathy_fmri.config.sections import AnalysisConfig, SimulationConfig
+    from empathy_fmri.evaluation.noise_removal import component_removal, summarise_removal
+    from empathy_fmri.io.atomic import write_tsv
+    from empathy_fmri.plotting.style import save_figure
+    from empathy_fmri.plotting.validation import plot_noise_removal
+    from empathy_fmri.simulation.design import BlockDesign
+    from empathy_fmri.simulation.population import draw_subject
+    from empathy_fmri.simulation.subject import build_space, simulate_subject
+
+    simulation = SimulationConfig.from_dict(dict(simulation_sections))
+    analysis = AnalysisConfig.from_dict(dict(analysis_section))
+    space = build_space(simulation.anatomy, simulation.regions, simulation.signal)
+    grey = space.grey_voxels
+    frame_times = BlockDesign.from_config(simulation.design).frame_times_s
+    tables = []
+    for index in range(min(max_subjects, n_subjects)):
+        truth = draw_subject(simulation, index, n_subjects)
+        runs = simulate_subject(simulation, index, truth, space, keep_components=True)
+        for run_number, run in enumerate(runs, start=1):
+            regressors = confound_regressors([run.confounds], analysis.confounds)
+            table = component_removal(
+                {name: values[:, grey] for name, values in run.components.items()},
+                run.events, None if regressors is None else regressors[0], frame_times,
+                space.baseline[grey], analysis,
+            )
+            table.insert(0, "run", run_number)
+            table.insert(0, "participant_id", truth.participant_id)
+            tables.append(table)
+            logger.info("%s run %d: %s", truth.participant_id, run_number,
+                        table[["component", "share_remaining"]].to_dict("records"))
+    summary = summarise_removal(tables)
+    combined = pd.concat(
+        [*tables, summary.drop(columns="share_of_remaining_noise").assign(
+            participant_id="all", run="all")],
+        ignore_index=True,
+    )
+    combined["share_of_remaining_noise"] = np.nan
+    combined.loc[combined["participant_id"] == "all", "share_of_remaining_noise"] = (
+        summary["share_of_remaining_noise"].to_numpy()
+    )
+    write_tsv(table_path, combined, float_format="%.6g")
+    noise = simulation.noise
+    flinch = (
+        f"; flinch {noise.flinch_mm} mm, p = {noise.flinch_probability} per needle video"
+        if noise.flinch_mm > 0 else ""
+    )
+    figure = plot_noise_removal(
+        summary,
+        title=f"What the first level removes (tSNR {noise.tsnr:g}, motion step "
+        f"{noise.motion_mm} mm{flinch})",
+    )
+    save_figure(figure, [figure_path])

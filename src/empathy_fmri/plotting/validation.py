@@ -15,8 +15,49 @@ from empathy_fmri.plotting.style import (
 )
 
 __all__ = [
+    "plot_noise_removal",
     "plot_truth_vs_estimate",
 ]
+
+
+def plot_noise_removal(
+    summary: pd.DataFrame, title: str = "What the first level removes"
+) -> Figure:
+    """Draw each noise component's variance before and after the first-level design.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        From :func:`~empathy_fmri.evaluation.noise_removal.summarise_removal`.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    with figure_style():
+        figure = Figure(figsize=(7.5, 3.6))
+        axes = figure.subplots()
+        labels = list(summary["component"])
+        y = np.arange(len(labels))
+        axes.barh(y + 0.2, summary["variance_psc2"], height=0.4, color="#bbbbbb",
+                  label="in the data (mean removed)")
+        axes.barh(y - 0.2, summary["remaining_psc2"], height=0.4, color="#1f77b4",
+                  label="left after the first-level design")
+        for position, (_, row) in zip(y, summary.iterrows(), strict=True):
+            axes.text(
+                row["variance_psc2"], position + 0.2,
+                f"  {row['share_remaining']:.1%} left", va="center", fontsize=8,
+            )
+        axes.set_yticks(y, labels)
+        axes.invert_yaxis()
+        axes.set_xlabel("variance per grey-matter voxel (percent signal change squared)")
+        axes.set_xlim(0, 1.35 * float(summary["variance_psc2"].max()))
+        axes.legend(loc="upper right", fontsize=8)
+        axes.set_title(title)
+        figure.tight_layout()
+    return figure
 
 
 def plot_truth_vs_estimate(
