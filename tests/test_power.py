@@ -529,3 +529,18 @@ def test_power_curves_draw_holm_solid_and_uncorrected_dashed(default_config):
     labels = " ".join(text.get_text() for text in figure.legends[0].get_texts())
     assert "Holm across 15 pairs" in labels and "uncorrected" in labels
     assert "null pairs" in labels  # the family-wise false-positive rates
+
+
+def test_run_variation_adds_to_the_calibrated_error():
+    import pandas as pd
+
+    from empathy_fmri.evaluation.measurement import add_run_variation
+
+    table = pd.DataFrame({"roi": ["AI_L", "X"], "gain": [0.8, 0.0], "error_sd_psc": [0.3, 0.3]})
+    out = add_run_variation(table, run_sd_psc=0.2, n_runs=2)
+    # the mean of 2 runs carries variance 0.2^2 / 2, scaled by the gain squared
+    expected = np.sqrt(0.3**2 + (0.8 * 0.2) ** 2 / 2)
+    assert out.loc[0, "error_sd_psc"] == pytest.approx(expected)
+    assert out.loc[1, "error_sd_psc"] == pytest.approx(0.3)  # no region, no signal
+    assert list(out["noise_error_sd_psc"]) == [0.3, 0.3]
+    assert table["error_sd_psc"].tolist() == [0.3, 0.3]  # the input is left alone

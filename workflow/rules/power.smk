@@ -28,6 +28,7 @@ rule power_measurement:
         regions=config["regions"],
         signal=config["signal"],
         noise=config["noise"],
+        n_runs=config["design"]["n_runs"],
         analysis={
             key: config["analysis"][key]
             for key in ("rois", "roi_radius_mm", "smoothing_fwhm_mm", "roi_estimate")

@@ -25,4 +25,5 @@ with log_to(snakemake.log[0]):
         NoiseConfig.from_dict(snakemake.params.noise),
         AnalysisConfig.from_dict(snakemake.params.analysis),
         snakemake.output.table,
+        n_runs=snakemake.params.n_runs,
     )

@@ -374,6 +374,39 @@ def effect_free_positions(
     }
 
 
+def add_run_variation(table: pd.DataFrame, run_sd_psc: float, n_runs: int) -> pd.DataFrame:
+    """Add the run-to-run variation of the amplitude to the measurement error.
+
+    A subject's ROI estimate measures the mean of its runs' amplitudes, each
+    the subject's amplitude plus ``N(0, run_sd_psc^2)``
+    (``signal.run_sd_psc``). The null positions that calibrate the error
+    carry no signal, so they cannot see this variation; it adds
+    ``(gain * run_sd_psc)^2 / n_runs`` to the error variance.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A calibration with ``gain`` and ``error_sd_psc`` columns.
+    run_sd_psc : float
+        Run-to-run SD of the amplitude.
+    n_runs : int
+        Runs per subject.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``noise_error_sd_psc`` (the calibrated noise part),
+        ``run_error_sd_psc`` and the combined ``error_sd_psc``.
+    """
+    table = table.copy()
+    table["noise_error_sd_psc"] = table["error_sd_psc"]
+    table["run_error_sd_psc"] = table["gain"].abs() * run_sd_psc / np.sqrt(n_runs)
+    table["error_sd_psc"] = np.sqrt(
+        table["noise_error_sd_psc"] ** 2 + table["run_error_sd_psc"] ** 2
+    )
+    return table
+
+
 def null_distance_mm(roi_radius_mm: float, smoothing_fwhm_mm: float, noise_fwhm_mm: float) -> float:
     """Smallest distance of a null position from an ROI centre in :func:`calibrate_measurement`.
 

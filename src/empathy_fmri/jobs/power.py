@@ -22,6 +22,7 @@ from empathy_fmri.config.sections import (
 )
 from empathy_fmri.evaluation.measurement import (
     MeasurementModel,
+    add_run_variation,
     calibrate_measurement,
     calibrate_roi_glm,
     null_distance_mm,
@@ -49,6 +50,7 @@ def run_measurement_model(
     noise: NoiseConfig,
     analysis: AnalysisConfig,
     table_path: str | Path,
+    n_runs: int = 1,
 ) -> None:
     """Calibrate the fast Monte Carlo's measurement model from a run's first level.
 
@@ -76,7 +78,11 @@ def run_measurement_model(
     table_path : path
         Output TSV: the columns of
         :func:`~empathy_fmri.evaluation.measurement.calibrate_measurement` plus
-        ``gain``, ``sd_psc`` and ``reliability_brain``.
+        ``gain``, ``noise_error_sd_psc``, ``run_error_sd_psc`` (see
+        :func:`~empathy_fmri.evaluation.measurement.add_run_variation`),
+        ``sd_psc`` and ``reliability_brain``.
+    n_runs : int
+        Runs per subject (the run-to-run amplitude variation averages over them).
     """
     smoothing = analysis.smoothing_fwhm_mm
     estimate = analysis.roi_estimate
@@ -97,6 +103,7 @@ def run_measurement_model(
     # An analysis ROI without a simulated region of its name measures no signal.
     sd = {name: signal.rois[name].sd_psc if name in signal.rois else 0.0 for name in table["roi"]}
     table["gain"] = [gain.get(name, 0.0) for name in table["roi"]]
+    table = add_run_variation(table, signal.run_sd_psc, n_runs)
     table["sd_psc"] = table["roi"].map(sd)
     model = MeasurementModel.from_table(table)
     table["reliability_brain"] = table["roi"].map(model.reliability(sd))

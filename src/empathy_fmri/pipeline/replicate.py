@@ -32,6 +32,7 @@ from empathy_fmri.config.sections import AnalysisConfig, SignalConfig
 from empathy_fmri.evaluation.map_accuracy import map_accuracy
 from empathy_fmri.evaluation.measurement import (
     MeasurementModel,
+    add_run_variation,
     calibrate_measurement,
     calibrate_roi_glm,
     effect_free_positions,
@@ -384,6 +385,7 @@ def fast_mode_for_replicates(
     pooled = pool_calibrations(calibration)
     gain = signal_gain(study.anatomy, study.regions, study.signal, study.analysis)
     pooled["gain"] = [gain.get(name, 0.0) for name in pooled["roi"]]
+    pooled = add_run_variation(pooled, study.signal.run_sd_psc, study.design.n_runs)
     model = MeasurementModel.from_table(pooled)
     rng = power_rng(config["seed"], config["power"]["seed_offset"], 3, study.n_subjects)
     rois = list(study.analysis.rois)
