@@ -18,7 +18,7 @@ from empathy_fmri.anatomy.spheres import sphere_masks
 from empathy_fmri.anatomy.template import load_anatomy
 from empathy_fmri.config import SimulationConfig
 from empathy_fmri.config.sections import AnalysisConfig
-from empathy_fmri.evaluation.noise_removal import component_removal
+from empathy_fmri.evaluation.noise_removal import component_removal, first_level_design
 from empathy_fmri.jobs.simulate import write_subject
 from empathy_fmri.simulation.activation import activation_psc
 from empathy_fmri.simulation.design import BlockDesign
@@ -357,10 +357,12 @@ def test_motion_leaves_variance_after_six_regressors(calibration, base, space3):
     analysis = AnalysisConfig.from_dict(base["analysis"])
     design = BlockDesign.from_config(_simulation(base).design)
     grey = space3.grey_voxels
+    x = first_level_design(
+        run.events, run.confounds[list(analysis.confounds)].fillna(0.0),
+        design.frame_times_s, analysis,
+    )
     table = component_removal(
-        {"motion": run.components["motion"][:, grey]}, run.events,
-        run.confounds[list(analysis.confounds)].fillna(0.0), design.frame_times_s,
-        space3.baseline[grey], analysis,
+        {"motion": run.components["motion"][:, grey]}, x, space3.baseline[grey]
     ).set_index("component")
     # motion is not linear in the six parameters (resampling, spin history)
     # and they are estimated with error, so the first level leaves part of it
@@ -377,10 +379,12 @@ def test_motion_nonlinearity_survives_exact_realignment(base, space3):
         simulation, 0, draw_subject(simulation, 0, config["n_subjects"]), space3,
         keep_components=True,
     )[0]
+    x = first_level_design(
+        run.events, run.confounds[list(analysis.confounds)].fillna(0.0),
+        BlockDesign.from_config(simulation.design).frame_times_s, analysis,
+    )
     table = component_removal(
-        {"motion": run.components["motion"]}, run.events,
-        run.confounds[list(analysis.confounds)].fillna(0.0),
-        BlockDesign.from_config(simulation.design).frame_times_s, space3.baseline, analysis,
+        {"motion": run.components["motion"]}, x, space3.baseline
     ).set_index("component")
     assert table.loc["head motion", "share_remaining"] > 1e-3
 

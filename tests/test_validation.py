@@ -194,6 +194,9 @@ def test_noise_validation_accounts_for_every_component(tmp_path, tiny_config):
                          table_path, figure_path, max_subjects=1)
     table = pd.read_csv(table_path, sep="\t")
     summary = table[table["participant_id"] == "all"].set_index("component")
+    # motion is at its largest at the brain's edge, where the image changes fastest
+    motion = summary.loc["head motion"]
+    assert motion["spurious_effect_edge_psc"] > motion["spurious_effect_interior_psc"] > 0
     assert set(summary.index) == {"thermal + system", "cardiac + respiratory", "drift",
                                   "head motion", "all noise"}
     # the model removes most of the drift (it is mostly below the high-pass)
@@ -205,3 +208,16 @@ def test_noise_validation_accounts_for_every_component(tmp_path, tiny_config):
     parts = summary.drop(index="all noise")["share_of_remaining_noise"].sum()
     assert parts == pytest.approx(1.0, abs=0.1)
     assert figure_path.stat().st_size > 10_000
+    # and the plain-language summary says what was left
+    stats, population, power = _correlation_inputs()
+    correlations = correlation_recovery(stats, population, power, alpha=0.05)
+    estimates, truth = _estimates(np.array([0.1, 0.4, 0.5, 0.9]), np.array([0.2, 0.3, 0.6, 0.7]))
+    amplitudes = amplitude_recovery(estimates, truth, MeasurementModel(
+        {"IFG_L": 0.8}, {"IFG_L": 0.1}))
+    brain = np.ones((6, 6, 6), bool)
+    maps = map_accuracy(brain & False, {"IFG_L": brain & False}, brain, 3.0, 6.0)
+    maps.insert(0, "threshold", "fwe")
+    text = summary_markdown(amplitudes, maps, correlations, 19, 0.05, 6.0, noise=table)
+    share = summary.loc["head motion", "share_remaining"]
+    assert f"Head motion: {share:.0%} of its variance survived" in text
+    assert "## Noise the analysis had to live with" in text

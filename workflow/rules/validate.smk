@@ -159,6 +159,7 @@ rule validate_summary:
         amplitudes=rules.validate_amplitudes.output.table,
         maps=rules.validate_maps.output.table,
         correlations=rules.validate_correlations.output.table,
+        noise=rules.validate_noise.output.table,
     output:
         summary=report(
             VALIDATION / "summary.md",

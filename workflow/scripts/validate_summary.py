@@ -15,4 +15,5 @@ with log_to(snakemake.log[0]):
         snakemake.params.alpha,
         snakemake.params.near_margin_mm,
         snakemake.output.summary,
+        noise_path=snakemake.input.noise,
     )

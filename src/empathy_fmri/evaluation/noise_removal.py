@@ -13,7 +13,9 @@ from empathy_fmri.config.sections import AnalysisConfig
 __all__ = [
     "COMPONENT_LABELS",
     "component_removal",
+    "first_level_design",
     "summarise_removal",
+    "task_effect",
 ]
 
 #: Readable names of the simulator's noise components.
@@ -25,46 +27,31 @@ COMPONENT_LABELS = {
 }
 
 
-def component_removal(
-    components: Mapping[str, np.ndarray],
+def first_level_design(
     events: pd.DataFrame,
     confounds: pd.DataFrame | None,
     frame_times_s: np.ndarray,
-    baseline: np.ndarray,
     analysis: AnalysisConfig,
 ) -> pd.DataFrame:
-    """Variance of each noise component before and after the first-level design.
-
-    Each component is projected off the run's first-level design matrix
-    (task regressors, drift model and confounds, as ``analysis`` configures
-    them, built with nilearn's ``make_first_level_design_matrix``), which is
-    what the GLM's least-squares fit does to it. Variances are per voxel in
-    percent signal change squared of the voxel's baseline, averaged over the
-    voxels given.
+    """The run's first-level design matrix, as nilearn builds it for the analysis.
 
     Parameters
     ----------
-    components : mapping of str to numpy.ndarray
-        ``(n_scans, n_voxels)`` arrays, one per component.
     events : pandas.DataFrame
         The run's events.
     confounds : pandas.DataFrame or None
         The confound regressors the first level uses (``n/a`` already filled).
     frame_times_s : numpy.ndarray
         Acquisition times (s).
-    baseline : numpy.ndarray
-        ``(n_voxels,)`` baseline intensity.
     analysis : AnalysisConfig
         HRF, drift model and high-pass of the first level.
 
     Returns
     -------
     pandas.DataFrame
-        One row per component: ``component``, ``variance_psc2`` (after
-        removing the mean), ``remaining_psc2`` (after the design) and
-        ``share_remaining``; and a row ``all noise`` for their sum.
+        Task regressors, drift model and confounds.
     """
-    design = make_first_level_design_matrix(
+    return make_first_level_design_matrix(
         frame_times_s,
         events[["onset", "duration", "trial_type"]],
         hrf_model=analysis.hrf_model,
@@ -73,6 +60,63 @@ def component_removal(
         add_regs=None if confounds is None else confounds.to_numpy(),
         add_reg_names=None if confounds is None else list(confounds.columns),
     )
+
+
+def task_effect(
+    components: Mapping[str, np.ndarray], design: pd.DataFrame, baseline: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The needle-minus-swab effect (psc) the first level would read from each component.
+
+    Parameters
+    ----------
+    components : mapping of str to numpy.ndarray
+        ``(n_scans, n_voxels)`` arrays.
+    design : pandas.DataFrame
+        From :func:`first_level_design`, with ``needle`` and ``swab`` columns.
+    baseline : numpy.ndarray
+        ``(n_voxels,)`` baseline intensity.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Per-voxel contrast estimate in percent signal change, by component.
+        Noise has no task effect on average; a component that does (a
+        stimulus-locked flinch) shows one that does not average out over runs.
+    """
+    contrast = (design.columns == "needle").astype(float) - (design.columns == "swab")
+    weights = contrast @ np.linalg.pinv(design.to_numpy())
+    scale = 100.0 / np.asarray(baseline, float)
+    return {
+        name: (weights @ np.asarray(values, float)) * scale for name, values in components.items()
+    }
+
+
+def component_removal(
+    components: Mapping[str, np.ndarray], design: pd.DataFrame, baseline: np.ndarray
+) -> pd.DataFrame:
+    """Variance of each noise component before and after the first-level design.
+
+    Each component is projected off the run's first-level design matrix
+    (:func:`first_level_design`), which is what the GLM's least-squares fit
+    does to it. Variances are per voxel in percent signal change squared of
+    the voxel's baseline, averaged over the voxels given.
+
+    Parameters
+    ----------
+    components : mapping of str to numpy.ndarray
+        ``(n_scans, n_voxels)`` arrays, one per component.
+    design : pandas.DataFrame
+        The run's first-level design matrix.
+    baseline : numpy.ndarray
+        ``(n_voxels,)`` baseline intensity.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per component: ``component``, ``variance_psc2`` (after
+        removing the mean), ``remaining_psc2`` (after the design) and
+        ``share_remaining``; and a row ``all noise`` for their sum.
+    """
     basis, singular, _ = np.linalg.svd(design.to_numpy(), full_matrices=False)
     basis = basis[:, singular > singular[0] * 1e-10]
     scale = 100.0 / np.asarray(baseline, float)

@@ -72,6 +72,7 @@ def summary_markdown(
     n_subjects: int,
     alpha: float,
     near_margin_mm: float,
+    noise: pd.DataFrame | None = None,
 ) -> str:
     """Write the plain-language summary of a study's validation.
 
@@ -89,6 +90,9 @@ def summary_markdown(
         Significance level.
     near_margin_mm : float
         Margin used for distant false positives.
+    noise : pandas.DataFrame, optional
+        ``noise_components.tsv`` (what the first level removes of each noise
+        component); its mean rows (``participant_id`` ``all``) are summarised.
 
     Returns
     -------
@@ -180,6 +184,8 @@ def summary_markdown(
             f"{_count(outside.largest_cluster_voxels, 'voxel')}), {int(distant.n_detected)} of "
             f"them more than {near_margin_mm:g} mm away."
         )
+    if noise is not None:
+        lines += ["", "## Noise the analysis had to live with", ""] + _noise_lines(noise)
     lines += [
         "",
         "Power is from the fast Monte Carlo of results/power/ (analytic t-test p of "
@@ -187,3 +193,30 @@ def summary_markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def _noise_lines(noise: pd.DataFrame) -> list[str]:
+    """Sentences on what the first level left of each noise component."""
+    mean = noise[noise["participant_id"].astype(str) == "all"].set_index("component")
+    parts = [
+        f"{name} {_percent(row.share_remaining)}"
+        for name, row in mean.iterrows() if name != "all noise"
+    ]
+    lines = [
+        f"- The first-level model left {_percent(mean.loc['all noise', 'share_remaining'])} "
+        f"of the simulated noise variance in grey matter (of each component: "
+        f"{', '.join(parts)}); the rest it explained with its drift, task and "
+        "motion regressors.",
+    ]
+    if "head motion" in mean.index:
+        motion = mean.loc["head motion"]
+        lines.append(
+            f"- Head motion: {_percent(motion.share_remaining)} of its variance survived "
+            f"the six realignment regressors ({_percent(motion.share_of_remaining_noise)} "
+            "of the noise left). Averaged over the simulated runs it put a spurious "
+            f"needle-minus-swab effect of {_fmt(motion.spurious_effect_edge_psc, 3)} psc "
+            f"into the brain's edge and {_fmt(motion.spurious_effect_interior_psc, 3)} psc "
+            "inside (mean absolute value; motion that is not locked to the videos "
+            "averages towards 0 over runs, a flinch during needle videos does not)."
+        )
+    return lines

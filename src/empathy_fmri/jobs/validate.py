@@ -11,6 +11,7 @@ import pandas as pd
 
 from empathy_fmri.evaluation.map_accuracy import map_accuracy
 from empathy_fmri.evaluation.measurement import MeasurementModel
+from empathy_fmri.evaluation.noise_removal import COMPONENT_LABELS
 from empathy_fmri.evaluation.recovery import amplitude_recovery, correlation_recovery
 from empathy_fmri.evaluation.summary import summary_markdown
 
@@ -173,8 +174,9 @@ def run_summary(
     alpha: float,
     near_margin_mm: float,
     summary_path: str | Path,
+    noise_path: str | Path | None = None,
 ) -> None:
-    """Write :func:`summary_markdown` from the three validation tables.
+    """Write :func:`summary_markdown` from the validation tables.
 
     Parameters
     ----------
@@ -189,6 +191,8 @@ def run_summary(
         Margin of distant false positives.
     summary_path : path
         Output markdown file.
+    noise_path : path, optional
+        ``noise_components.tsv`` of :func:`run_noise_validation`.
     """
     from empathy_fmri.io.atomic import write_text
 
@@ -199,6 +203,7 @@ def run_summary(
         n_subjects,
         alpha,
         near_margin_mm,
+        None if noise_path is None else pd.read_csv(noise_path, sep="\t"),
     )
     write_text(summary_path, text)
 
@@ -282,15 +287,26 @@ def run_noise_validation(
         Subjects in the study (their labels).
     table_path : path
         Output TSV: one row per subject, run and component, then the mean
-        over them (``participant_id`` and ``run`` ``all``).
+        over them (``participant_id`` and ``run`` ``all``), with the spurious
+        needle-minus-swab effect of each component at the brain's edge (its
+        outer two voxels) and inside (mean absolute value over voxels of the
+        effect averaged over runs: noise averages out, a stimulus-locked
+        flinch does not).
     figure_path : path
         Output PNG of :func:`~empathy_fmri.plotting.validation.plot_noise_removal`.
     max_subjects : int
         Subjects simulated (the table is a check, not a census).
     """
+    from scipy import ndimage
+
     from empathy_fmri.analysis.first_level import confound_regressors
     from empathy_fmri.config.sections import AnalysisConfig, SimulationConfig
-    from empathy_fmri.evaluation.noise_removal import component_removal, summarise_removal
+    from empathy_fmri.evaluation.noise_removal import (
+        component_removal,
+        first_level_design,
+        summarise_removal,
+        task_effect,
+    )
     from empathy_fmri.io.atomic import write_tsv
     from empathy_fmri.plotting.style import save_figure
     from empathy_fmri.plotting.validation import plot_noise_removal
@@ -302,32 +318,39 @@ def run_noise_validation(
     analysis = AnalysisConfig.from_dict(dict(analysis_section))
     space = build_space(simulation.anatomy, simulation.regions, simulation.signal)
     grey = space.grey_voxels
+    edge = (space.mask & ~ndimage.binary_erosion(space.mask, iterations=2))[space.mask]
     frame_times = BlockDesign.from_config(simulation.design).frame_times_s
-    tables = []
+    tables, effects = [], []
     for index in range(min(max_subjects, n_subjects)):
         truth = draw_subject(simulation, index, n_subjects)
         runs = simulate_subject(simulation, index, truth, space, keep_components=True)
         for run_number, run in enumerate(runs, start=1):
             regressors = confound_regressors([run.confounds], analysis.confounds)
+            design = first_level_design(
+                run.events, None if regressors is None else regressors[0], frame_times,
+                analysis,
+            )
             table = component_removal(
                 {name: values[:, grey] for name, values in run.components.items()},
-                run.events, None if regressors is None else regressors[0], frame_times,
-                space.baseline[grey], analysis,
+                design, space.baseline[grey],
             )
             table.insert(0, "run", run_number)
             table.insert(0, "participant_id", truth.participant_id)
             tables.append(table)
+            effects.append(task_effect(run.components, design, space.baseline))
             logger.info("%s run %d: %s", truth.participant_id, run_number,
                         table[["component", "share_remaining"]].to_dict("records"))
     summary = summarise_removal(tables)
+    for column, voxels in (("spurious_effect_edge_psc", edge),
+                           ("spurious_effect_interior_psc", ~edge)):
+        values = {}
+        for name, label in COMPONENT_LABELS.items():
+            if name in effects[0]:
+                mean_effect = np.mean([effect[name] for effect in effects], axis=0)
+                values[label] = float(np.mean(np.abs(mean_effect[voxels])))
+        summary[column] = summary["component"].map(values)
     combined = pd.concat(
-        [*tables, summary.drop(columns="share_of_remaining_noise").assign(
-            participant_id="all", run="all")],
-        ignore_index=True,
-    )
-    combined["share_of_remaining_noise"] = np.nan
-    combined.loc[combined["participant_id"] == "all", "share_of_remaining_noise"] = (
-        summary["share_of_remaining_noise"].to_numpy()
+        [*tables, summary.assign(participant_id="all", run="all")], ignore_index=True
     )
     write_tsv(table_path, combined, float_format="%.6g")
     noise = simulation.noise
