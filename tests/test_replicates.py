@@ -35,6 +35,9 @@ def _coarse(config: dict, n_subjects: int) -> dict:
     config["power"]["replicates"].update(
         n_subjects=n_subjects, voxel_size_mm=8, n_permutations=100
     )
+    # noise of 6 mm FWHM with a global drift cannot exist on an 8 mm grid (the
+    # global part alone is smoother): 12 mm is 1.5 voxels, as 6 mm is at 4 mm
+    config["noise"]["fwhm_mm"] = 12.0
     return validate_config(config)
 
 

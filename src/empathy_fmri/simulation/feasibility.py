@@ -46,13 +46,26 @@ def noise_problems(config: Mapping[str, Any]) -> list[str]:
         One message per problem, naming the config keys; empty when all is well.
     """
     simulation = SimulationConfig.from_dict(config)
+    grids = [(simulation.anatomy.voxel_size_mm, "")]
+    coarse = config.get("power", {}).get("replicates", {}).get("voxel_size_mm")
+    if coarse is not None and coarse != simulation.anatomy.voxel_size_mm:
+        grids.append((coarse, f"on the replicate studies' grid ('power.replicates."
+                              f"voxel_size_mm' = {coarse}): "))
+    for voxel_size_mm, where in grids:
+        problem = _unreachable(simulation, voxel_size_mm)
+        if problem:
+            return [where + problem]
+    return []
+
+
+def _unreachable(simulation: SimulationConfig, voxel_size_mm: float) -> str | None:
+    """The solver's message if the noise cannot be simulated on this grid, else None."""
     noise = simulation.noise
     design = BlockDesign.from_config(simulation.design)
     baseline = simulation.signal.baseline_grey
     geometry = NoiseGeometry(
         baseline=np.full(2, baseline), physio_gain=np.ones(2), grey=np.ones(2, bool),
-        neighbours=(np.array([0]), np.array([1])),
-        voxel_size_mm=simulation.anatomy.voxel_size_mm,
+        neighbours=(np.array([0]), np.array([1])), voxel_size_mm=voxel_size_mm,
     )
     rng = np.random.default_rng(0)
     for _ in range(_TRIAL_RUNS):
@@ -67,5 +80,5 @@ def noise_problems(config: Mapping[str, Any]) -> list[str]:
                 drift_fraction=noise.drift_psc / 100, drift_exponent=noise.drift_exponent,
             )
         except NoiseBudgetError as error:
-            return [str(error)]
-    return []
+            return str(error)
+    return None
