@@ -67,16 +67,21 @@ def main() -> None:
         rule = path.parent.name if path.parent.name != "benchmarks" else path.stem
         table = pd.read_csv(path, sep="\t")
         rows.append(
-            {"rule": rule, "s": table["s"].iloc[0], "max_rss_mb": table["max_rss"].iloc[0]}
+            {"rule": rule, "s": table["s"].iloc[0], "cpu_s": table["cpu_time"].iloc[0],
+             "max_rss_mb": table["max_rss"].iloc[0]}
         )
     per_rule = pd.DataFrame(rows).groupby("rule").agg(
         jobs=("s", "size"), total_s=("s", "sum"), mean_s=("s", "mean"),
-        peak_mb=("max_rss_mb", "max"),
+        cpu_s=("cpu_s", "sum"), peak_mb=("max_rss_mb", "max"),
     )
     extra = f"{args.configfile} + " if args.configfile else ""
     print(f"study config.yaml + {extra}{overrides}, snakemake --cores {args.cores}: "
           f"{wall_s:.0f} s wall")
     print(per_rule.sort_values("total_s", ascending=False).round(1).to_string())
+    # Wall time per job grows with other load on the machine; CPU time much less.
+    print(f"all jobs: {per_rule['total_s'].sum():.0f} s of job wall time, "
+          f"{per_rule['cpu_s'].sum():.0f} s of CPU time; peak memory of any job "
+          f"{per_rule['peak_mb'].max():.0f} MB")
 
     # Part 2: the first level of one subject of this study, side by side (it
     # reads the design and analysis of config.yaml, so only for the default study).
