@@ -1,4 +1,4 @@
-# First level: one nilearn FirstLevelModel per subject over all runs.
+# First level: one nilearn GLM (FirstLevelModel's steps) per subject over all runs.
 
 
 rule first_level:

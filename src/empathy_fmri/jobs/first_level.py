@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -130,7 +131,7 @@ def run_first_level(
     statmap_paths: dict[str, dict[str, str | Path]],
     design_paths: Sequence[tuple[str | Path, str | Path]],
     n_jobs: int = 1,
-) -> None:
+) -> dict[str, float]:
     """Read a subject's runs, fit :func:`~empathy_fmri.pipeline.first_level.first_level_step`.
 
     Parameters
@@ -146,7 +147,14 @@ def run_first_level(
     design_paths : sequence of (tsv, png)
         Output paths of each run's design matrix.
     n_jobs : int
-        Parallel jobs for nilearn.
+        Parallel jobs over the AR(1) groups of voxels.
+
+    Returns
+    -------
+    dict
+        Seconds per stage: ``read_runs`` (the input checks), the fit's stages
+        (:attr:`~empathy_fmri.analysis.first_level.FirstLevelResult.timings`),
+        ``write_maps`` and ``design_files`` (TSV and PNG); also logged.
 
     Raises
     ------
@@ -154,12 +162,24 @@ def run_first_level(
         If an input file is unreadable or does not hold what the model needs
         (see :func:`read_runs`); no output is written then.
     """
+    clock = time.perf_counter()
     events, confounds = read_runs(bold_paths, events_paths, confounds_paths, analysis, tr_s)
+    timings = {"read_runs": time.perf_counter() - clock}
     result = first_level_step(bold_paths, events, confounds, tr_s, analysis, n_jobs=n_jobs)
+    timings.update(result.timings)
+    clock = time.perf_counter()
     for contrast, stats in statmap_paths.items():
         for stat, path in stats.items():
             write_nifti(path, result.maps[contrast][stat])
+    timings["write_maps"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     for matrix, (tsv_path, png_path) in zip(result.design_matrices, design_paths, strict=True):
         write_tsv(tsv_path, matrix.reset_index(names="frame_time_s"))
         title = f"Design matrix: {Path(str(tsv_path)).name.removesuffix('.tsv')}"
         save_figure(plot_run_design_matrix(matrix, title), [png_path], dpi=150)
+    timings["design_files"] = time.perf_counter() - clock
+    logger.info(
+        "first level stages: %s",
+        ", ".join(f"{key} {value:.2f} s" for key, value in timings.items()),
+    )
+    return timings

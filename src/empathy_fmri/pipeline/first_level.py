@@ -1,4 +1,4 @@
-"""First level of one subject, in memory: confound selection and the nilearn GLM."""
+"""First level of one subject, in memory: confound selection and the GLM."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def first_level_step(
     mask_img : Niimg-like, optional
         Analysis mask (nilearn's MNI brain mask on the BOLD grid if None).
     n_jobs : int
-        Parallel jobs for nilearn.
+        Parallel jobs over the AR(1) groups of voxels.
 
     Returns
     -------
