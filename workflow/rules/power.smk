@@ -38,6 +38,8 @@ rule power_measurement:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_measurement.log",
+    benchmark:
+        "benchmarks/power_measurement.tsv",
     message:
         "Calibrating the measurement error of the ROI means from {n} subjects' "
         "first-level variance maps".format(n=len(SUBJECTS))
@@ -64,6 +66,8 @@ rule power_monte_carlo:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_monte_carlo.log",
+    benchmark:
+        "benchmarks/power_monte_carlo.tsv",
     message:
         "Fast Monte Carlo: {n} studies at each sample size in {sizes}".format(
             n=config["power"]["n_studies"], sizes=config["power"]["sample_sizes"]
@@ -97,6 +101,8 @@ rule power_figures:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_figures.log",
+    benchmark:
+        "benchmarks/power_figures.tsv",
     message:
         "Figures: power curves, r by sample size, exaggeration ratio"
     script:
@@ -122,6 +128,8 @@ rule power_replicate:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_replicate/{kind}_rep-{index}.log",
+    benchmark:
+        "benchmarks/power_replicate/{kind}_rep-{index}.tsv",
     message:
         "Replicate study {wildcards.kind} {wildcards.index}: simulate, first level, group, "
         "ROI and brain-behaviour statistics, in memory"
@@ -160,6 +168,8 @@ rule power_replicates_compare:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_replicates_compare.log",
+    benchmark:
+        "benchmarks/power_replicates_compare.tsv",
     message:
         "Comparing {k} replicate studies with the fast Monte Carlo; FWE error over {k0} null "
         "studies".format(
@@ -196,6 +206,8 @@ rule power_replicates_selections:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_replicates_selections.log",
+    benchmark:
+        "benchmarks/power_replicates_selections.tsv",
     message:
         "Figure: r under each ROI selection in this study and in the replicate studies"
     script:

@@ -20,6 +20,8 @@ rule validate_amplitudes:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/validate_amplitudes.log",
+    benchmark:
+        "benchmarks/validate_amplitudes.tsv",
     message:
         "Validation: per-subject ROI amplitudes against the true ones"
     script:
@@ -71,6 +73,8 @@ rule validate_maps:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/validate_maps.log",
+    benchmark:
+        "benchmarks/validate_maps.tsv",
     message:
         "Validation: FDR and FWE group maps against the true activation"
     script:
@@ -96,6 +100,8 @@ rule validate_correlations:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/validate_correlations.log",
+    benchmark:
+        "benchmarks/validate_correlations.tsv",
     message:
         "Validation: brain-behaviour r against the population and attenuated r"
     script:
@@ -147,6 +153,8 @@ rule validate_summary:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/validate_summary.log",
+    benchmark:
+        "benchmarks/validate_summary.tsv",
     message:
         "Validation: plain-language summary in {output.summary}"
     script:
