@@ -34,6 +34,7 @@ rule power_measurement:
         },
     resources:
         mem_mb=2000,
+        runtime=30,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -62,6 +63,7 @@ rule power_monte_carlo:
         n_subjects=config["n_subjects"],
     resources:
         mem_mb=1500,
+        runtime=30,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -97,6 +99,9 @@ rule power_figures:
         ),
     params:
         study_n=config["n_subjects"],
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -124,6 +129,7 @@ rule power_replicate:
         study=config,
     resources:
         mem_mb=2000,
+        runtime=60,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -164,6 +170,7 @@ rule power_replicates_compare:
         study=config,
     resources:
         mem_mb=1500,
+        runtime=30,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -202,6 +209,7 @@ rule power_replicates_selections:
         n_subjects=len(SUBJECTS),
     resources:
         mem_mb=1500,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:

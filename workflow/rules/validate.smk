@@ -16,6 +16,9 @@ rule validate_amplitudes:
             caption="../report/validation_amplitudes.rst",
             category="6. Validation",
         ),
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -39,6 +42,9 @@ rule validate_roi_placement:
         regions=REGIONS,
         centres=config["regions"]["centres"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -69,6 +75,7 @@ rule validate_maps:
         near_margin_mm=config["validation"]["near_margin_mm"],
     resources:
         mem_mb=1500,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -96,6 +103,9 @@ rule validate_correlations:
     params:
         n_subjects=config["n_subjects"],
         alpha=config["analysis"]["alpha"],
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -122,6 +132,9 @@ rule validate_figure_selections:
         rois=ROIS,
         scores=config["analysis"]["scores"],
         n_subjects=len(SUBJECTS),
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -149,6 +162,9 @@ rule validate_summary:
         n_subjects=config["n_subjects"],
         alpha=config["analysis"]["alpha"],
         near_margin_mm=config["validation"]["near_margin_mm"],
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
