@@ -47,7 +47,10 @@ def _slurm_missing() -> str | None:
             ["sinfo", "-h", "-o", "%a"], capture_output=True, text=True, timeout=20
         )
     except subprocess.TimeoutExpired:
-        return "no Slurm here: sinfo did not answer within 20 s"
+        return (
+            "no Slurm here: sinfo did not answer within 20 s "
+            "(start one: sudo scripts/local-slurm.sh start)"
+        )
     if answer.returncode != 0 or "up" not in answer.stdout.split():
         return (
             "no Slurm here: sinfo shows no partition that is up "
