@@ -64,7 +64,7 @@ REGIONS = list(config["regions"]["centres"])
 GRID_SCALE = (3 / config["anatomy"]["voxel_size_mm"]) ** 3
 # Every rule declares mem_mb and runtime (minutes; a cluster executor asks
 # for them, a local run ignores runtime): the benchmarks/ peaks of the default
-# study with room to spare (per-subject jobs: at most 62 s and 1.2 GB at 3 mm
+# study with room to spare (per-subject jobs: at most 101 s and 1.2 GB at 3 mm
 # with two runs on a loaded 2-core machine; each rule's runtime is 10-30 times
 # its measured time).
 
