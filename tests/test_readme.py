@@ -20,6 +20,20 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert command in ci_lines, "the README test command is not a line of .ci/run"
 
 
+def test_readme_slurm_test_command_is_the_ci_script():
+    """The README's Slurm test command is .ci/slurm, which starts the local Slurm and runs them."""
+    import os
+
+    (command,) = _block_after("<!-- slurm-test-command -->")
+    assert command == ".ci/slurm"
+    script = REPO / ".ci" / "slurm"
+    assert os.access(script, os.X_OK), ".ci/slurm is not executable"
+    lines = script.read_text().splitlines()
+    assert any("scripts/local-slurm.sh start" in line for line in lines)
+    assert any(line.strip().endswith("pytest -m slurm") for line in lines)
+    assert os.access(REPO / "scripts" / "local-slurm.sh", os.X_OK)
+
+
 def test_readme_run_command_runs_the_default_study():
     (command,) = _block_after("<!-- run-command -->")
     assert command.endswith("snakemake --cores 4")

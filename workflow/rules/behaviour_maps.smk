@@ -37,6 +37,7 @@ rule behaviour_map:
     threads: 2
     resources:
         mem_mb=2000,
+        runtime=60,
     conda:
         "../envs/empathy-fmri.yaml"
     log:

@@ -23,6 +23,9 @@ rule figure_task_timeline:
     params:
         tr=config["design"]["tr"],
         subject=EXAMPLE_SUBJECT,
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -46,6 +49,9 @@ rule figure_design_matrix:
         ),
     params:
         subject=EXAMPLE_SUBJECT,
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -78,6 +84,7 @@ rule figure_roi_timeseries:
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
     resources:
         mem_mb=1500,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -103,6 +110,9 @@ rule figure_rois:
     params:
         radius_mm=config["analysis"]["roi_radius_mm"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -129,6 +139,9 @@ rule figure_group_map:
     params:
         radius_mm=config["analysis"]["roi_radius_mm"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -151,6 +164,9 @@ rule figure_roi_effects:
             category="4. ROI effects",
         ),
         svg=FIGURES / "roi_effects.svg",
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -178,6 +194,9 @@ rule figure_brain_behaviour:
         svg=FIGURES / "brain_behaviour_score-{score}.svg",
     wildcard_constraints:
         score="|".join(config["analysis"]["scores"]),
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -205,6 +224,9 @@ rule figure_behaviour_map:
         ),
     wildcard_constraints:
         score="|".join(config["analysis"]["scores"]),
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -230,6 +252,9 @@ rule validate_figure_truth_vs_estimate:
             category="6. Validation",
         ),
         svg=FIGURES / "truth_vs_estimate.svg",
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:

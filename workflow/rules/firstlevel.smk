@@ -23,6 +23,7 @@ rule first_level:
     threads: 1
     resources:
         mem_mb=int(400 + 1000 * GRID_SCALE),
+        runtime=int(10 + 5 * GRID_SCALE * len(RUNS)),
     conda:
         "../envs/empathy-fmri.yaml"
     log:

@@ -22,6 +22,7 @@ rule group_level:
     threads: 2
     resources:
         mem_mb=2000,
+        runtime=60,
     conda:
         "../envs/empathy-fmri.yaml"
     log:

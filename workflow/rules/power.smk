@@ -35,10 +35,13 @@ rule power_measurement:
         },
     resources:
         mem_mb=2000,
+        runtime=30,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_measurement.log",
+    benchmark:
+        "benchmarks/power_measurement.tsv",
     message:
         "Calibrating the measurement error of the ROI means from {n} subjects' "
         "first-level variance maps".format(n=len(SUBJECTS))
@@ -61,10 +64,13 @@ rule power_monte_carlo:
         n_subjects=config["n_subjects"],
     resources:
         mem_mb=1500,
+        runtime=30,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_monte_carlo.log",
+    benchmark:
+        "benchmarks/power_monte_carlo.tsv",
     message:
         "Fast Monte Carlo: {n} studies at each sample size in {sizes}".format(
             n=config["power"]["n_studies"], sizes=config["power"]["sample_sizes"]
@@ -94,10 +100,15 @@ rule power_figures:
         ),
     params:
         study_n=config["n_subjects"],
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_figures.log",
+    benchmark:
+        "benchmarks/power_figures.tsv",
     message:
         "Figures: power curves, r by sample size, exaggeration ratio"
     script:
@@ -119,10 +130,13 @@ rule power_replicate:
         study=config,
     resources:
         mem_mb=2000,
+        runtime=60,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_replicate/{kind}_rep-{index}.log",
+    benchmark:
+        "benchmarks/power_replicate/{kind}_rep-{index}.tsv",
     message:
         "Replicate study {wildcards.kind} {wildcards.index}: simulate, first level, group, "
         "ROI and brain-behaviour statistics, in memory"
@@ -157,10 +171,13 @@ rule power_replicates_compare:
         study=config,
     resources:
         mem_mb=1500,
+        runtime=30,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_replicates_compare.log",
+    benchmark:
+        "benchmarks/power_replicates_compare.tsv",
     message:
         "Comparing {k} replicate studies with the fast Monte Carlo; FWE error over {k0} null "
         "studies".format(
@@ -193,10 +210,13 @@ rule power_replicates_selections:
         n_subjects=len(SUBJECTS),
     resources:
         mem_mb=1500,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/power_replicates_selections.log",
+    benchmark:
+        "benchmarks/power_replicates_selections.tsv",
     message:
         "Figure: r under each ROI selection in this study and in the replicate studies"
     script:

@@ -18,6 +18,9 @@ rule roi_definitions:
             key: config["analysis"][key]
             for key in ("rois", "roi_radius_mm", "selection_search_radius_mm", "scores")
         },
+    resources:
+        mem_mb=1000,
+        runtime=30,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -52,6 +55,7 @@ rule roi_glm:
         tr=config["design"]["tr"],
     resources:
         mem_mb=int(300 + 500 * GRID_SCALE),
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -76,6 +80,9 @@ rule roi_contrasts:
         subjects=SUBJECTS,
         anatomy={"grey_matter_threshold": config["anatomy"]["grey_matter_threshold"]},
         analysis={"roi_estimate": config["analysis"]["roi_estimate"]},
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:

@@ -18,6 +18,9 @@ rule simulate_metadata:
         bids=SIMULATED_BIDS,
         simulation=SIMULATION,
         n_subjects=config["n_subjects"],
+    resources:
+        mem_mb=500,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -56,6 +59,7 @@ rule simulate_subject:
         "benchmarks/simulate_subject/{subject}.tsv",
     resources:
         mem_mb=int(300 + 400 * GRID_SCALE),
+        runtime=int(10 + 5 * GRID_SCALE * len(RUNS)),
     message:
         "Simulating {wildcards.subject}: BOLD, events and motion of every run"
     script:
@@ -74,6 +78,9 @@ rule simulate_truth:
         truth=TRUTH,
         simulation=SIMULATION,
         n_subjects=config["n_subjects"],
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:

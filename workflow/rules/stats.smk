@@ -14,6 +14,9 @@ rule brain_behaviour:
             for key in ("scores", "n_permutations_stats", "n_bootstrap", "alpha")
         },
         seed=config["seed"],
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:

@@ -16,10 +16,15 @@ rule validate_amplitudes:
             caption="../report/validation_amplitudes.rst",
             category="6. Validation",
         ),
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/validate_amplitudes.log",
+    benchmark:
+        "benchmarks/validate_amplitudes.tsv",
     message:
         "Validation: per-subject ROI amplitudes against the true ones"
     script:
@@ -63,6 +68,9 @@ rule validate_roi_placement:
         regions=REGIONS,
         centres=config["regions"]["centres"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -93,10 +101,13 @@ rule validate_maps:
         near_margin_mm=config["validation"]["near_margin_mm"],
     resources:
         mem_mb=1500,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/validate_maps.log",
+    benchmark:
+        "benchmarks/validate_maps.tsv",
     message:
         "Validation: FDR and FWE group maps against the true activation"
     script:
@@ -118,10 +129,15 @@ rule validate_correlations:
     params:
         n_subjects=config["n_subjects"],
         alpha=config["analysis"]["alpha"],
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/validate_correlations.log",
+    benchmark:
+        "benchmarks/validate_correlations.tsv",
     message:
         "Validation: brain-behaviour r against the population and attenuated r"
     script:
@@ -142,6 +158,9 @@ rule validate_figure_selections:
         rois=ROIS,
         scores=config["analysis"]["scores"],
         n_subjects=len(SUBJECTS),
+    resources:
+        mem_mb=1000,
+        runtime=15,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
@@ -170,10 +189,15 @@ rule validate_summary:
         n_subjects=config["n_subjects"],
         alpha=config["analysis"]["alpha"],
         near_margin_mm=config["validation"]["near_margin_mm"],
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
         "logs/validate_summary.log",
+    benchmark:
+        "benchmarks/validate_summary.tsv",
     message:
         "Validation: plain-language summary in {output.summary}"
     script:
