@@ -51,6 +51,7 @@ rule validate_noise:
         "benchmarks/validate_noise.tsv",
     resources:
         mem_mb=int(500 + 600 * GRID_SCALE),
+        runtime=int(5 + 5 * GRID_SCALE),
     message:
         "Validation: what the first level removes of each noise component"
     script:
