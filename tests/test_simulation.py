@@ -18,7 +18,11 @@ from empathy_fmri.anatomy.spheres import sphere_masks
 from empathy_fmri.anatomy.template import load_anatomy
 from empathy_fmri.config import SimulationConfig
 from empathy_fmri.config.sections import AnalysisConfig
-from empathy_fmri.evaluation.noise_removal import component_removal, first_level_design
+from empathy_fmri.evaluation.noise_removal import (
+    component_removal,
+    first_level_design,
+    task_effect,
+)
 from empathy_fmri.jobs.simulate import write_subject
 from empathy_fmri.simulation.activation import activation_psc
 from empathy_fmri.simulation.design import BlockDesign
@@ -230,10 +234,20 @@ def test_physiological_noise_is_spatially_coherent(calibration, space3, base):
     # it has the smoothing kernel of the system noise (sigma ~0.8 voxels,
     # FWHM ~6 mm); white noise would read as below one voxel (3 mm)
     assert fwhm > 4.0, fwhm
-    # and it is aliased: its power is not concentrated below 0.1 Hz
-    spectrum = np.abs(np.fft.rfft(physio[:, :2000], axis=0)) ** 2
-    frequencies = np.fft.rfftfreq(physio.shape[0], base["design"]["tr"])
-    assert spectrum[frequencies > 0.1].sum() > 0.5 * spectrum.sum()
+    # and it is aliased: sampled every TR, a wave of rate f appears at
+    # |f - k / TR| (k the nearest integer). The voxel-averaged periodogram of
+    # temporally white noise would be flat (peak over mean about 1 with
+    # 70,000 voxels); this one must peak, at the alias of the run's mean
+    # cardiac or respiratory rate (within 0.03 Hz: the rates wander by
+    # 0.02-0.05 Hz, the frequency resolution is 1/292 s).
+    tr = base["design"]["tr"]
+    spectrum = np.mean(np.abs(np.fft.rfft(physio, axis=0)) ** 2, axis=1)[1:]
+    frequencies = np.fft.rfftfreq(physio.shape[0], tr)[1:]
+    assert spectrum.max() > 2.5 * spectrum.mean()
+    aliases = [abs(rate - round(rate * tr) / tr)
+               for rate in (run.parameters["cardiac_hz"], run.parameters["respiratory_hz"])]
+    peak = frequencies[spectrum.argmax()]
+    assert min(abs(peak - alias) for alias in aliases) < 0.03, (peak, aliases)
 
 
 @pytest.fixture(scope="module")
@@ -370,9 +384,10 @@ def test_motion_leaves_variance_after_six_regressors(calibration, base, space3):
 
 
 def test_motion_nonlinearity_survives_exact_realignment(base, space3):
-    # without realignment error, what the six regressors leave is the
-    # non-linear part of the motion effect: it must be there
-    config = _config(_quiet(base), noise__realignment_error_mm=0.0, design__n_runs=1)
+    # without realignment error and spin history, what the six regressors
+    # leave is the curvature of the image under the moved head: it must be there
+    config = _config(_quiet(base), noise__realignment_error_mm=0.0,
+                     noise__spin_history_psc_per_mm=0.0, design__n_runs=1)
     simulation = _simulation(config)
     analysis = AnalysisConfig.from_dict(base["analysis"])
     run = simulate_subject(
@@ -386,7 +401,10 @@ def test_motion_nonlinearity_survives_exact_realignment(base, space3):
     table = component_removal(
         {"motion": run.components["motion"]}, x, space3.baseline
     ).set_index("component")
-    assert table.loc["head motion", "share_remaining"] > 1e-3
+    # An effect linear in the six exact parameters would be removed up to
+    # float32 rounding (a share of about 1e-12); the curvature leaves about
+    # 1e-4 of the motion variance at the default 0.03 mm steps.
+    assert table.loc["head motion", "share_remaining"] > 1e-5
 
 
 def test_flinch_puts_a_needle_effect_at_the_brain_edge(calibration, base, space3):
@@ -395,30 +413,42 @@ def test_flinch_puts_a_needle_effect_at_the_brain_edge(calibration, base, space3
     edge = (space3.mask & ~ndimage.binary_erosion(space3.mask))[space3.mask]
     config = _config(_quiet(base), noise__flinch_mm=1.0, noise__flinch_probability=1.0)
     simulation = _simulation(config)
+    analysis = AnalysisConfig.from_dict(base["analysis"])
     design = BlockDesign.from_config(simulation.design)
     flinching = simulate_subject(
         simulation, 0, draw_subject(simulation, 0, config["n_subjects"]), space3,
         keep_components=True,
     )
-    # the calibration's subject 0 is the same subject without the flinch (the
-    # flinch has its own random stream, so everything else is identical)
-    effects = {}
-    for label, runs in (("still", calibration[1]), ("flinch", flinching)):
+    # The calibration's subject 0 is the same subject without the flinch (the
+    # flinch has its own random stream, so everything else is identical): the
+    # difference of the two motion effects is what the flinch caused.
+    caused = {}
+    for label, confounds in (("no regressors", None), ("six regressors", MOTION)):
         per_run = []
-        for run in runs:
-            x = make_first_level_design_matrix(
-                design.frame_times_s, run.events[["onset", "duration", "trial_type"]],
-                hrf_model="glover", drift_model="cosine", high_pass=1 / 128,
+        for still, moved in zip(calibration[1], flinching, strict=True):
+            x = first_level_design(
+                moved.events, None if confounds is None else moved.confounds[confounds],
+                design.frame_times_s, analysis,
             )
-            contrast = (x.columns == "needle").astype(float) - (x.columns == "swab")
-            beta = np.linalg.pinv(x.to_numpy()) @ run.components["motion"]
-            per_run.append(100 * (contrast @ beta) / space3.baseline)
-        effects[label] = np.abs(np.mean(per_run, axis=0))
-    # the flinch is locked to the needle videos, so its effect does not
-    # average out over runs, and it is largest at the brain's edge, where the
-    # image intensity changes fastest
-    assert effects["flinch"][edge].mean() > 2 * effects["still"][edge].mean()
-    assert effects["flinch"][edge].mean() > 2 * effects["flinch"][~edge].mean()
+            effect = task_effect(
+                {"still": still.components["motion"], "moved": moved.components["motion"]},
+                x, space3.baseline,
+            )
+            per_run.append(effect["moved"] - effect["still"])
+        caused[label] = np.asarray(per_run)
+    raw = caused["no regressors"]
+    # Locked to the needle videos, the flinch's effect is the same in both
+    # runs, and largest at the brain's edge, where the image intensity changes
+    # fastest: about 0.3 psc there at a 1 mm flinch, as large as the
+    # empathy effects themselves.
+    assert np.corrcoef(raw[0], raw[1])[0, 1] > 0.9
+    mean_raw = np.abs(raw.mean(axis=0))
+    assert mean_raw[edge].mean() > 3 * mean_raw[~edge].mean()
+    assert mean_raw[edge].mean() > 0.1
+    # The six regressors remove most of it but not all: they are estimated with
+    # error and the image change is not linear in them.
+    regressed = np.abs(caused["six regressors"]).mean(axis=0)
+    assert 0.001 < regressed[edge].mean() < 0.5 * np.abs(raw).mean(axis=0)[edge].mean()
 
 
 def test_run_amplitudes_vary_around_the_subject_amplitude():

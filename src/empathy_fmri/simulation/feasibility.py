@@ -24,6 +24,8 @@ __all__ = [
 #: Runs drawn to check that the noise mixture can be solved (the solution
 #: depends a little on each run's realignment regressors).
 _TRIAL_RUNS = 3
+#: Identical voxels of the trial geometry.
+_TRIAL_VOXELS = 4000
 
 
 def noise_problems(config: Mapping[str, Any]) -> list[str]:
@@ -63,9 +65,12 @@ def _unreachable(simulation: SimulationConfig, voxel_size_mm: float) -> str | No
     noise = simulation.noise
     design = BlockDesign.from_config(simulation.design)
     baseline = simulation.signal.baseline_grey
+    # many identical grey-matter voxels: the solver's per-voxel field weights
+    # (chi-square draws) then average to their expectation
+    n = _TRIAL_VOXELS
     geometry = NoiseGeometry(
-        baseline=np.full(2, baseline), physio_gain=np.ones(2), grey=np.ones(2, bool),
-        neighbours=(np.array([0]), np.array([1])), voxel_size_mm=voxel_size_mm,
+        baseline=np.full(n, baseline), physio_gain=np.ones(n), grey=np.ones(n, bool),
+        neighbours=(np.arange(n - 1), np.arange(1, n)), voxel_size_mm=voxel_size_mm,
     )
     rng = np.random.default_rng(0)
     for _ in range(_TRIAL_RUNS):

@@ -330,6 +330,12 @@ def solve_mixture(
             "thermal and system noise. Lower 'noise.physio_psc' or 'noise.drift_psc', or "
             "lower 'noise.tsnr'"
         )
+    if ar1_rho == 0 and (physio_sd > 0 or drift_fraction > 0):
+        raise NoiseBudgetError(
+            "'noise.ar1_rho' = 0 asks for temporally white noise, but the drift "
+            "('noise.drift_psc') and the aliased physiological noise ('noise.physio_psc') "
+            "are autocorrelated; set both to 0 too, or give 'noise.ar1_rho' above 0"
+        )
     gaussian_rho = 0.0
     if ar1_rho > 0:
         # mean over grey voxels of (gaussian * r + lag_one) / total = ar1_rho
@@ -377,7 +383,7 @@ def _solve_rho(target_ratio: float, basis: np.ndarray, configured: float) -> flo
         raise NoiseBudgetError(
             f"'noise.ar1_rho' = {configured} is lower than the lag-one autocorrelation that "
             "drift and physiological noise alone give the data; raise 'noise.ar1_rho' or "
-            "lower 'noise.drift_psc'"
+            "lower 'noise.drift_psc' or 'noise.physio_psc'"
         )
     if ratio(high) < target_ratio:
         raise NoiseBudgetError(

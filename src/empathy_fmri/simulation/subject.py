@@ -33,6 +33,7 @@ from empathy_fmri.simulation.motion import (
     confounds_table,
     displaced_intensity,
     flinch_parameters,
+    image_derivatives,
     motion_parameters,
     realignment_estimate,
     spin_history,
@@ -74,11 +75,10 @@ class SimulationSpace:
         Spatial profile (region mean one) of each region, per brain voxel.
     visual_profile : numpy.ndarray or None
         Profile of the visual regions, per brain voxel.
-    motion_volume : numpy.ndarray
-        The baseline image blurred by the EPI point-spread (Gaussian, one voxel
-        SD), which head motion moves.
-    voxel_indices : numpy.ndarray
-        ``(n_voxels, 3)`` array indices of the brain voxels.
+    motion_gradient, motion_hessian : numpy.ndarray
+        Gradient ``(n_voxels, 3)`` and Hessian ``(n_voxels, 3, 3)`` (per mm)
+        of the baseline image blurred by the EPI point-spread (Gaussian, one
+        voxel SD), which head motion moves.
     centred_coordinates_mm : numpy.ndarray
         ``(n_voxels, 3)`` voxel positions relative to the brain's centre.
     grey_baseline : float
@@ -95,8 +95,8 @@ class SimulationSpace:
     baseline: np.ndarray
     region_profiles: dict[str, np.ndarray]
     visual_profile: np.ndarray | None
-    motion_volume: np.ndarray
-    voxel_indices: np.ndarray
+    motion_gradient: np.ndarray
+    motion_hessian: np.ndarray
     centred_coordinates_mm: np.ndarray
     grey_baseline: float
     physio_gain: np.ndarray
@@ -199,8 +199,9 @@ def build_space(
     ) * brain
     baseline = baseline_volume[brain]
     grey_baseline = float(np.median(baseline_volume[anatomy.grey_mask]))
-    smoothed = ndimage.gaussian_filter(baseline_volume, 1.0).astype(np.float32)
+    smoothed = ndimage.gaussian_filter(baseline_volume, 1.0)
     ijk = np.argwhere(brain)
+    gradient, hessian = image_derivatives(smoothed, ijk, anatomy.voxel_size_mm)
     grey = anatomy.grey_mask[brain]
     physio_gain = tissue_gain(
         anatomy.grey_prob[brain], anatomy.white_prob[brain], anatomy.csf_prob[brain], grey
@@ -213,8 +214,8 @@ def build_space(
         baseline=baseline.astype(np.float32),
         region_profiles=profiles_in_brain,
         visual_profile=visual_profile,
-        motion_volume=smoothed,
-        voxel_indices=ijk,
+        motion_gradient=gradient,
+        motion_hessian=hessian,
         centred_coordinates_mm=coords - coords.mean(axis=0),
         grey_baseline=grey_baseline,
         physio_gain=physio_gain.astype(np.float32),
@@ -339,8 +340,8 @@ def simulate_subject(
             components["drift"] = (global_part + local_part * field) * drift_gain
         if np.any(motion):
             moved = displaced_intensity(
-                motion, space.motion_volume, space.voxel_indices,
-                space.centred_coordinates_mm, space.anatomy.voxel_size_mm,
+                motion, space.motion_gradient, space.motion_hessian,
+                space.centred_coordinates_mm,
             )
             if noise_cfg.spin_history_psc_per_mm > 0:
                 moved += spin_history(
