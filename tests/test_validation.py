@@ -119,12 +119,18 @@ def test_correlation_recovery_attenuation_and_coverage():
     assert table.iloc[2]["power"] == pytest.approx(0.24)  # group_peak rows share the pair's truth
 
 
-def test_summary_reads_like_the_issue():
+def _summary_inputs():
+    """Correlation and amplitude tables of a small made-up study."""
     stats, population, power = _correlation_inputs()
     correlations = correlation_recovery(stats, population, power, alpha=0.05)
     estimates, truth = _estimates(np.array([0.1, 0.4, 0.5, 0.9]), np.array([0.2, 0.3, 0.6, 0.7]))
     amplitudes = amplitude_recovery(estimates, truth, MeasurementModel(
         {"IFG_L": 0.8}, {"IFG_L": 0.1}))
+    return correlations, amplitudes
+
+
+def test_summary_reads_like_the_issue():
+    correlations, amplitudes = _summary_inputs()
     brain = np.ones((6, 6, 6), bool)
     true = np.zeros_like(brain)
     true[1:3, 1:3, 1:3] = True
@@ -209,11 +215,7 @@ def test_noise_validation_accounts_for_every_component(tmp_path, tiny_config):
     assert parts == pytest.approx(1.0, abs=0.1)
     assert figure_path.stat().st_size > 10_000
     # and the plain-language summary says what was left
-    stats, population, power = _correlation_inputs()
-    correlations = correlation_recovery(stats, population, power, alpha=0.05)
-    estimates, truth = _estimates(np.array([0.1, 0.4, 0.5, 0.9]), np.array([0.2, 0.3, 0.6, 0.7]))
-    amplitudes = amplitude_recovery(estimates, truth, MeasurementModel(
-        {"IFG_L": 0.8}, {"IFG_L": 0.1}))
+    correlations, amplitudes = _summary_inputs()
     brain = np.ones((6, 6, 6), bool)
     maps = map_accuracy(brain & False, {"IFG_L": brain & False}, brain, 3.0, 6.0)
     maps.insert(0, "threshold", "fwe")

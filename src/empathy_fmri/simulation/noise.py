@@ -10,7 +10,7 @@ the data have the configured statistics is in
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage, optimize, signal
 
 __all__ = [
     "FWHM_PER_SIGMA",
@@ -110,13 +110,10 @@ def kernel_sigma_for_correlation(correlation: float) -> float:
     low, high = 0.05, 60.0
     if lag_one_correlation(low) > correlation:
         return low
-    for _ in range(60):
-        mid = 0.5 * (low + high)
-        if lag_one_correlation(mid) < correlation:
-            low = mid
-        else:
-            high = mid
-    return 0.5 * (low + high)
+    return float(
+        optimize.brentq(lambda sigma: lag_one_correlation(sigma) - correlation, low, high,
+                        xtol=1e-10)
+    )
 
 
 def ar1_filter(innovations: np.ndarray, rho: float) -> np.ndarray:

@@ -24,7 +24,7 @@ varies around the configured statistics, as real runs do, and the
 configuration states the typical values. The thermal plus
 system part then gets the variance, the AR(1) coefficient and the smoothing
 kernel that make the *mixture* match the config, as those three estimators
-compute it: the variance by bisection on the median tSNR, the AR(1)
+compute it: the variance by root-finding (Brent) on the median tSNR, the AR(1)
 coefficient and the kernel in closed form (both statistics are linear in
 them). So every
 component can be on and the measured tSNR, AR(1) and FWHM still come out as
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import linalg, optimize, stats
 
 from empathy_fmri.simulation.drift import GLOBAL_SHARE, cosine_basis, power_law_series
 from empathy_fmri.simulation.noise import kernel_sigma_for_correlation
@@ -361,14 +361,7 @@ def _solve_variance(tsnr: float, baseline: np.ndarray, structured: np.ndarray) -
         return 0.0
     while median_tsnr(high) > tsnr:
         high *= 2.0
-    low = 0.0
-    for _ in range(60):
-        mid = 0.5 * (low + high)
-        if median_tsnr(mid) > tsnr:
-            low = mid
-        else:
-            high = mid
-    return 0.5 * (low + high)
+    return float(optimize.brentq(lambda g: median_tsnr(g) - tsnr, 0.0, high, xtol=1e-9 * high))
 
 
 def _solve_rho(target_ratio: float, basis: np.ndarray, configured: float) -> float:
@@ -391,13 +384,7 @@ def _solve_rho(target_ratio: float, basis: np.ndarray, configured: float) -> flo
             f"would need an AR(1) coefficient above {_MAX_RHO}; lower 'noise.ar1_rho' or "
             "'noise.physio_psc'"
         )
-    for _ in range(40):
-        mid = 0.5 * (low + high)
-        if ratio(mid) < target_ratio:
-            low = mid
-        else:
-            high = mid
-    return 0.5 * (low + high)
+    return float(optimize.brentq(lambda rho: ratio(rho) - target_ratio, low, high, xtol=1e-10))
 
 
 def _solve_kernel(
