@@ -1,7 +1,9 @@
 """Every bad input named (issue 13): each input file is checked where it is read.
 
 Each case builds a tiny BIDS run (8 mm MNI grid, 62 volumes) in ``tmp_path``,
-spoils one file and calls the job function. A bad file must raise an
+laid out as fMRIPrep writes its derivatives (raw events and TR sidecar,
+``derivatives/fmriprep`` preprocessed BOLD and confounds), spoils one file
+and calls the job function. A bad file must raise an
 :class:`InputFileError` whose one-paragraph message names the file and the
 column, subject or trial type involved, with no output written; a doubtful
 one must be logged as a warning that names it.
@@ -28,13 +30,18 @@ from empathy_fmri.config.sections import AnalysisConfig
 from empathy_fmri.io.bids import (
     STATISTICS,
     bold_image,
-    bold_path,
-    confounds_path,
     design_matrix_path,
-    events_path,
     statmap_path,
 )
-from empathy_fmri.io.errors import InputFileError
+from empathy_fmri.io.errors import InputFileError, LayoutError
+from empathy_fmri.io.layout import (
+    FMRIPREP_FOLDER,
+    SIMULATED_SPACE,
+    fmriprep_confounds_path,
+    preproc_bold_path,
+    raw_events_path,
+    run_key,
+)
 from empathy_fmri.jobs.brain_behaviour import run_brain_behaviour
 from empathy_fmri.jobs.first_level import run_first_level
 from empathy_fmri.jobs.logs import log_to
@@ -56,14 +63,23 @@ class Subject:
     out: Path
     n_runs: int = 1
 
+    @property
+    def source(self) -> dict[str, str]:
+        return {"bids_dir": str(self.root), "derivatives": str(self.root / FMRIPREP_FOLDER),
+                "task": TASK, "space": SIMULATED_SPACE}
+
     def bold(self, run: int = 1) -> Path:
-        return bold_path(self.root, SUBJECT, TASK, run)
+        key = run_key(SUBJECT, TASK, run)
+        return preproc_bold_path(self.root / FMRIPREP_FOLDER, key, SIMULATED_SPACE)
 
     def events(self, run: int = 1) -> Path:
-        return events_path(self.root, SUBJECT, TASK, run)
+        return raw_events_path(self.root, run_key(SUBJECT, TASK, run))
 
     def confounds(self, run: int = 1) -> Path:
-        return confounds_path(self.root, SUBJECT, TASK, run)
+        return fmriprep_confounds_path(self.root / FMRIPREP_FOLDER, run_key(SUBJECT, TASK, run))
+
+    def sidecar(self) -> Path:
+        return self.root / f"task-{TASK}_bold.json"
 
     def runs(self) -> range:
         return range(1, self.n_runs + 1)
@@ -77,20 +93,17 @@ class Subject:
         }
 
     @property
-    def designs(self) -> list[tuple[Path, Path]]:
-        return [(design_matrix_path(self.out, SUBJECT, TASK, run, "tsv"),
-                 design_matrix_path(self.out, SUBJECT, TASK, run, "png"))
-                for run in self.runs()]
+    def designs(self) -> tuple[Path, Path]:
+        return (design_matrix_path(self.out, SUBJECT, TASK, "tsv"),
+                design_matrix_path(self.out, SUBJECT, TASK, "png"))
 
     def outputs(self) -> list[Path]:
         maps = [path for stats in self.statmaps.values() for path in stats.values()]
-        return maps + [path for pair in self.designs for path in pair]
+        return maps + list(self.designs)
 
-    def run_first_level(self) -> None:
+    def run_first_level(self, analysis: AnalysisConfig | None = None) -> None:
         run_first_level(
-            [self.bold(r) for r in self.runs()], [self.events(r) for r in self.runs()],
-            [self.confounds(r) for r in self.runs()], AnalysisConfig(), TR_S,
-            self.statmaps, self.designs,
+            SUBJECT, self.source, analysis or AnalysisConfig(), self.statmaps, *self.designs,
         )
 
 
@@ -130,6 +143,8 @@ def edit_tsv(path: Path, change: Callable[[pd.DataFrame], pd.DataFrame | None]) 
 def subject(tmp_path: Path) -> Subject:
     """A valid one-run subject."""
     made = Subject(tmp_path / "bids", tmp_path / "glm")
+    made.sidecar().parent.mkdir(parents=True, exist_ok=True)
+    made.sidecar().write_text(json.dumps({"RepetitionTime": TR_S, "TaskName": TASK}))
     write_bold(made.bold())
     write_events(made.events())
     write_confounds(made.confounds())
@@ -161,6 +176,20 @@ def capitalised_trial_type(s: Subject) -> None:
 
 def other_tr(s: Subject) -> None:
     write_bold(s.bold(), tr_s=2.5)
+
+
+def no_tr_in_sidecars(s: Subject) -> None:
+    s.sidecar().write_text(json.dumps({"TaskName": TASK}))
+
+
+def no_preprocessed_bold(s: Subject) -> None:
+    raw = s.root / SUBJECT / "func" / f"{run_key(SUBJECT, TASK, 1)}_bold.nii.gz"
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    s.bold().rename(raw)
+
+
+def missing_confounds_file(s: Subject) -> None:
+    s.confounds().unlink()
 
 
 def tr_in_milliseconds(s: Subject) -> None:
@@ -248,11 +277,11 @@ ERROR_CASES = [
     (truncated_bold, ["{bold}", "truncated", "62 volumes", "EOFError"]),
     (fewer_volumes_than_confound_rows, ["{confounds}", "{bold}", "62 rows", "50 volumes"]),
     (non_numeric_confound, ["{confounds}", "'rot_y'", "line 7", "'0.01.2'"]),
-    (capitalised_trial_type, ["{events}", "['needle']", "'Needle'", "case-sensitive"]),
-    (other_tr, ["{bold}", "2.5 s", "'design.tr' is 2 s"]),
-    (tr_in_milliseconds, ["{bold}", "2500 msec", "'design.tr' is 2 s"]),
+    (capitalised_trial_type, ["{events}", "['needle']", "'Needle'", "case-sensitive",
+                              "analysis.conditions"]),
     (shortened_run, ["{events}", "{bold}", "40 volumes", "last onset is 94 s", "80 s"]),
-    (confounds_missing_column, ["{confounds}", "['rot_z']", "analysis.confounds"]),
+    (confounds_missing_column, ["{confounds}", "['motion']", "load_confounds"]),
+    (missing_confounds_file, ["{confounds}", "does not exist", "analysis.confounds.strategy"]),
     (events_missing_onset, ["{events}", "['onset']", "duration", "trial_type"]),
     (bold_3d, ["{bold}", "3D image", "4D"]),
     (bold_not_nifti, ["{bold}", "cannot be read as a NIfTI image"]),
@@ -263,7 +292,15 @@ ERROR_CASES = [
     (missing_trial_type, ["{events}", "'trial_type'", "line(s) 5"]),
     (comma_separated_events, ["{events}", "comma-separated"]),
     (more_confound_rows_than_volumes, ["{confounds}", "65 rows", "62 volumes"]),
-    (second_run_on_another_grid, ["run-2_bold.nii.gz", "run-1_bold.nii.gz", "one grid"]),
+    (second_run_on_another_grid, ["run-2_space-", "run-1_space-", "one grid"]),
+]
+
+#: Cases where the dataset lacks a file or a fact: a LayoutError naming the subject and path.
+LAYOUT_CASES = [
+    (no_tr_in_sidecars, ["sub-01_task-empathy_run-1", "no RepetitionTime",
+                         "task-<label>_bold.json"]),
+    (no_preprocessed_bold, ["sub-01", "no preprocessed BOLD", "space 'MNI152NLin2009aAsym'",
+                            "1 BOLD run(s)", "not analysed unpreprocessed"]),
 ]
 
 
@@ -286,6 +323,32 @@ def test_bad_run_is_named_and_nothing_is_written(subject, spoil, parts):
 
 
 @pytest.mark.parametrize(
+    ("spoil", "parts"), LAYOUT_CASES, ids=[c[0].__name__ for c in LAYOUT_CASES]
+)
+def test_missing_file_or_fact_is_named_and_nothing_is_written(subject, spoil, parts):
+    spoil(subject)
+    with pytest.raises(LayoutError) as caught:
+        subject.run_first_level()
+    message = str(caught.value)
+    for part in parts:
+        assert part in message, f"{part!r} not in: {message}"
+    assert "\n" not in message
+    assert not [path for path in subject.outputs() if path.exists()]
+
+
+@pytest.mark.parametrize(
+    ("spoil", "shown"), [(other_tr, "2.5 s"), (tr_in_milliseconds, "2500 msec")]
+)
+def test_header_tr_other_than_the_sidecar_is_a_named_warning(subject, spoil, shown, caplog):
+    spoil(subject)
+    with caplog.at_level(logging.WARNING):
+        subject.run_first_level()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(subject.bold().name in w and shown in w and "uses 2 s" in w for w in warnings)
+    assert all(path.exists() for path in subject.outputs())
+
+
+@pytest.mark.parametrize(
     "spoil", [capitalised_trial_type, shortened_run, non_numeric_confound],
     ids=["trial_type", "shortened", "confounds"],
 )
@@ -293,9 +356,8 @@ def test_roi_glm_job_checks_its_runs_too(subject, spoil, tmp_path):
     spoil(subject)
     table = tmp_path / "roi_glm.tsv"
     with pytest.raises(InputFileError):
-        run_roi_glm("sub-01", [subject.bold()], [subject.events()], [subject.confounds()],
-                    tmp_path / "centres.tsv", tmp_path / "group_z.nii.gz", 0.3,
-                    AnalysisConfig(), TR_S, table)
+        run_roi_glm("sub-01", subject.source, tmp_path / "centres.tsv",
+                    tmp_path / "group_z.nii.gz", 0.3, AnalysisConfig(), table)
     assert not table.exists()
 
 
@@ -310,7 +372,7 @@ def test_extra_trial_type_is_a_named_nuisance_regressor(subject, caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(subject.events().name in w and "'fixation'" in w for w in warnings), warnings
     assert all(path.exists() for path in subject.outputs())
-    design = pd.read_csv(subject.designs[0][0], sep="\t")
+    design = pd.read_csv(subject.designs[0], sep="\t")
     assert "fixation" in design.columns
     # The contrasts are of needle and swab only; the extra type is in none.
     terms = {t for formula in CONTRASTS.values() for t in re.findall(r"[A-Za-z_]+", formula)}

@@ -27,11 +27,13 @@ from empathy_fmri.analysis.first_level import (
 )
 from empathy_fmri.analysis.glm_fit import ar1_coefficients, run_glm_fast
 from empathy_fmri.config import StudyConfig
+from empathy_fmri.io.layout import FMRIPREP_FOLDER, SIMULATED_SPACE, find_runs
 from empathy_fmri.jobs.simulate import write_subject
+from empathy_fmri.simulation.population import participant_id
 from empathy_fmri.task.conditions import CONDITIONS, CONTRASTS
 from empathy_fmri.task.hrf import block_response_peak
 
-MOTION = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+MOTION = {"strategy": ["motion"], "motion": "basic"}
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +44,13 @@ def subject(tiny_config: dict, tmp_path_factory: pytest.TempPathFactory) -> dict
     study = StudyConfig.from_dict(config)
     root = tmp_path_factory.mktemp("fast_first_level")
     write_subject(study.simulation, study.n_subjects, 0, root / "bids", root / "truth")
-    runs = sorted((root / "bids").glob("sub-*/func/*_bold.nii.gz"))
+    bids = root / "bids"
+    runs = find_runs(bids, bids / FMRIPREP_FOLDER, participant_id(0, study.n_subjects),
+                     study.simulation.task_name, SIMULATED_SPACE)
     assert len(runs) == 2
-    events = [pd.read_csv(str(r).replace("_bold.nii.gz", "_events.tsv"), sep="\t") for r in runs]
-    confounds = [
-        pd.read_csv(
-            next((root / "bids" / "derivatives").rglob(
-                r.name.replace("_bold.nii.gz", "_desc-confounds_timeseries.tsv"))),
-            sep="\t",
-        )
-        for r in runs
-    ]
-    return {"runs": [str(r) for r in runs], "events": events,
+    events = [pd.read_csv(r.events, sep="\t") for r in runs]
+    confounds = [pd.read_csv(r.confounds, sep="\t") for r in runs]
+    return {"runs": [str(r.bold) for r in runs], "events": events,
             "confounds": confound_regressors(confounds, MOTION), "tr": study.design.tr}
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from nilearn.glm.first_level import make_first_level_design_matrix
 
+from empathy_fmri.analysis.first_level import confound_regressors
 from empathy_fmri.anatomy.spheres import sphere_masks
 from empathy_fmri.anatomy.template import load_anatomy
 from empathy_fmri.config import SimulationConfig
@@ -372,7 +373,7 @@ def test_motion_leaves_variance_after_six_regressors(calibration, base, space3):
     design = BlockDesign.from_config(_simulation(base).design)
     grey = space3.grey_voxels
     x = first_level_design(
-        run.events, run.confounds[list(analysis.confounds)].fillna(0.0),
+        run.events, confound_regressors([run.confounds], analysis.confounds)[0],
         design.frame_times_s, analysis,
     )
     table = component_removal(
@@ -395,7 +396,7 @@ def test_motion_nonlinearity_survives_exact_realignment(base, space3):
         keep_components=True,
     )[0]
     x = first_level_design(
-        run.events, run.confounds[list(analysis.confounds)].fillna(0.0),
+        run.events, confound_regressors([run.confounds], analysis.confounds)[0],
         BlockDesign.from_config(simulation.design).frame_times_s, analysis,
     )
     table = component_removal(

@@ -4,7 +4,10 @@ from pathlib import Path
 
 from snakemake.utils import min_version, update_config, validate
 
-from empathy_fmri.io.bids import CONFOUNDS_PIPELINE, STATISTICS, bold_path, confounds_path, design_matrix_path, events_path, list_subjects, statmap_path
+from empathy_fmri.io.bids import STATISTICS, design_matrix_path, list_subjects, statmap_path
+from empathy_fmri.io.errors import InputFileError
+from empathy_fmri.io.errors import LayoutError
+from empathy_fmri.io.layout import FMRIPREP_FOLDER, SIMULATED_SPACE, RunFiles, brain_mask_path, find_runs, find_spaces, fmriprep_confounds_path, preproc_bold_path, raw_bold_path, raw_events_path, run_key
 from empathy_fmri.task.conditions import CONTRASTS
 from empathy_fmri.config import ConfigError, config_hash, default_schema_path
 from empathy_fmri.config.loading import duplicate_key_problems
@@ -71,22 +74,76 @@ GRID_SCALE = (3 / config["anatomy"]["voxel_size_mm"]) ** 3
 RESULTS = Path("results")
 #: Where the simulator writes its BIDS dataset.
 SIMULATED_BIDS = RESULTS / "bids"
+SIMULATED_DERIVATIVES = SIMULATED_BIDS / FMRIPREP_FOLDER
 #: True unless analysis.bids_dir points the analysis at another dataset; then
 #: nothing is simulated and nothing is graded against a truth.
 SIMULATED = not config["analysis"]["bids_dir"]
 #: The BIDS dataset the analysis reads.
 BIDS = SIMULATED_BIDS if SIMULATED else Path(config["analysis"]["bids_dir"])
-PHENOTYPE = BIDS / "phenotype" / "moral_dilemmas.tsv"
+PHENOTYPE = BIDS / config["analysis"]["phenotype"]
 TRUTH = RESULTS / "truth"
 GLM = RESULTS / "derivatives" / "glm"
+EXCLUDED = dict(config["analysis"]["participants"]["exclude"])
 
 if SIMULATED:
-    SUBJECTS = [participant_id(i, config["n_subjects"]) for i in range(config["n_subjects"])]
+    #: Every simulated participant (the dataset); SUBJECTS are those analysed.
+    SIMULATED_SUBJECTS = [participant_id(i, config["n_subjects"]) for i in range(config["n_subjects"])]
+    _listed = SIMULATED_SUBJECTS
+    DERIVATIVES = SIMULATED_DERIVATIVES
+    SPACE = config["analysis"]["space"] or SIMULATED_SPACE
+    if SPACE != SIMULATED_SPACE:
+        sys.exit(f"Config error: 'analysis.space' is {SPACE!r}, but the simulated dataset is in "
+                 f"{SIMULATED_SPACE!r} (nilearn's template); set it to null or {SIMULATED_SPACE}.")
+else:
+    SIMULATED_SUBJECTS = []
+    try:
+        _listed = list_subjects(BIDS)
+    except (ValueError, InputFileError) as err:
+        sys.exit(f"Config error: 'analysis.bids_dir': {err}")
+    _derivatives = Path(config["analysis"]["derivatives"])
+    DERIVATIVES = _derivatives if _derivatives.is_absolute() else BIDS / _derivatives
+    SPACE = config["analysis"]["space"]
+    if SPACE is None:
+        _spaces = find_spaces(DERIVATIVES, TASK) if DERIVATIVES.is_dir() else []
+        if len(_spaces) != 1:
+            sys.exit(
+                f"Config error: 'analysis.space' is null, so the preprocessed BOLD of task "
+                f"'{TASK}' in '{DERIVATIVES}' ('analysis.derivatives') must be in exactly one "
+                f"space, but it is in {_spaces or 'none'}; "
+                + ("set 'analysis.space' to one of them." if _spaces else
+                   "run fMRIPrep first: raw BOLD is not analysed unpreprocessed.")
+            )
+        SPACE = _spaces[0]
+
+_unknown = sorted(set(EXCLUDED) - set(_listed))
+if _unknown:
+    sys.exit(f"Config error: 'analysis.participants.exclude' names {_unknown}, who are not in "
+             f"the dataset (it has {', '.join(_listed[:5])}{', ...' if len(_listed) > 5 else ''}).")
+SUBJECTS = [s for s in _listed if s not in EXCLUDED]
+if not SUBJECTS:
+    sys.exit("Config error: 'analysis.participants.exclude' leaves no participant to analyse.")
+#: Where the analysis jobs find a subject's runs (the query layer's arguments).
+SOURCE = {"bids_dir": str(BIDS), "derivatives": str(DERIVATIVES), "task": TASK, "space": SPACE}
+
+
+def _planned_runs(subject):
+    """The runs the simulator writes for a subject, named as the query layer finds them."""
+    keys = [run_key(subject, TASK, run) for run in RUNS]
+    return [
+        RunFiles(key, preproc_bold_path(DERIVATIVES, key, SPACE), raw_events_path(BIDS, key),
+                 fmriprep_confounds_path(DERIVATIVES, key), brain_mask_path(DERIVATIVES, key, SPACE))
+        for key in keys
+    ]
+
+
+if SIMULATED:
+    SUBJECT_RUNS = {s: _planned_runs(s) for s in SIMULATED_SUBJECTS}
 else:
     try:
-        SUBJECTS = list_subjects(BIDS)
-    except ValueError as err:
-        sys.exit(f"Config error: 'analysis.bids_dir': {err}")
+        SUBJECT_RUNS = {s: find_runs(BIDS, DERIVATIVES, s, TASK, SPACE) for s in SUBJECTS}
+    except LayoutError as err:
+        sys.exit(f"Data error: {err}.\nExclude the participant ('analysis.participants.exclude', "
+                 "with the reason) or fix the dataset.")
 
 _impossible = statistical_problems(len(SUBJECTS), config["analysis"])
 if _impossible:
@@ -102,14 +159,26 @@ wildcard_constraints:
 
 
 def subject_index(wildcards):
-    """Zero-based index of a subject label."""
-    return SUBJECTS.index(wildcards.subject)
+    """Zero-based index of a simulated subject's label."""
+    return SIMULATED_SUBJECTS.index(wildcards.subject)
 
 
-def run_files(path_function, subject="{subject}", root=None):
-    """One path per run, from a path function of empathy_fmri.io.bids."""
-    root = BIDS if root is None else root
-    return [str(path_function(root, subject, TASK, run)) for run in RUNS]
+def run_files(kind, subject=None):
+    """One path per run of a subject (``kind``: bold, events, confounds, mask).
+
+    With ``subject`` None, an input function of the ``{subject}`` wildcard.
+    """
+    if subject is None:
+        return lambda wildcards: run_files(kind, wildcards.subject)
+    paths = [getattr(run, kind) for run in SUBJECT_RUNS[subject]]
+    return [str(p) for p in paths if p is not None]
+
+
+def confound_files(subject=None):
+    """The confounds files of a subject's runs, if the confound strategy uses any."""
+    if not config["analysis"]["confounds"]["strategy"]:
+        return []
+    return run_files("confounds", subject)
 
 
 def subject_statmaps(subject="{subject}"):

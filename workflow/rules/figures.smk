@@ -11,7 +11,7 @@ EXAMPLE_ROI = ROIS[0]
 
 rule figure_task_timeline:
     input:
-        events=run_files(events_path, EXAMPLE_SUBJECT)[0],
+        events=run_files("events", EXAMPLE_SUBJECT)[0],
         design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT)[0],
     output:
         png=report(
@@ -21,7 +21,7 @@ rule figure_task_timeline:
         ),
         svg=FIGURES / "task_timeline.svg",
     params:
-        tr=config["design"]["tr"],
+        conditions=config["analysis"]["conditions"],
         subject=EXAMPLE_SUBJECT,
     resources:
         mem_mb=1000,
@@ -40,7 +40,7 @@ rule figure_task_timeline:
 
 rule figure_design_matrix:
     input:
-        design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT),
+        design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT)[0],
     output:
         png=report(
             FIGURES / "design_matrix.png",
@@ -66,9 +66,9 @@ rule figure_design_matrix:
 
 rule figure_roi_timeseries:
     input:
-        bold=run_files(bold_path, EXAMPLE_SUBJECT),
-        events=run_files(events_path, EXAMPLE_SUBJECT),
-        design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT),
+        bold=run_files("bold", EXAMPLE_SUBJECT),
+        events=run_files("events", EXAMPLE_SUBJECT),
+        design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT)[0],
         centres=rules.roi_definitions.output.centres,
     output:
         png=report(
@@ -80,6 +80,7 @@ rule figure_roi_timeseries:
     params:
         subject=EXAMPLE_SUBJECT,
         roi=EXAMPLE_ROI,
+        conditions=config["analysis"]["conditions"],
         radius_mm=config["analysis"]["roi_radius_mm"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
     resources:

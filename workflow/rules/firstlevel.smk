@@ -3,27 +3,28 @@
 
 rule first_level:
     input:
-        bold=run_files(bold_path),
-        events=run_files(events_path),
-        confounds=run_files(confounds_path) if config["analysis"]["confounds"] else [],
+        bold=run_files("bold"),
+        events=run_files("events"),
+        confounds=confound_files(),
+        masks=run_files("mask"),
     output:
         maps=flat(subject_statmaps()),
-        design_tsv=[str(design_matrix_path(GLM, "{subject}", TASK, r, "tsv")) for r in RUNS],
-        design_png=[str(design_matrix_path(GLM, "{subject}", TASK, r, "png")) for r in RUNS],
+        design_tsv=str(design_matrix_path(GLM, "{subject}", TASK, "tsv")),
+        design_png=str(design_matrix_path(GLM, "{subject}", TASK, "png")),
     params:
         statmaps=lambda wildcards: subject_statmaps(wildcards.subject),
         analysis={
             key: config["analysis"][key]
             for key in (
                 "hrf_model", "drift_model", "high_pass_hz", "noise_model",
-                "smoothing_fwhm_mm", "confounds",
+                "smoothing_fwhm_mm", "confounds", "conditions",
             )
         },
-        tr=config["design"]["tr"],
+        source=SOURCE,
     threads: 1
     resources:
         mem_mb=int(400 + 1000 * GRID_SCALE),
-        runtime=int(10 + 5 * GRID_SCALE * len(RUNS)),
+        runtime=lambda wildcards: int(10 + 5 * GRID_SCALE * len(SUBJECT_RUNS[wildcards.subject])),
     conda:
         "../envs/empathy-fmri.yaml"
     log:

@@ -36,9 +36,10 @@ rule roi_definitions:
 
 rule roi_glm:
     input:
-        bold=run_files(bold_path),
-        events=run_files(events_path),
-        confounds=run_files(confounds_path) if config["analysis"]["confounds"] else [],
+        bold=run_files("bold"),
+        events=run_files("events"),
+        confounds=confound_files(),
+        masks=run_files("mask"),
         centres=rules.roi_definitions.output.centres,
         group_z=rules.group_level.output.z,
     output:
@@ -49,10 +50,10 @@ rule roi_glm:
             key: config["analysis"][key]
             for key in (
                 "hrf_model", "drift_model", "high_pass_hz", "noise_model", "confounds",
-                "smoothing_fwhm_mm",
+                "smoothing_fwhm_mm", "conditions",
             )
         },
-        tr=config["design"]["tr"],
+        source=SOURCE,
     resources:
         mem_mb=int(300 + 500 * GRID_SCALE),
         runtime=15,

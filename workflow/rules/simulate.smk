@@ -11,9 +11,8 @@ rule simulate_metadata:
         readme=SIMULATED_BIDS / "README",
         participants_sidecar=SIMULATED_BIDS / "participants.json",
         events_sidecar=SIMULATED_BIDS / f"task-{TASK}_events.json",
-        confounds_description=(
-            SIMULATED_BIDS / "derivatives" / CONFOUNDS_PIPELINE / "dataset_description.json"
-        ),
+        derivative_description=SIMULATED_BIDS / FMRIPREP_FOLDER / "dataset_description.json",
+        derivative_bidsignore=SIMULATED_BIDS / FMRIPREP_FOLDER / ".bidsignore",
     params:
         bids=SIMULATED_BIDS,
         simulation=SIMULATION,
@@ -37,11 +36,22 @@ rule simulate_metadata:
 
 rule simulate_subject:
     output:
-        bold=run_files(bold_path, root=SIMULATED_BIDS),
-        events=run_files(events_path, root=SIMULATED_BIDS),
-        confounds=run_files(confounds_path, root=SIMULATED_BIDS),
+        raw_bold=[str(raw_bold_path(SIMULATED_BIDS, run_key("{subject}", TASK, r))) for r in RUNS],
+        events=[str(raw_events_path(SIMULATED_BIDS, run_key("{subject}", TASK, r))) for r in RUNS],
+        bold=[str(preproc_bold_path(SIMULATED_DERIVATIVES, run_key("{subject}", TASK, r), SIMULATED_SPACE)) for r in RUNS],
+        bold_sidecars=[
+            str(preproc_bold_path(SIMULATED_DERIVATIVES, run_key("{subject}", TASK, r), SIMULATED_SPACE)).replace(
+                ".nii.gz", ".json"
+            )
+            for r in RUNS
+        ],
+        masks=[str(brain_mask_path(SIMULATED_DERIVATIVES, run_key("{subject}", TASK, r), SIMULATED_SPACE)) for r in RUNS],
+        confounds=[str(fmriprep_confounds_path(SIMULATED_DERIVATIVES, run_key("{subject}", TASK, r))) for r in RUNS],
         confounds_sidecars=[
-            p.replace(".tsv", ".json") for p in run_files(confounds_path, root=SIMULATED_BIDS)
+            str(fmriprep_confounds_path(SIMULATED_DERIVATIVES, run_key("{subject}", TASK, r))).replace(
+                ".tsv", ".json"
+            )
+            for r in RUNS
         ],
         truth=TRUTH / "{subject}" / "{subject}_truth.json",
         truth_map=TRUTH / "{subject}" / "{subject}_desc-needleMinusSwab_psc.nii.gz",

@@ -17,4 +17,5 @@ with log_to(snakemake.log[0]):
         snakemake.params.grey_matter_threshold,
         snakemake.params.subject,
         snakemake.output,
+        conditions=snakemake.params.conditions,
     )

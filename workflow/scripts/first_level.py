@@ -9,12 +9,12 @@ with log_to(snakemake.log[0]):
     from empathy_fmri.jobs.first_level import run_first_level
 
     run_first_level(
-        snakemake.input.bold,
-        snakemake.input.events,
-        snakemake.input.confounds,
+        snakemake.wildcards.subject,
+        snakemake.params.source,
         AnalysisConfig.from_dict(snakemake.params.analysis),
-        snakemake.params.tr,
         snakemake.params.statmaps,
-        list(zip(snakemake.output.design_tsv, snakemake.output.design_png, strict=True)),
+        snakemake.output.design_tsv,
+        snakemake.output.design_png,
+        expected_bold=snakemake.input.bold,
         n_jobs=snakemake.threads,
     )

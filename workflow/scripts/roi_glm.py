@@ -10,13 +10,11 @@ with log_to(snakemake.log[0]):
 
     run_roi_glm(
         snakemake.wildcards.subject,
-        snakemake.input.bold,
-        snakemake.input.events,
-        snakemake.input.confounds,
+        snakemake.params.source,
         snakemake.input.centres,
         snakemake.input.group_z,
         snakemake.params.anatomy["grey_matter_threshold"],
         AnalysisConfig.from_dict(snakemake.params.analysis),
-        snakemake.params.tr,
         snakemake.output.table,
+        expected_bold=snakemake.input.bold,
     )

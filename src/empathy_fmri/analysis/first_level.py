@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,27 +106,63 @@ def glm_options(analysis: AnalysisConfig) -> dict[str, Any]:
     }
 
 
+#: Realignment parameters, in fMRIPrep's names.
+MOTION_PARAMETERS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
+_MOTION_SUFFIXES = {
+    "basic": ("",),
+    "power2": ("", "_power2"),
+    "derivatives": ("", "_derivative1"),
+    "full": ("", "_power2", "_derivative1", "_derivative1_power2"),
+}
+
+
 def confound_regressors(
-    confounds: Sequence[pd.DataFrame] | None, columns: Sequence[str]
+    confounds: Sequence[pd.DataFrame] | None, strategy: Mapping[str, Any]
 ) -> list[pd.DataFrame] | None:
-    """The confound columns the model uses, with ``n/a`` (first-row derivatives) set to 0.
+    """Select confounds in memory as nilearn's ``load_confounds`` selects them from files.
+
+    For the in-memory simulated studies (replicates, noise validation), whose
+    confounds never reach a file: the ``motion`` strategy's columns, first-row
+    derivatives filled and columns demeaned by nilearn's own
+    ``prepare_output``, so the regressors equal those the workflow's
+    :func:`~empathy_fmri.io.run_inputs.read_run_confounds` reads.
 
     Parameters
     ----------
     confounds : sequence of pandas.DataFrame or None
-        Each run's confounds table.
-    columns : sequence of str
-        ``analysis.confounds``; empty for no confounds.
+        Each run's full confounds table (fMRIPrep's columns).
+    strategy : mapping
+        ``analysis.confounds``; ``strategy`` may list ``motion`` only.
 
     Returns
     -------
     list of pandas.DataFrame or None
-        None when no column is asked for.
-    """
-    if not columns or confounds is None:
-        return None
-    return [table[list(columns)].fillna(0.0) for table in confounds]
+        None when the strategy is empty.
 
+    Raises
+    ------
+    ValueError
+        If the strategy asks for more than motion (those need fMRIPrep's
+        tissue signals, which only the files have).
+    """
+    from nilearn.interfaces.fmriprep.load_confounds_utils import prepare_output
+
+    strategies = list(strategy.get("strategy", ()))
+    if confounds is None or not strategies:
+        return None
+    other = [s for s in strategies if s != "motion"]
+    if other:
+        raise ValueError(
+            f"'analysis.confounds.strategy' {strategies}: the in-memory simulated studies "
+            f"support the motion strategy only, not {other}"
+        )
+    suffixes = _MOTION_SUFFIXES[strategy.get("motion", "basic")]
+    columns = [f"{name}{suffix}" for suffix in suffixes for name in MOTION_PARAMETERS]
+    selected = []
+    for table in confounds:
+        _, regressors = prepare_output(table[columns].astype(float).copy(), demean=True)
+        selected.append(pd.DataFrame(regressors, columns=columns))
+    return selected
 
 def _float32_data(img: nib.Nifti1Image) -> np.ndarray:
     """A run's data as float32, scaled in float32 (exact for int16 data and a float32 slope)."""

@@ -99,6 +99,7 @@ def cross_field_problems(config: Mapping[str, Any]) -> list[str]:
             f"'analysis.roi_radius_mm' ({radius}) is smaller than "
             f"'anatomy.voxel_size_mm' ({voxel}); an ROI would hold at most one voxel"
         )
+    problems += analysis_input_problems(analysis)
     replicates = config.get("power", {}).get("replicates", {})
     coarse = replicates.get("voxel_size_mm")
     if coarse is not None and radius < coarse:
@@ -107,6 +108,42 @@ def cross_field_problems(config: Mapping[str, Any]) -> list[str]:
             f"'analysis.roi_radius_mm' ({radius}); the replicate "
             "studies' ROIs would hold at most one voxel"
         )
+    return problems
+
+
+#: Scores of the simulated phenotype file.
+SIMULATED_SCORES = ("willingness_to_harm", "D", "U")
+
+
+def analysis_input_problems(analysis: Mapping[str, Any]) -> list[str]:
+    """Problems of the keys that say how to read the data: conditions and scores.
+
+    Parameters
+    ----------
+    analysis : mapping
+        The ``analysis`` section, defaults filled in.
+
+    Returns
+    -------
+    list of str
+        One message per problem, naming the key.
+    """
+    problems = []
+    conditions = analysis["conditions"]
+    both = sorted(set(conditions["needle"]) & set(conditions["swab"]))
+    if both:
+        problems.append(
+            f"trial type(s) {both} are in both 'analysis.conditions.needle' and "
+            "'analysis.conditions.swab'; each trial type can be one condition only"
+        )
+    if not analysis["bids_dir"]:
+        unknown = [s for s in analysis["scores"] if s not in SIMULATED_SCORES]
+        if unknown:
+            problems.append(
+                f"'analysis.scores' lists {unknown}, which the simulated phenotype does not "
+                f"have (it has {list(SIMULATED_SCORES)}); other columns exist only in your "
+                "own data ('analysis.bids_dir')"
+            )
     return problems
 
 

@@ -245,7 +245,12 @@ class AnalysisConfig(_Section):
     high_pass_hz: float = 0.008
     noise_model: str = "ar1"
     smoothing_fwhm_mm: float = 6.0
-    confounds: tuple[str, ...] = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
+    confounds: Mapping[str, Any] = dataclasses.field(
+        default_factory=lambda: {"strategy": ["motion"], "motion": "basic"}
+    )
+    conditions: Mapping[str, tuple[str, ...]] = dataclasses.field(
+        default_factory=lambda: {"needle": ("needle",), "swab": ("swab",)}
+    )
     n_permutations: int = 1000
     n_permutations_stats: int = 5000
     n_bootstrap: int = 2000
@@ -255,6 +260,9 @@ class AnalysisConfig(_Section):
     roi_estimate: str = "roi_mean_glm"
     scores: tuple[str, ...] = ("willingness_to_harm", "D", "U")
     bids_dir: str | None = None
+    derivatives: str = "derivatives/fmriprep"
+    space: str | None = None
+    phenotype: str = "phenotype/moral_dilemmas.tsv"
 
 
 @dataclass(frozen=True)

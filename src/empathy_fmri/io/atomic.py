@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pandas as pd
 
 __all__ = [
     "atomic_path",
+    "link_or_copy",
     "write_json",
     "write_nifti",
     "write_text",
@@ -49,6 +51,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def link_or_copy(source: str | Path, path: str | Path) -> None:
+    """Put a hard link to ``source`` at ``path`` atomically, or a copy where links fail.
+
+    Two names of one file cost no space and are byte-identical by construction
+    (the simulated raw BOLD and its ``desc-preproc`` derivative).
+    """
+    with atomic_path(path) as temporary:
+        try:
+            os.link(source, temporary)
+        except OSError:
+            shutil.copyfile(source, temporary)
 
 
 def write_text(path: str | Path, text: str) -> None:

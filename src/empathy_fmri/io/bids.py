@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +17,12 @@ from empathy_fmri.io.errors import InputFileError
 from empathy_fmri.task.conditions import CONDITIONS
 
 __all__ = [
-    "CONFOUNDS_PIPELINE",
     "STATISTICS",
     "bids_label",
     "bold_image",
-    "bold_path",
     "check_bold",
-    "confounds_path",
     "design_matrix_path",
-    "events_path",
     "list_subjects",
-    "read_confounds",
     "read_events",
     "read_phenotype",
     "require_phenotype_rows",
@@ -40,29 +35,6 @@ logger = logging.getLogger(__name__)
 
 #: Statistic labels (``stat-<label>``) written per contrast.
 STATISTICS = ("effect", "variance", "z")
-
-#: Name of the derivative pipeline that holds the motion confounds.
-CONFOUNDS_PIPELINE = "simulated-motion"
-
-
-def _func(root: Path, subject: str) -> Path:
-    return Path(root) / subject / "func"
-
-
-def bold_path(root: str | Path, subject: str, task: str, run: int) -> Path:
-    """Path of a BOLD run: ``sub-XX/func/sub-XX_task-T_run-N_bold.nii.gz``."""
-    return _func(Path(root), subject) / f"{subject}_task-{task}_run-{run}_bold.nii.gz"
-
-
-def events_path(root: str | Path, subject: str, task: str, run: int) -> Path:
-    """Path of a run's ``events.tsv``."""
-    return _func(Path(root), subject) / f"{subject}_task-{task}_run-{run}_events.tsv"
-
-
-def confounds_path(root: str | Path, subject: str, task: str, run: int) -> Path:
-    """Path of a run's confounds in the motion derivative (fMRIPrep naming)."""
-    folder = _func(Path(root) / "derivatives" / CONFOUNDS_PIPELINE, subject)
-    return folder / f"{subject}_task-{task}_run-{run}_desc-confounds_timeseries.tsv"
 
 
 def to_volume(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -209,22 +181,27 @@ def _shown(value: Any) -> str:
     return "n/a" if pd.isna(value) else f"{value}"
 
 
-def read_events(path: str | Path, trial_types: Sequence[str] = CONDITIONS) -> pd.DataFrame:
-    """Read an ``events.tsv`` and check what the first level needs of it.
+def read_events(
+    path: str | Path, conditions: Mapping[str, Sequence[str]] | None = None
+) -> pd.DataFrame:
+    """Read an ``events.tsv``, check what the first level needs of it, name the conditions.
 
     Parameters
     ----------
     path : str or pathlib.Path
         A run's BIDS events file.
-    trial_types : sequence of str
-        Trial types that must occur (case-sensitive); the task's needle and
-        swab by default. Any other trial type is logged as a warning: the GLM
-        models it as a nuisance regressor of its own, in no contrast.
+    conditions : mapping, optional
+        ``analysis.conditions``: each condition (needle, swab) and the
+        study's trial types that make it (case-sensitive); by default each
+        condition is the trial type of its own name. Each condition must
+        occur. Any other trial type is logged as a warning: the GLM models it
+        as a nuisance regressor of its own, in no contrast.
 
     Returns
     -------
     pandas.DataFrame
-        The table, with ``onset`` and ``duration`` as floats (seconds).
+        The table, with ``onset`` and ``duration`` as floats (seconds) and the
+        trial types of each condition renamed to the condition.
 
     Raises
     ------
@@ -232,8 +209,9 @@ def read_events(path: str | Path, trial_types: Sequence[str] = CONDITIONS) -> pd
         If the file is empty or not a table, lacks ``onset``, ``duration`` or
         ``trial_type``, holds no event, has an onset or duration that is not a
         finite number (or a negative duration), a row without trial type, or
-        no event of one of ``trial_types``.
+        no event of a condition.
     """
+    conditions = conditions or {c: (c,) for c in CONDITIONS}
     kind = "events of a run (onset, duration, trial_type)"
     table = _read_table(path, kind, dtype={"trial_type": str})
     _missing_columns(
@@ -243,8 +221,8 @@ def read_events(path: str | Path, trial_types: Sequence[str] = CONDITIONS) -> pd
     if table.empty:
         raise InputFileError(
             path,
-            "holds no event (only a header row); expected the run's blocks with trial_type "
-            + " and ".join(repr(t) for t in trial_types),
+            "holds no event (only a header row); expected the run's blocks of "
+            + " and ".join(f"{c} (trial_type {list(t)})" for c, t in conditions.items()),
         )
     table["onset"] = _numbers(path, table, "onset", "a finite number of seconds")
     table["duration"] = _numbers(path, table, "duration", "a finite number of seconds")
@@ -262,66 +240,37 @@ def read_events(path: str | Path, trial_types: Sequence[str] = CONDITIONS) -> pd
             path, f"column 'trial_type' is empty or n/a on line(s) {lines}; every event needs one"
         )
     present = list(dict.fromkeys(table["trial_type"]))
-    missing = [t for t in trial_types if t not in present]
+    missing = {c: list(t) for c, t in conditions.items() if not set(t) & set(present)}
     if missing:
+        wanted = [t for types in missing.values() for t in types]
         hints = [
-            f"'{found}' for '{wanted}'"
-            for wanted in missing for found in present
-            if found.strip().lower() == wanted.lower()
+            f"'{found}' for '{name}'"
+            for name in wanted for found in present
+            if found.strip().lower() == name.lower()
         ]
         hint = (
             f"; trial types are case-sensitive and exact, and the file has {', '.join(hints)}"
             if hints else ""
         )
+        named = "; ".join(
+            f"{condition} = trial_type {types}" for condition, types in missing.items()
+        )
         raise InputFileError(
             path,
-            f"has no event of trial_type {missing} (its trial_type values are {present}); "
-            f"the analysis models the blocks of trial_type "
-            + " and ".join(repr(t) for t in trial_types)
-            + hint,
+            f"has no event of the condition(s) {named} (its trial_type values are "
+            f"{present}); 'analysis.conditions' says which trial types are the needle and "
+            f"the swab condition{hint}",
         )
-    extra = [t for t in present if t not in trial_types]
+    rename = {t: c for c, types in conditions.items() for t in types}
+    extra = [t for t in present if t not in rename]
     if extra:
         logger.warning(
-            "events file '%s' has the trial type(s) %s besides %s: each is modelled as a "
-            "nuisance regressor of its own and enters no contrast",
-            path, extra, list(trial_types),
+            "events file '%s' has the trial type(s) %s besides the conditions %s: each is "
+            "modelled as a nuisance regressor of its own and enters no contrast",
+            path, extra, dict(conditions),
         )
+    table["trial_type"] = table["trial_type"].map(lambda t: rename.get(t, t))
     return table
-
-
-def read_confounds(path: str | Path, columns: Sequence[str]) -> pd.DataFrame:
-    """Read selected confound columns, with ``n/a`` (first-row derivatives) set to 0.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        A run's confounds file (fMRIPrep's ``desc-confounds_timeseries.tsv``).
-    columns : sequence of str
-        The columns to use (``analysis.confounds``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The ``columns``, as floats, one row per volume.
-
-    Raises
-    ------
-    InputFileError
-        If the file is empty or not a table, has no row, lacks a requested
-        column, or holds a value in one that is not a number (or ``n/a``).
-    """
-    columns = list(columns)
-    kind = "confounds of a run (one row per volume)"
-    table = _read_table(path, kind)
-    _missing_columns(
-        path, table, columns, "confounds file", "named in 'analysis.confounds'"
-    )
-    if table.empty:
-        raise InputFileError(path, "has a header but no row; expected one row per volume")
-    return pd.DataFrame(
-        {c: _numbers(path, table, c, "a finite number", allow_missing=True) for c in columns}
-    ).fillna(0.0)
 
 
 def require_phenotype_rows(
@@ -404,8 +353,10 @@ def read_phenotype(path: str | Path, scores: Sequence[str]) -> pd.DataFrame:
     return table.drop(columns="participant_id")
 
 
-def check_bold(path: str | Path, tr_s: float) -> nib.Nifti1Image:
-    """Check that a BOLD run can be read, is 4D and has the expected repetition time.
+def check_bold(
+    path: str | Path, tr_s: float, source: str = "'design.tr'"
+) -> nib.Nifti1Image:
+    """Check that a BOLD run can be read and is 4D; compare its header's repetition time.
 
     The header is read first; then the run's last volume, which makes
     nibabel decompress the whole file and so finds a truncated or corrupt one
@@ -416,7 +367,9 @@ def check_bold(path: str | Path, tr_s: float) -> nib.Nifti1Image:
     path : str or pathlib.Path
         A run's ``bold.nii.gz``.
     tr_s : float
-        The expected repetition time (s, ``design.tr``).
+        The expected repetition time (s).
+    source : str
+        Where ``tr_s`` comes from, for the message.
 
     Returns
     -------
@@ -426,9 +379,9 @@ def check_bold(path: str | Path, tr_s: float) -> nib.Nifti1Image:
     Raises
     ------
     InputFileError
-        If the file is not a NIfTI image, is not 4D, has another repetition
-        time in its header (in s, or converted from ms), or its data cannot
-        be read to the end.
+        If the file is not a NIfTI image, is not 4D, or its data cannot be
+        read to the end. A header repetition time (in s, or converted from
+        ms) other than ``tr_s`` is logged as a warning.
     """
     expected = "a 4D NIfTI BOLD run (x, y, z, time)"
     try:
@@ -448,17 +401,12 @@ def check_bold(path: str | Path, tr_s: float) -> nib.Nifti1Image:
     scale = {"msec": 1e-3, "usec": 1e-6}.get(unit, 1.0)
     shown = f"{header_tr:g} {unit}" if scale != 1.0 else f"{header_tr:g} s"
     header_tr *= scale
-    if header_tr <= 0:
-        raise InputFileError(
-            path,
-            f"has no repetition time in its header (pixdim[4] is {shown}); 'design.tr' is "
-            f"{tr_s:g} s: write the TR into the header",
-        )
-    if abs(header_tr - tr_s) > 1e-3:
-        raise InputFileError(
-            path,
-            f"has a repetition time of {shown} in its header but 'design.tr' is {tr_s:g} s; "
-            "set design.tr to the data's TR",
+    if header_tr <= 0 or abs(header_tr - tr_s) > 1e-3:
+        # BIDS takes the sidecar's RepetitionTime; a header that disagrees is
+        # common in converted data (the validator reports it as a warning).
+        logger.warning(
+            "'%s' has a repetition time of %s in its header but %s is %g s; the "
+            "analysis uses %g s", path, shown, source, tr_s, tr_s,
         )
     try:
         np.asarray(img.dataobj[..., -1])
@@ -510,10 +458,9 @@ def statmap_path(
     return Path(root) / subject / name
 
 
-def design_matrix_path(root: str | Path, subject: str, task: str, run: int, ext: str) -> Path:
-    """Path of a run's design matrix (``ext`` is ``tsv`` or ``png``)."""
-    return Path(root) / subject / f"{subject}_task-{task}_run-{run}_design.{ext}"
-
+def design_matrix_path(root: str | Path, subject: str, task: str, ext: str) -> Path:
+    """Path of a subject's design matrices, all runs (``ext`` is ``tsv`` or ``png``)."""
+    return Path(root) / subject / f"{subject}_task-{task}_design.{ext}"
 
 def list_subjects(root: str | Path) -> list[str]:
     """Participant labels of a BIDS dataset, from ``participants.tsv`` or ``sub-*`` folders.

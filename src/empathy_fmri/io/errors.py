@@ -6,6 +6,7 @@ from pathlib import Path
 
 __all__ = [
     "InputFileError",
+    "LayoutError",
 ]
 
 
@@ -41,3 +42,12 @@ class InputFileError(ValueError):
     def __reduce__(self) -> tuple[type[InputFileError], tuple[str, str]]:
         """Pickle by the constructor's arguments (for multiprocessing)."""
         return (type(self), (str(self.path), self.problem))
+
+
+class LayoutError(ValueError):
+    """A dataset lacks files the analysis needs, or holds them ambiguously.
+
+    Raised by the query layer (:mod:`empathy_fmri.io.layout`) with a
+    one-paragraph message that names the subject, the run and the path
+    expected, e.g. a subject without preprocessed BOLD in the analysis space.
+    """

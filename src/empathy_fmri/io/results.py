@@ -49,25 +49,31 @@ def read_roi_centres(
     return {r.roi: [float(r.x), float(r.y), float(r.z)] for r in rows.itertuples()}
 
 
-def read_design_matrix(path: str | Path) -> pd.DataFrame:
-    """Read a design matrix TSV written by the first level, indexed by frame time.
+def read_design_matrices(path: str | Path) -> list[pd.DataFrame]:
+    """Read a subject's design matrices written by the first level, one per run.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        ``sub-XX_task-T_run-N_design.tsv`` with a ``frame_time_s`` column.
+        ``sub-XX_task-T_design.tsv`` with the columns ``run`` and ``frame_time_s``.
 
     Returns
     -------
-    pandas.DataFrame
-        One column per regressor, indexed by ``frame_time_s`` (s).
+    list of pandas.DataFrame
+        In run order, each with its own regressors as columns, indexed by
+        ``frame_time_s`` (s).
 
     Raises
     ------
     ValueError
-        If the file has no ``frame_time_s`` column.
+        If the file lacks the column ``run`` or ``frame_time_s``.
     """
-    table = pd.read_csv(path, sep="\t")
-    if "frame_time_s" not in table.columns:
-        raise ValueError(f"design matrix '{path}' lacks the column 'frame_time_s'")
-    return table.set_index("frame_time_s")
+    table = pd.read_csv(path, sep="\t", dtype={"run": str})
+    for column in ("run", "frame_time_s"):
+        if column not in table.columns:
+            raise ValueError(f"design matrix '{path}' lacks the column '{column}'")
+    return [
+        part.drop(columns="run").dropna(axis=1, how="all").set_index("frame_time_s")
+        for _, part in table.groupby("run", sort=False)
+    ]
+

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,7 @@ import pandas as pd
 from nilearn import image
 
 from empathy_fmri.analysis.roi_timeseries import fit_roi_timeseries
-from empathy_fmri.io.results import read_design_matrix, read_roi_centres
+from empathy_fmri.io.results import read_design_matrices, read_roi_centres
 from empathy_fmri.plotting.behaviour_maps import fwe_r_map, plot_behaviour_map
 from empathy_fmri.plotting.brain import plot_group_map, plot_rois, roi_mask_images
 from empathy_fmri.plotting.design import plot_design_matrices, plot_task_timeline
@@ -130,52 +130,54 @@ def figure_behaviour_map(
 def figure_task_timeline(
     events_path: str | Path,
     design_path: str | Path,
-    tr_s: float,
     outputs: Sequence[str | Path],
+    conditions: Mapping[str, Sequence[str]] | None = None,
     title: str | None = None,
 ) -> None:
-    """Read one run's events and design matrix, draw :func:`plot_task_timeline`, save.
+    """Read the first run's events and design matrix, draw :func:`plot_task_timeline`, save.
 
     Parameters
     ----------
     events_path : str or pathlib.Path
         The run's ``events.tsv``.
     design_path : str or pathlib.Path
-        The run's design matrix TSV from the first level.
-    tr_s : float
-        Repetition time (s); the run lasts ``n_scans * tr_s``.
+        The subject's design matrices from the first level (the first run is drawn).
     outputs : sequence of path
         Figure files (e.g. PNG and SVG).
+    conditions : mapping, optional
+        ``analysis.conditions`` (the study's trial types of needle and swab).
     title : str, optional
         Figure title; by default names the events file.
     """
     from empathy_fmri.io.bids import read_events
 
-    events = read_events(events_path)
-    design = read_design_matrix(design_path)
+    events = read_events(events_path, conditions)
+    design = read_design_matrices(design_path)[0]
+    frames = design.index.to_numpy(dtype=float)
+    tr_s = float(frames[1] - frames[0]) if len(frames) > 1 else 1.0
     name = Path(events_path).name.removesuffix("_events.tsv")
     figure = plot_task_timeline(
-        events, len(design) * float(tr_s), design,
+        events, len(design) * tr_s, design,
         title=title or f"Task design of {name.replace('_', ', ')}",
     )
     save_figure(figure, outputs)
 
 
 def figure_design_matrix(
-    design_paths: Sequence[str | Path], outputs: Sequence[str | Path], subject: str
+    design_path: str | Path, outputs: Sequence[str | Path], subject: str
 ) -> None:
     """Read a subject's design matrices, draw :func:`plot_design_matrices`, save.
 
     Parameters
     ----------
-    design_paths : sequence of path
-        One design matrix TSV per run, in run order.
+    design_path : str or pathlib.Path
+        The subject's design matrices (all runs) from the first level.
     outputs : sequence of path
         Figure files.
     subject : str
         Participant label, for the title.
     """
-    matrices = [read_design_matrix(path) for path in design_paths]
+    matrices = read_design_matrices(design_path)
     figure = plot_design_matrices(matrices, title=f"First-level design matrix of {subject}")
     save_figure(figure, outputs)
 
@@ -260,21 +262,23 @@ def figure_brain_behaviour(
 def figure_roi_timeseries(
     bold_paths: Sequence[str | Path],
     events_paths: Sequence[str | Path],
-    design_paths: Sequence[str | Path],
+    design_path: str | Path,
     centres_path: str | Path,
     roi: str,
     radius_mm: float,
     grey_matter_threshold: float,
     subject: str,
     outputs: Sequence[str | Path],
+    conditions: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Fit :func:`fit_roi_timeseries` on each run of a subject, draw, save.
 
     Parameters
     ----------
-    bold_paths, events_paths, design_paths : sequence of path
-        The subject's raw BOLD runs, events and first-level design matrices,
-        in run order.
+    bold_paths, events_paths : sequence of path
+        The subject's preprocessed BOLD runs and events, in run order.
+    design_path : str or pathlib.Path
+        The subject's first-level design matrices (all runs).
     centres_path : str or pathlib.Path
         ``roi_centres.tsv``; the ``independent`` (a-priori) ROI is used.
     roi : str
@@ -287,9 +291,11 @@ def figure_roi_timeseries(
         Participant label, for the title.
     outputs : sequence of path
         Figure files.
+    conditions : mapping, optional
+        ``analysis.conditions`` (the study's trial types of needle and swab).
     """
     from empathy_fmri.io.bids import read_events
-    from empathy_fmri.io.results import read_design_matrix, read_roi_centres
+    from empathy_fmri.io.results import read_roi_centres
     from empathy_fmri.plotting.brain import roi_mask_images
 
     centres = read_roi_centres(centres_path, "independent")
@@ -298,10 +304,10 @@ def figure_roi_timeseries(
     reference = image.index_img(bold_paths[0], 0)
     masks = roi_mask_images(centres, radius_mm, reference, grey_matter_threshold)
     runs = [
-        fit_roi_timeseries(bold, read_design_matrix(design), masks[roi])
-        for bold, design in zip(bold_paths, design_paths, strict=True)
+        fit_roi_timeseries(bold, design, masks[roi])
+        for bold, design in zip(bold_paths, read_design_matrices(design_path), strict=True)
     ]
-    events = [read_events(path) for path in events_paths]
+    events = [read_events(path, conditions) for path in events_paths]
     n_voxels = int(np.asarray(masks[roi].dataobj).sum())
     figure = plot_roi_timeseries(
         runs, events, roi,

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from empathy_fmri.io.errors import InputFileError
+from empathy_fmri.io.errors import InputFileError, LayoutError
 
 __all__ = [
     "log_to",
@@ -48,7 +48,7 @@ def log_to(path: str | Path, level: int = logging.INFO) -> Iterator[logging.Logg
     start = time.perf_counter()
     try:
         yield logger
-    except InputFileError as err:
+    except (InputFileError, LayoutError) as err:
         # A bad input: the message says it all, as the log's last line and on
         # the terminal (Snakemake shows the job's stderr), before the traceback.
         logger.error("%s", err)

@@ -80,15 +80,13 @@ def run_roi_definitions(
 
 def run_roi_glm(
     participant_id: str,
-    bold_paths: Sequence[str | Path],
-    events_paths: Sequence[str | Path],
-    confounds_paths: Sequence[str | Path],
+    source: dict[str, str],
     centres_path: str | Path,
     group_z_path: str | Path,
     grey_matter_threshold: float,
     analysis: AnalysisConfig,
-    tr_s: float,
     table_path: str | Path,
+    expected_bold: Sequence[str | Path] | None = None,
 ) -> None:
     """Fit one subject's ROI-mean GLMs (unsmoothed) for every ROI and selection.
 
@@ -96,8 +94,10 @@ def run_roi_glm(
     ----------
     participant_id : str
         The subject: of the ``cross_validated`` ROIs only its own are fitted.
-    bold_paths, events_paths, confounds_paths : sequence of path
-        One per run (``confounds_paths`` empty without confounds).
+    source : dict
+        ``bids_dir``, ``derivatives``, ``task`` and ``space`` of the dataset:
+        the runs are read as the first level reads them
+        (:func:`empathy_fmri.jobs.first_level.read_runs`).
     centres_path : path
         ``roi_centres.tsv``.
     group_z_path : path
@@ -106,12 +106,12 @@ def run_roi_glm(
     grey_matter_threshold : float
         ``anatomy.grey_matter_threshold``.
     analysis : AnalysisConfig
-        HRF, drift, noise model and confound columns.
-    tr_s : float
-        Repetition time (s).
+        HRF, drift, noise model, conditions and confounds.
     table_path : path
         Output TSV of :func:`~empathy_fmri.pipeline.roi.roi_glm_step`, with
         the fits at null positions that calibrate the measurement error.
+    expected_bold : sequence of path, optional
+        The BOLD inputs the workflow gave the job.
 
     Raises
     ------
@@ -119,9 +119,9 @@ def run_roi_glm(
         If an input file is unreadable or does not hold what the model needs
         (see :func:`empathy_fmri.jobs.first_level.read_runs`); nothing is written then.
     """
-    events, confounds = read_runs(bold_paths, events_paths, confounds_paths, analysis, tr_s)
+    runs = read_runs(participant_id, source, analysis, expected_bold)
     centres = pd.read_csv(centres_path, sep="\t")
-    reference = nib.load(bold_paths[0])
+    reference = runs.images[0]
     masks = masks_from_centres(centres, reference, grey_matter_threshold, participant_id)
     independent = centres[centres["selection"] == "independent"]
     candidates = null_position_masks(
@@ -133,7 +133,9 @@ def run_roi_glm(
     )
     kept = effect_free_positions(candidates, np.asarray(nib.load(group_z_path).dataobj))
     nulls = {roi: [candidates[roi][k] for k in keep] for roi, keep in kept.items()}
-    table = roi_glm_step(bold_paths, events, confounds, tr_s, analysis, masks, nulls)
+    table = roi_glm_step(
+        runs.bold_paths, runs.events, runs.confounds, runs.tr_s, analysis, masks, nulls
+    )
     write_tsv(table_path, table)
 
 

@@ -13,13 +13,17 @@ import pandas as pd
 from empathy_fmri import __version__
 from empathy_fmri.config import config_hash
 from empathy_fmri.config.sections import BehaviourConfig, SimulationConfig
-from empathy_fmri.io.atomic import write_json, write_nifti, write_text, write_tsv
-from empathy_fmri.io.bids import (
-    CONFOUNDS_PIPELINE,
-    bold_path,
-    confounds_path,
-    events_path,
-    to_volume,
+from empathy_fmri.io.atomic import link_or_copy, write_json, write_nifti, write_text, write_tsv
+from empathy_fmri.io.bids import to_volume
+from empathy_fmri.io.layout import (
+    FMRIPREP_FOLDER,
+    SIMULATED_SPACE,
+    brain_mask_path,
+    fmriprep_confounds_path,
+    preproc_bold_path,
+    raw_bold_path,
+    raw_events_path,
+    run_key,
 )
 from empathy_fmri.pipeline.simulated_subject import simulate_subject_data
 from empathy_fmri.simulation.design import BlockDesign
@@ -72,8 +76,10 @@ def write_subject(
 ) -> None:
     """Simulate one subject and write its BIDS files and hidden truth.
 
-    Writes, for every run, the BOLD image, its ``events.tsv`` and the motion
-    confounds (derivative ``simulated-motion``), and to ``truth_root`` the
+    Writes, for every run, the raw BOLD image and its ``events.tsv``, and
+    in the fMRIPrep-style derivative (``derivatives/fmriprep``) the same image
+    as ``desc-preproc`` BOLD in :data:`SIMULATED_SPACE`, its brain mask and
+    the head-motion confounds; and to ``truth_root`` the
     subject's true needle-minus-swab map and the noise parameters used.
 
     Parameters
@@ -94,19 +100,34 @@ def write_subject(
     truth = simulated.truth
     subject = truth.participant_id
     task = simulation.task_name
+    derivatives = Path(bids_root) / FMRIPREP_FOLDER
+    mask = nib.Nifti1Image(space.mask.astype(np.uint8), space.anatomy.affine)
+    mask.set_sform(space.anatomy.affine, code=4)
+    mask.set_qform(space.anatomy.affine, code=4)
+    mask.header.set_xyzt_units("mm")
     run_parameters = []
     for run_number, (run, image) in enumerate(
         zip(simulated.runs, simulated.images, strict=True), start=1
     ):
-        write_nifti(bold_path(bids_root, subject, task, run_number), image)
+        key = run_key(subject, task, run_number)
+        preproc = preproc_bold_path(derivatives, key, SIMULATED_SPACE)
+        write_nifti(preproc, image)
+        write_json(preproc.with_name(preproc.name.replace(".nii.gz", ".json")), {
+            "RepetitionTime": float(simulation.design.tr),
+            "TaskName": task,
+            "SkullStripped": False,
+            "Sources": [f"bids:raw:{raw_bold_path('', key).as_posix()}"],
+        })
+        write_nifti(brain_mask_path(derivatives, key, SIMULATED_SPACE), mask)
+        # The simulation starts in MNI space, so the raw run is the same image
+        # (a hard link): there is no native-space acquisition to simulate.
+        link_or_copy(preproc, raw_bold_path(bids_root, key))
         events = run.events.copy()
         events["onset"] = events["onset"].round(3)
-        write_tsv(events_path(bids_root, subject, task, run_number), events)
-        write_tsv(confounds_path(bids_root, subject, task, run_number), run.confounds)
-        write_json(
-            confounds_path(bids_root, subject, task, run_number).with_suffix(".json"),
-            _confounds_sidecar(),
-        )
+        write_tsv(raw_events_path(bids_root, key), events)
+        confounds = fmriprep_confounds_path(derivatives, key)
+        write_tsv(confounds, run.confounds)
+        write_json(confounds.with_suffix(".json"), _confounds_sidecar())
         run_parameters.append({"run": run_number, **run.parameters})
     truth_dir = Path(truth_root) / subject
     nms = np.zeros(space.mask.sum())
@@ -193,7 +214,7 @@ def write_dataset_metadata(
             "Instructions": "Watch the videos attentively.",
             "MagneticFieldStrength": 3,
             "Manufacturer": "empathy-fmri simulator",
-            "SpatialReference": "MNI152NLin6Asym (nilearn's MNI152 template)",
+            "SpatialReference": f"{SIMULATED_SPACE} (nilearn's MNI152 template)",
         },
     )
     write_json(
@@ -221,16 +242,23 @@ def write_dataset_metadata(
     phenotype["pd_edge_case"] = phenotype["pd_edge_case"].map({True: "yes", False: "no"})
     write_tsv(root / "phenotype" / "moral_dilemmas.tsv", phenotype)
     write_json(root / "phenotype" / "moral_dilemmas.json", _phenotype_sidecar(simulation.behaviour))
-    derivative = root / "derivatives" / CONFOUNDS_PIPELINE
+    derivative = root / FMRIPREP_FOLDER
     write_json(
         derivative / "dataset_description.json",
         {
-            "Name": "Head-motion confounds of the simulated study",
+            "Name": "Simulated fMRIPrep-style derivatives: preprocessed BOLD, masks, confounds",
             "BIDSVersion": BIDS_VERSION,
             "DatasetType": "derivative",
             "GeneratedBy": _generated_by(simulation, n_subjects),
+            "SourceDatasets": [{"URL": "bids:raw:."}],
+            "DatasetLinks": {"raw": "../.."},
         },
     )
+    # BIDS 1.10 has no name for confound time series (fMRIPrep writes the same
+    # .bidsignore); bids-validator-deno 3.0.2 reads it when the derivative is
+    # validated on its own, not under --recursive (it prunes nested dot files).
+    write_text(derivative / ".bidsignore", "*_desc-confounds_timeseries.tsv\n"
+               "*_desc-confounds_timeseries.json\n")
 
 
 def write_truth(
@@ -361,8 +389,10 @@ Made by empathy-fmri from a configuration file; every file can be traced to it
 through the config hash in dataset_description.json. Participants watched
 blocks of videos of a needle piercing a hand (needle) or a cotton swab touching
 it (swab). BOLD images are in MNI space (nilearn's MNI152 template grid), not
-in native space: the simulation starts from a standard brain. Head-motion
-confounds are in derivatives/simulated-motion, with fMRIPrep's column names.
+in native space: the simulation starts from a standard brain, so the raw runs
+and derivatives/fmriprep's desc-preproc runs are the same images. That
+derivative is laid out as fMRIPrep writes it: preprocessed BOLD, brain masks and
+head-motion confounds (desc-confounds_timeseries.tsv, fMRIPrep's column names).
 phenotype/moral_dilemmas.tsv holds a moral dilemma task scored with the
 process-dissociation model (Conway & Gawronski 2013).
 """

@@ -9,7 +9,6 @@ import pandas as pd
 
 from empathy_fmri.analysis.first_level import (
     FirstLevelResult,
-    confound_regressors,
     fit_first_level,
     glm_options,
 )
@@ -38,7 +37,9 @@ def first_level_step(
     events : sequence of pandas.DataFrame
         Each run's events.
     confounds : sequence of pandas.DataFrame or None
-        Each run's confounds table (at least the ``analysis.confounds`` columns).
+        Each run's confound regressors, as selected by ``analysis.confounds``
+        (:func:`~empathy_fmri.io.run_inputs.read_run_confounds` from files,
+        :func:`~empathy_fmri.analysis.first_level.confound_regressors` in memory).
     tr_s : float
         Repetition time (s).
     analysis : AnalysisConfig
@@ -52,8 +53,7 @@ def first_level_step(
     -------
     FirstLevelResult
     """
-    regressors = confound_regressors(confounds, analysis.confounds)
     return fit_first_level(
-        bold_imgs, events, regressors, tr_s, **glm_options(analysis), mask_img=mask_img,
+        bold_imgs, events, confounds, tr_s, **glm_options(analysis), mask_img=mask_img,
         n_jobs=n_jobs,
     )

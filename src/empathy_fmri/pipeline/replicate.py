@@ -23,7 +23,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from empathy_fmri.analysis.first_level import analysis_mask
+from empathy_fmri.analysis.first_level import analysis_mask, confound_regressors
 from empathy_fmri.analysis.roi import roi_masks
 from empathy_fmri.anatomy.spheres import voxel_coordinates_mm
 from empathy_fmri.anatomy.template import grey_matter_on
@@ -203,18 +203,19 @@ def run_replicate(
                 null_distance_mm(analysis.roi_radius_mm, analysis.smoothing_fwhm_mm, 0.0),
             )
             box = _selection_box(centres, analysis, mask_img)
+        regressors = confound_regressors(subject.confounds, analysis.confounds)
         fit = first_level_step(
-            subject.images, subject.events, subject.confounds, tr_s, analysis, mask_img=mask_img,
+            subject.images, subject.events, regressors, tr_s, analysis, mask_img=mask_img,
         )
         participant = subject.truth.participant_id
         roi_glm[participant] = roi_glm_step(
-            subject.images, subject.events, subject.confounds, tr_s, analysis, roi_masks_,
+            subject.images, subject.events, regressors, tr_s, analysis, roi_masks_,
             null_masks,
         )
         # the data-selected ROIs are placed once every subject is in; keep only the
         # part of the BOLD they can reach
         kept[participant] = ([_crop(img, box) for img in subject.images], subject.events,
-                             subject.confounds)
+                             regressors)
         effects[participant] = fit.maps["needleMinusSwab"]["effect"]
         variances.append(fit.maps["needleMinusSwab"]["variance"])
         behaviour.append({"participant_id": participant, **subject.behaviour})

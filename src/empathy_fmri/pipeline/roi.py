@@ -10,7 +10,6 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from empathy_fmri.analysis.first_level import confound_regressors
 from empathy_fmri.analysis.roi import extract_roi_means, group_peak_centres, roi_masks
 from empathy_fmri.analysis.roi_glm import fit_roi_glm
 from empathy_fmri.analysis.roi_selection import (
@@ -271,7 +270,7 @@ def roi_glm_step(
     events : sequence of pandas.DataFrame
         Each run's events.
     confounds : sequence of pandas.DataFrame or None
-        Each run's confounds table (at least the ``analysis.confounds`` columns).
+        Each run's confound regressors, as selected by ``analysis.confounds``.
     tr_s : float
         Repetition time (s).
     analysis : AnalysisConfig
@@ -301,7 +300,7 @@ def roi_glm_step(
             flat[(NULL_POSITION, ALL, roi, k)] = shape
     labels = [f"{selection}/{score}/{roi}/{k}" for selection, score, roi, k in flat]
     table = fit_roi_glm(
-        bold_imgs, events, confound_regressors(confounds, analysis.confounds), tr_s,
+        bold_imgs, events, confounds, tr_s,
         dict(zip(labels, flat.values(), strict=True)),
         hrf_model=analysis.hrf_model, drift_model=analysis.drift_model,
         high_pass_hz=analysis.high_pass_hz, noise_model=analysis.noise_model,

@@ -89,7 +89,9 @@ def plot_task_timeline(
 
 
 def plot_design_matrices(
-    design_matrices: Sequence[pd.DataFrame], title: str = "First-level design matrix"
+    design_matrices: Sequence[pd.DataFrame],
+    title: str = "First-level design matrix",
+    labels: Sequence[str] | None = None,
 ) -> Figure:
     """Draw a subject's design matrices, one panel per run, with nilearn.
 
@@ -99,6 +101,8 @@ def plot_design_matrices(
         One design matrix per run (regressors as columns, scans as rows).
     title : str
         Figure title.
+    labels : sequence of str, optional
+        Panel titles (default ``run 1``, ``run 2``, ...).
 
     Returns
     -------
@@ -111,9 +115,10 @@ def plot_design_matrices(
     with figure_style():
         figure = Figure(figsize=(1.2 + 3.4 * n_runs, 6.5), layout="constrained")
         axes = figure.subplots(1, n_runs, squeeze=False)[0]
-        for run, (matrix, ax) in enumerate(zip(design_matrices, axes, strict=True), start=1):
+        labels = labels or [f"run {i}" for i in range(1, n_runs + 1)]
+        for label, matrix, ax in zip(labels, design_matrices, axes, strict=True):
             plot_design_matrix(matrix, axes=ax)
-            ax.set_title(f"run {run}", fontsize=10)
+            ax.set_title(label, fontsize=10)
             ax.set_xlabel("regressor (columns scaled to unit maximum)")
             ax.set_ylabel("scan number")
         figure.suptitle(title)
