@@ -63,6 +63,9 @@ GRADING = [
 rule all:
     default_target: True
     input:
+        rules.participants_table.output,
+        # every simulated participant, also those left out of the analysis
+        expand(rules.simulate_subject.output.events, subject=SIMULATED_SUBJECTS),
         rules.brain_behaviour.output,
         rules.group_level.output,
         BEHAVIOUR_MAP_FILES,

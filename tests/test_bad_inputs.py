@@ -170,6 +170,13 @@ def non_numeric_confound(s: Subject) -> None:
     edit_tsv(s.confounds(), spoil)
 
 
+def missing_confound_mid_run(s: Subject) -> None:
+    def spoil(table: pd.DataFrame) -> None:
+        table.loc[5, "rot_y"] = "n/a"
+
+    edit_tsv(s.confounds(), spoil)
+
+
 def capitalised_trial_type(s: Subject) -> None:
     edit_tsv(s.events(), lambda t: t.replace({"trial_type": {"needle": "Needle"}}))
 
@@ -277,6 +284,7 @@ ERROR_CASES = [
     (truncated_bold, ["{bold}", "truncated", "62 volumes", "EOFError"]),
     (fewer_volumes_than_confound_rows, ["{confounds}", "{bold}", "62 rows", "50 volumes"]),
     (non_numeric_confound, ["{confounds}", "'rot_y'", "line 7", "'0.01.2'"]),
+    (missing_confound_mid_run, ["{confounds}", "'rot_y'", "n/a on line 7", "only the first row"]),
     (capitalised_trial_type, ["{events}", "['needle']", "'Needle'", "case-sensitive",
                               "analysis.conditions"]),
     (shortened_run, ["{events}", "{bold}", "40 volumes", "last onset is 94 s", "80 s"]),

@@ -11,6 +11,7 @@ rule first_level:
         maps=flat(subject_statmaps()),
         design_tsv=str(design_matrix_path(GLM, "{subject}", TASK, "tsv")),
         design_png=str(design_matrix_path(GLM, "{subject}", TASK, "png")),
+        inputs=str(GLM / "{subject}" / f"{{subject}}_task-{TASK}_desc-inputs.json"),
     params:
         statmaps=lambda wildcards: subject_statmaps(wildcards.subject),
         analysis={
@@ -35,3 +36,30 @@ rule first_level:
         "First-level GLM of {wildcards.subject}"
     script:
         "../scripts/first_level.py"
+
+
+rule participants_table:
+    input:
+        inputs=expand(rules.first_level.output.inputs, subject=SUBJECTS),
+    output:
+        table=report(
+            RESULTS / "analysis" / "participants.tsv",
+            caption="../report/participants.rst",
+            category="0. Data",
+        ),
+    params:
+        listed=list(_listed),
+        excluded=EXCLUDED,
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/participants_table.log",
+    benchmark:
+        "benchmarks/participants_table.tsv",
+    message:
+        "Participants: {n} analysed, {k} left out".format(n=len(SUBJECTS), k=len(EXCLUDED))
+    script:
+        "../scripts/participants_table.py"

@@ -15,6 +15,7 @@ with log_to(snakemake.log[0]):
         snakemake.params.statmaps,
         snakemake.output.design_tsv,
         snakemake.output.design_png,
+        inputs_json=snakemake.output.inputs,
         expected_bold=snakemake.input.bold,
         n_jobs=snakemake.threads,
     )

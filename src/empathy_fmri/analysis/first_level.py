@@ -285,6 +285,7 @@ def fit_first_level(
     smoothing_fwhm_mm: float = 6.0,
     mask_img: nib.Nifti1Image | None = None,
     n_jobs: int = 1,
+    sample_masks: Sequence[np.ndarray | None] | None = None,
 ) -> FirstLevelResult:
     """Fit a subject's GLM over all runs and compute the task contrasts.
 
@@ -309,6 +310,11 @@ def fit_first_level(
         the first run.
     n_jobs : int
         Parallel jobs over the AR(1) groups of voxels.
+    sample_masks : sequence of numpy.ndarray or None, optional
+        Per run, the indices of the volumes to fit (None: all), as nilearn's
+        ``load_confounds`` returns them (non-steady-state volumes left out):
+        as in ``FirstLevelModel.fit(sample_masks=...)``, the design is built
+        on every volume and both it and the data are then cut to these rows.
 
     Returns
     -------
@@ -367,19 +373,24 @@ def fit_first_level(
         clock = time.perf_counter()
         series = smooth_and_mask(data, loaded.affine, mask, smoothing_fwhm_mm)
         del data
+        n_scans = series.shape[0]
+        keep = None if sample_masks is None else sample_masks[run]
+        if keep is not None:
+            series = series[keep]
         series, _ = mean_scaling(series, 0)
         timings["smooth_mask"] += time.perf_counter() - clock
         clock = time.perf_counter()
         run_confounds = confounds[run] if confounds is not None else None
         design = run_design_matrix(
-            series.shape[0], events[run][columns], run_confounds, tr_s,
+            n_scans, events[run][columns], run_confounds, tr_s,
             hrf_model=hrf_model, drift_model=drift_model, high_pass_hz=high_pass_hz,
         )
         design_matrices.append(design)
         timings["design"] += time.perf_counter() - clock
         clock = time.perf_counter()
+        fitted = design.to_numpy() if keep is None else design.to_numpy()[keep]
         run_labels, run_results = run_glm_fast(
-            series, design.to_numpy(), noise_model=noise_model, n_jobs=n_jobs
+            series, fitted, noise_model=noise_model, n_jobs=n_jobs
         )
         del series
         labels.append(run_labels)

@@ -72,6 +72,7 @@ def fit_roi_glm(
     high_pass_hz: float = 0.008,
     noise_model: str = "ar1",
     contrast: str = "needleMinusSwab",
+    sample_masks: Sequence[np.ndarray | None] | None = None,
 ) -> pd.DataFrame:
     """Fit the first-level model to each ROI's mean time series over all runs.
 
@@ -91,6 +92,8 @@ def fit_roi_glm(
         As for the voxelwise first level.
     contrast : str
         Contrast label of :data:`~empathy_fmri.task.conditions.CONTRASTS`.
+    sample_masks : sequence of numpy.ndarray or None, optional
+        Per run, the volumes to fit (None: all), as for the voxelwise model.
 
     Returns
     -------
@@ -108,7 +111,7 @@ def fit_roi_glm(
     fit = fit_first_level(
         runs, events, confounds, tr_s, hrf_model=hrf_model, drift_model=drift_model,
         high_pass_hz=high_pass_hz, noise_model=noise_model, smoothing_fwhm_mm=0.0,
-        mask_img=mask_img,
+        mask_img=mask_img, sample_masks=sample_masks,
     )
     maps = fit.maps[contrast]
     effect = np.asarray(maps["effect"].dataobj, dtype=float).ravel()

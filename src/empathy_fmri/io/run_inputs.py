@@ -52,6 +52,9 @@ class SubjectRuns:
         Repetition time (s) from the sidecars, the same in every run.
     nuisance_trial_types : list of str
         Trial types that are neither condition; each is a regressor of its own.
+    sample_masks : list of numpy.ndarray or None
+        Per run, the volumes to fit (None: all): ``load_confounds`` leaves out
+        fMRIPrep's non-steady-state volumes (and, with ``scrub``, high-motion ones).
     """
 
     runs: list[RunFiles]
@@ -60,6 +63,7 @@ class SubjectRuns:
     confounds: list[pd.DataFrame] | None
     tr_s: float
     nuisance_trial_types: list[str]
+    sample_masks: list[np.ndarray | None]
 
     @property
     def bold_paths(self) -> list[Path]:
@@ -85,8 +89,10 @@ def require_same_runs(expected: Sequence[str | Path], found: Sequence[RunFiles])
         )
 
 
-def read_run_confounds(run: RunFiles, confounds: Mapping[str, Any], n_scans: int) -> pd.DataFrame:
-    """A run's confound regressors, chosen by nilearn's ``load_confounds``.
+def read_run_confounds(
+    run: RunFiles, confounds: Mapping[str, Any], n_scans: int
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """A run's confound regressors and volumes to fit, chosen by nilearn's ``load_confounds``.
 
     Parameters
     ----------
@@ -99,16 +105,17 @@ def read_run_confounds(run: RunFiles, confounds: Mapping[str, Any], n_scans: int
 
     Returns
     -------
-    pandas.DataFrame
+    table : pandas.DataFrame
         One row per volume, the regressors as float columns.
+    sample_mask : numpy.ndarray or None
+        Indices of the volumes to fit, None for all.
 
     Raises
     ------
     InputFileError
         If the confounds file is missing, lacks what the strategy needs, holds
         a value that is not a number, has another number of rows than the run
-        has volumes, or the strategy would censor volumes (scrubbing and
-        non-steady-state removal are not supported yet).
+        has volumes, or leaves fewer than half of the volumes to fit.
     """
     from nilearn.interfaces.fmriprep import load_confounds
 
@@ -134,14 +141,6 @@ def read_run_confounds(run: RunFiles, confounds: Mapping[str, Any], n_scans: int
             f"cannot give the confounds of the strategy {list(strategy)} with "
             f"{options} (nilearn's load_confounds: {text})",
         ) from err
-    if sample_mask is not None and len(sample_mask) != n_scans:
-        raise InputFileError(
-            path,
-            f"the strategy {list(strategy)} would keep {len(sample_mask)} of the run's "
-            f"{n_scans} volumes (scrubbing or non-steady-state removal); censoring volumes "
-            "is not supported yet: leave scrub and non_steady_state out of "
-            "'analysis.confounds.strategy'",
-        )
     if len(table) != n_scans:
         raise InputFileError(
             path,
@@ -149,7 +148,30 @@ def read_run_confounds(run: RunFiles, confounds: Mapping[str, Any], n_scans: int
             "confounds file needs one row per volume (is the run, or the confounds file, "
             "from another acquisition or cut short?)",
         )
-    return table.astype(float).reset_index(drop=True)
+    missing = table.isna().to_numpy()
+    if missing.any():
+        row, column = np.argwhere(missing)[0]
+        raise InputFileError(
+            path,
+            f"column '{table.columns[column]}' is n/a on line {row + 2}; only the first row "
+            "may be n/a (derivatives), every other volume needs a value",
+        )
+    if sample_mask is not None:
+        sample_mask = np.asarray(sample_mask, dtype=int)
+        if len(sample_mask) < n_scans / 2:
+            raise InputFileError(
+                path,
+                f"the strategy {list(strategy)} with {options} leaves {len(sample_mask)} of "
+                f"the run's {n_scans} volumes to fit (non-steady-state and scrubbed volumes "
+                "are left out); loosen fd_threshold / std_dvars_threshold or exclude the "
+                "participant ('analysis.participants.exclude')",
+            )
+        if len(sample_mask) == n_scans:
+            sample_mask = None
+        else:
+            logger.info("'%s': %d of %d volumes fitted (the others are non-steady-state or "
+                        "scrubbed)", run.bold.name, len(sample_mask), n_scans)
+    return table.astype(float).reset_index(drop=True), sample_mask
 
 
 def _numeric_table(path: Path) -> None:
@@ -243,13 +265,14 @@ def read_subject_runs(
             "%s: trial types %s are neither needle nor swab ('analysis.conditions'); each is "
             "a nuisance regressor of its own", subject, nuisance,
         )
-    tables = None
+    tables, masks = None, [None] * len(runs)
     if confounds["strategy"]:
-        tables = [
+        read = [
             read_run_confounds(run, confounds, int(img.shape[3]))
             for run, img in zip(runs, images, strict=True)
         ]
-    return SubjectRuns(runs, images, events, tables, tr_s, nuisance)
+        tables, masks = [t for t, _ in read], [m for _, m in read]
+    return SubjectRuns(runs, images, events, tables, tr_s, nuisance, masks)
 
 
 def _check_event_times(run: RunFiles, table: pd.DataFrame, n_scans: int, tr_s: float) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from empathy_fmri.config.sections import AnalysisConfig
-from empathy_fmri.io.atomic import write_nifti, write_tsv
+from empathy_fmri.io.atomic import write_json, write_nifti, write_tsv
 from empathy_fmri.io.run_inputs import SubjectRuns, read_subject_runs
 from empathy_fmri.pipeline.first_level import first_level_step
 from empathy_fmri.plotting.design import plot_design_matrices
@@ -20,6 +20,7 @@ __all__ = [
     "design_table",
     "read_runs",
     "run_first_level",
+    "write_participants_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ def run_first_level(
     statmap_paths: dict[str, dict[str, str | Path]],
     design_tsv: str | Path,
     design_png: str | Path,
+    inputs_json: str | Path | None = None,
     expected_bold: Sequence[str | Path] | None = None,
     n_jobs: int = 1,
 ) -> dict[str, float]:
@@ -89,6 +91,9 @@ def run_first_level(
         ``statmap_paths[contrast][stat]`` output path of each map.
     design_tsv, design_png : str or pathlib.Path
         Output: every run's design matrix in one table (column ``run``), and drawn.
+    inputs_json : str or pathlib.Path, optional
+        Output: what was read (runs, files, TR, volumes, confound columns,
+        nuisance trial types), for the participants table and the report.
     expected_bold : sequence of path, optional
         The BOLD inputs the workflow gave the job.
     n_jobs : int
@@ -116,7 +121,8 @@ def run_first_level(
         subject, len(runs.runs), runs.tr_s, dict(analysis.confounds),
     )
     result = first_level_step(
-        runs.bold_paths, runs.events, runs.confounds, runs.tr_s, analysis, n_jobs=n_jobs
+        runs.bold_paths, runs.events, runs.confounds, runs.tr_s, analysis, n_jobs=n_jobs,
+        sample_masks=runs.sample_masks,
     )
     timings.update(result.timings)
     clock = time.perf_counter()
@@ -132,8 +138,82 @@ def run_first_level(
     )
     save_figure(figure, [design_png], dpi=150)
     timings["design_files"] = time.perf_counter() - clock
+    if inputs_json is not None:
+        write_json(inputs_json, {
+            "participant_id": subject,
+            "runs": labels,
+            "tr_s": runs.tr_s,
+            "n_volumes": [int(img.shape[3]) for img in runs.images],
+            "n_volumes_fitted": [
+                int(img.shape[3]) if keep is None else len(keep)
+                for img, keep in zip(runs.images, runs.sample_masks, strict=True)
+            ],
+            "confound_columns": list(runs.confounds[0].columns) if runs.confounds else [],
+            "nuisance_trial_types": runs.nuisance_trial_types,
+            "files": [
+                {"bold": str(r.bold), "events": str(r.events),
+                 "confounds": str(r.confounds) if runs.confounds else None,
+                 "mask": str(r.mask) if r.mask else None}
+                for r in runs.runs
+            ],
+        })
     logger.info(
         "first level stages: %s",
         ", ".join(f"{key} {value:.2f} s" for key, value in timings.items()),
     )
     return timings
+
+
+def write_participants_table(
+    listed: Sequence[str],
+    excluded: dict[str, str],
+    inputs_paths: Sequence[str | Path],
+    table_path: str | Path,
+) -> pd.DataFrame:
+    """Who was analysed, who was left out and why, and what was read of each.
+
+    Parameters
+    ----------
+    listed : sequence of str
+        The dataset's participants.
+    excluded : dict
+        ``analysis.participants.exclude``: label -> reason.
+    inputs_paths : sequence of path
+        The first level's ``inputs_json`` of every analysed participant.
+    table_path : str or pathlib.Path
+        Output TSV: ``participant_id``, ``analysed``, ``reason``, ``runs``,
+        ``tr_s``, ``n_volumes``, ``n_volumes_fitted`` (without non-steady-state
+        or scrubbed volumes), ``confound_columns``, ``nuisance_trial_types``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table written.
+    """
+    import json
+
+    read = {}
+    for path in inputs_paths:
+        info = json.loads(Path(path).read_text())
+        read[info["participant_id"]] = info
+    rows = []
+    for subject in listed:
+        info = read.get(subject)
+        rows.append({
+            "participant_id": subject,
+            "analysed": "no" if subject in excluded else "yes",
+            "reason": excluded.get(subject, "n/a"),
+            "runs": ", ".join(info["runs"]) if info else "n/a",
+            "tr_s": info["tr_s"] if info else None,
+            "n_volumes": ", ".join(str(n) for n in info["n_volumes"]) if info else "n/a",
+            "n_volumes_fitted": ", ".join(str(n) for n in info["n_volumes_fitted"])
+            if info else "n/a",
+            "confound_columns": len(info["confound_columns"]) if info else None,
+            "nuisance_trial_types": ", ".join(info["nuisance_trial_types"]) or "none"
+            if info else "n/a",
+        })
+    table = pd.DataFrame(rows)
+    write_tsv(table_path, table)
+    for subject, reason in excluded.items():
+        logger.warning("%s left out of the analysis: %s", subject, reason)
+    return table

@@ -134,7 +134,8 @@ def run_roi_glm(
     kept = effect_free_positions(candidates, np.asarray(nib.load(group_z_path).dataobj))
     nulls = {roi: [candidates[roi][k] for k in keep] for roi, keep in kept.items()}
     table = roi_glm_step(
-        runs.bold_paths, runs.events, runs.confounds, runs.tr_s, analysis, masks, nulls
+        runs.bold_paths, runs.events, runs.confounds, runs.tr_s, analysis, masks, nulls,
+        sample_masks=runs.sample_masks,
     )
     write_tsv(table_path, table)
 

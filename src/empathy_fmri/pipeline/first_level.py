@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import nibabel as nib
+import numpy as np
 import pandas as pd
 
 from empathy_fmri.analysis.first_level import (
@@ -27,6 +28,7 @@ def first_level_step(
     analysis: AnalysisConfig,
     mask_img: nib.Nifti1Image | None = None,
     n_jobs: int = 1,
+    sample_masks: Sequence[np.ndarray | None] | None = None,
 ) -> FirstLevelResult:
     """Fit one subject's first-level GLM over all runs, as the study configures it.
 
@@ -48,6 +50,8 @@ def first_level_step(
         Analysis mask (nilearn's MNI brain mask on the BOLD grid if None).
     n_jobs : int
         Parallel jobs over the AR(1) groups of voxels.
+    sample_masks : sequence of numpy.ndarray or None, optional
+        Per run, the volumes to fit (None: all), from ``load_confounds``.
 
     Returns
     -------
@@ -55,5 +59,5 @@ def first_level_step(
     """
     return fit_first_level(
         bold_imgs, events, confounds, tr_s, **glm_options(analysis), mask_img=mask_img,
-        n_jobs=n_jobs,
+        n_jobs=n_jobs, sample_masks=sample_masks,
     )

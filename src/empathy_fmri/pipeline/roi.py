@@ -260,6 +260,7 @@ def roi_glm_step(
     analysis: AnalysisConfig,
     masks: Mapping[str, Mapping[str, np.ndarray]],
     null_masks: Mapping[str, Sequence[np.ndarray]] | None = None,
+    sample_masks: Sequence[np.ndarray | None] | None = None,
 ) -> pd.DataFrame:
     """Fit the first-level model to each ROI's mean unsmoothed time series, per selection.
 
@@ -282,6 +283,8 @@ def roi_glm_step(
         Per ROI, its shape moved to null positions
         (:func:`~empathy_fmri.evaluation.measurement.null_position_masks`);
         their fits calibrate the measurement error.
+    sample_masks : sequence of numpy.ndarray or None, optional
+        Per run, the volumes to fit (None: all), from ``load_confounds``.
 
     Returns
     -------
@@ -304,6 +307,7 @@ def roi_glm_step(
         dict(zip(labels, flat.values(), strict=True)),
         hrf_model=analysis.hrf_model, drift_model=analysis.drift_model,
         high_pass_hz=analysis.high_pass_hz, noise_model=analysis.noise_model,
+        sample_masks=sample_masks,
     )
     table.insert(1, "selection", [selection for selection, _, _, _ in flat])
     table.insert(2, "score", [score for _, score, _, _ in flat])
