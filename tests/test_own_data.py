@@ -30,7 +30,7 @@ def own_data_run(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
     result = run_snakemake(
         workdir, "--cores", "2", "--configfile", "tiny_config.yaml",
-        "--config", f"analysis.bids_dir={data}", "--", *TARGETS,
+        "--config", f"analysis={{bids_dir: {data}}}", "--", *TARGETS,
     )
     if result.returncode != 0:
         pytest.fail(f"analysis of the copied dataset failed:\n{result.stderr[-6000:]}")
@@ -62,9 +62,41 @@ def test_raw_bold_without_derivative_stops_with_a_message(tiny_run, tmp_path):
     shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
     result = run_snakemake(
         workdir, "-n", "--configfile", "tiny_config.yaml",
-        "--config", f"analysis.bids_dir={data}",
+        "--config", f"analysis={{bids_dir: {data}}}",
     )
     assert result.returncode != 0
     text = result.stdout + result.stderr
     assert "raw BOLD is not analysed unpreprocessed" in text
+    assert "Traceback" not in text
+
+
+def _job_counts(text: str) -> dict[str, int]:
+    counts = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_excluded_participant_is_simulated_but_not_analysed(tmp_path):
+    workdir = copy_workflow(tmp_path / "study")
+    result = run_snakemake(
+        workdir, "-n", "--config", "analysis={participants: {exclude: {sub-02: 'moved 3 mm'}}}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = _job_counts(result.stdout)
+    assert counts["simulate_subject"] == 19  # the dataset stays complete and valid
+    assert counts["first_level"] == 18
+    assert counts["roi_glm"] == 18
+
+
+def test_exclusion_of_an_unknown_participant_is_refused(tmp_path):
+    workdir = copy_workflow(tmp_path / "study")
+    result = run_snakemake(
+        workdir, "-n", "--config", "analysis={participants: {exclude: {sub-99: 'moved'}}}",
+    )
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    assert "'analysis.participants.exclude' names ['sub-99']" in text
     assert "Traceback" not in text

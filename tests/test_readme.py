@@ -103,3 +103,22 @@ def test_readme_override_commands_work_verbatim(tmp_path):
     (workdir / "my_study.yaml").write_text("noise:\n  tsnr: 2\n")
     result = run_snakemake(workdir, "-n", "--configfile", "my_study.yaml")
     assert "config key 'noise.tsnr' is 2 but must be at least 5" in result.stderr + result.stdout
+
+
+def test_readme_own_data_config_is_a_valid_config():
+    """The worked config of "Analyse your own data" passes the whole config check."""
+    import yaml
+    from conftest import _merge
+
+    from empathy_fmri.pipeline.study_config import check_study_config
+
+    text = (REPO / "README.md").read_text()
+    match = re.search(r"<!-- own-data-config -->\s*```yaml\n(.*?)```", text, re.S)
+    assert match, "README.md has no yaml block after <!-- own-data-config -->"
+    own = yaml.safe_load(match.group(1))
+    base = yaml.safe_load((REPO / "config.yaml").read_text())
+    checked = check_study_config(_merge(base, own))
+    analysis = checked["analysis"]
+    assert analysis["conditions"] == {"needle": ["otherpain"], "swab": ["othernopain"]}
+    assert analysis["confounds"]["strategy"] == ["motion", "wm_csf"]
+    assert analysis["participants"]["exclude"] == {"sub-07": "mean framewise displacement 1.2 mm"}
