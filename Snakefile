@@ -19,7 +19,17 @@ include: "workflow/rules/figures.smk"
 
 
 onstart:
-    print(f"empathy-fmri: {len(SUBJECTS)} subjects, config {CONFIG_HASH}; results in results/, logs in logs/")
+    print(f"empathy-fmri: {len(SUBJECTS)} subjects, config {CONFIG_HASH}; results in {RESULTS}/, logs in logs/")
+    if SIMULATED:
+        # a smaller n_subjects than last time: the simulator's own folders must
+        # not keep the participants it no longer has (the dataset stays valid)
+        _stale = remove_stale_subjects(
+            [SIMULATED_BIDS, SIMULATED_DERIVATIVES, TRUTH, GLM, RESULTS / "roi"], SIMULATED_SUBJECTS
+        )
+        if _stale:
+            _names = sorted({p.name for p in _stale})
+            print(f"empathy-fmri: removed {len(_names)} participant(s) no longer in the study "
+                  f"(n_subjects = {config['n_subjects']}): {', '.join(_names)}")
 
 
 onsuccess:

@@ -214,3 +214,21 @@ def test_two_resolutions_of_one_space_are_refused_by_name(ds006243_like, tmp_pat
                 func / f"{name}_res-1_desc-preproc_bold.nii.gz")
     with pytest.raises(LayoutError, match="res-1.*res-2|2 preprocessed BOLD files"):
         find_runs(data, data / "derivatives" / "fmriprep", "sub-02", TASK, SPACE)
+
+
+def test_stale_subjects_of_a_smaller_study_are_found_and_removed(tmp_path):
+    from empathy_fmri.io.stale_subjects import remove_stale_subjects, stale_subject_folders
+
+    bids, glm = tmp_path / "bids", tmp_path / "glm"
+    for root in (bids, glm):
+        for label in ("sub-01", "sub-02", "sub-03"):
+            (root / label).mkdir(parents=True)
+    (glm / "group").mkdir()
+    (bids / "sub-03.txt").write_text("a file, not a participant folder")
+    keep = ["sub-01", "sub-02"]
+    assert stale_subject_folders([bids, glm, tmp_path / "absent"], keep) == [
+        bids / "sub-03", glm / "sub-03"]
+    removed = remove_stale_subjects([bids, glm], keep)
+    assert [p.name for p in removed] == ["sub-03", "sub-03"]
+    assert sorted(p.name for p in bids.iterdir()) == ["sub-01", "sub-02", "sub-03.txt"]
+    assert (glm / "group").is_dir()

@@ -14,8 +14,10 @@ from scipy import stats
 
 from empathy_fmri.analysis.roi_timeseries import fit_roi_timeseries
 from empathy_fmri.analysis.summaries import regression_band, roi_effect_summary
-from empathy_fmri.io.results import read_roi_centres
+from empathy_fmri.io.atomic import write_tsv
+from empathy_fmri.io.results import read_design_matrices, read_roi_centres
 from empathy_fmri.jobs.figures import figure_design_matrix
+from empathy_fmri.jobs.first_level import design_table
 from empathy_fmri.plotting.behaviour_maps import fwe_r_map, plot_behaviour_map
 from empathy_fmri.plotting.brain import plot_group_map, plot_rois, roi_mask_images
 from empathy_fmri.plotting.design import plot_design_matrices, plot_task_timeline
@@ -168,9 +170,14 @@ def test_design_matrices_one_panel_per_run(design_matrix, tmp_path: Path):
     assert len(axes) == 3
     assert all(ax.get_ylabel() == "scan number" for ax in axes)
     tsv = tmp_path / "design.tsv"
-    design_matrix.reset_index().to_csv(tsv, sep="\t", index=False)
-    figure_design_matrix([tsv], [tmp_path / "dm.png"], "sub-01")
+    write_tsv(tsv, design_table([design_matrix] * 2, ["task-empathy_run-1", "task-empathy_run-2"]))
+    figure_design_matrix(tsv, [tmp_path / "dm.png"], "sub-01")
     assert (tmp_path / "dm.png").stat().st_size > 10_000
+    # the one file holds each run's matrix, read back as the first level wrote it
+    back = read_design_matrices(tsv)
+    assert len(back) == 2
+    assert list(back[1].columns) == list(design_matrix.columns)
+    assert np.allclose(back[1].to_numpy(), design_matrix.to_numpy(), rtol=1e-5)
     with pytest.raises(ValueError, match="design_matrices"):
         plot_design_matrices([])
 

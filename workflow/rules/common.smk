@@ -7,6 +7,7 @@ from snakemake.utils import min_version, update_config, validate
 from empathy_fmri.io.bids import STATISTICS, design_matrix_path, list_subjects, statmap_path
 from empathy_fmri.io.errors import InputFileError
 from empathy_fmri.io.errors import LayoutError
+from empathy_fmri.io.stale_subjects import remove_stale_subjects
 from empathy_fmri.io.layout import FMRIPREP_FOLDER, SIMULATED_SPACE, RunFiles, brain_mask_path, find_runs, find_spaces, fmriprep_confounds_path, preproc_bold_path, raw_bold_path, raw_events_path, run_key
 from empathy_fmri.task.conditions import CONTRASTS
 from empathy_fmri.config import ConfigError, config_hash, default_schema_path
