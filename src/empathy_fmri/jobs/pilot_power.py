@@ -13,7 +13,6 @@ import pandas as pd
 from empathy_fmri.config.sections import (
     AnalysisConfig,
     AnatomyConfig,
-    NoiseConfig,
     PilotPowerConfig,
     PowerConfig,
 )
@@ -40,7 +39,7 @@ def run_pilot_measurement(
     null_table_path: str | Path,
     phenotype_path: str | Path,
     anatomy: AnatomyConfig,
-    noise: NoiseConfig,
+    noise_fwhm_mm: float,
     analysis: AnalysisConfig,
     pilot: PilotPowerConfig,
     seed: int,
@@ -55,7 +54,7 @@ def run_pilot_measurement(
         As for :func:`~empathy_fmri.jobs.power.calibrate_error`.
     phenotype_path : path
         ``phenotype/moral_dilemmas.tsv`` of the pilot dataset.
-    anatomy, noise, analysis
+    anatomy, noise_fwhm_mm, analysis
         As for :func:`~empathy_fmri.jobs.power.calibrate_error`;
         ``analysis.scores`` names the scores.
     pilot : PilotPowerConfig
@@ -77,7 +76,8 @@ def run_pilot_measurement(
     """
     roi_table = pd.read_csv(roi_table_path, sep="\t")
     calibration = calibrate_error(
-        effect_paths, variance_paths, roi_table_path, null_table_path, anatomy, noise, analysis
+        effect_paths, variance_paths, roi_table_path, null_table_path, anatomy, noise_fwhm_mm,
+        analysis,
     )
     brain = brain_measurement(roi_table, calibration)
     scores = list(analysis.scores)

@@ -46,7 +46,7 @@ def calibrate_error(
     roi_table_path: str | Path,
     null_table_path: str | Path,
     anatomy: AnatomyConfig,
-    noise: NoiseConfig,
+    noise_fwhm_mm: float,
     analysis: AnalysisConfig,
 ) -> pd.DataFrame:
     """Measurement-error variance of each a-priori ROI amplitude, from the first level alone.
@@ -68,10 +68,10 @@ def calibrate_error(
         ROI-mean GLMs at null positions (``roi_glm_null_positions.tsv``).
     anatomy : AnatomyConfig
         Grid and grey-matter threshold.
-    noise : NoiseConfig
-        Noise smoothness ``fwhm_mm`` (keeps null positions of
-        ``smoothed_average`` away from the ROIs; on a real dataset, the
-        smoothness a lab measures on its data).
+    noise_fwhm_mm : float
+        Smoothness of the noise (``noise.fwhm_mm``; on a real dataset the
+        smoothness a lab measures on its data), which keeps the null
+        positions of ``smoothed_average`` away from the ROIs.
     analysis : AnalysisConfig
         The analysis ROIs, first-level smoothing and ``roi_estimate``.
 
@@ -92,7 +92,7 @@ def calibrate_error(
     table = calibrate_measurement(
         effect_paths, variance_paths, masks, analysis.rois, reference.affine,
         min_distance_mm=null_distance_mm(
-            analysis.roi_radius_mm, analysis.smoothing_fwhm_mm, noise.fwhm_mm
+            analysis.roi_radius_mm, analysis.smoothing_fwhm_mm, noise_fwhm_mm
         ),
     )
     table["estimate"] = analysis.roi_estimate
@@ -145,7 +145,8 @@ def run_measurement_model(
         Runs per subject (the run-to-run amplitude variation averages over them).
     """
     table = calibrate_error(
-        effect_paths, variance_paths, roi_table_path, null_table_path, anatomy, noise, analysis
+        effect_paths, variance_paths, roi_table_path, null_table_path, anatomy, noise.fwhm_mm,
+        analysis,
     )
     gain = signal_gain(anatomy, regions, signal, analysis)
     # An analysis ROI without a simulated region of its name measures no signal.
