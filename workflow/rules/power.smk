@@ -183,7 +183,7 @@ rule power_figures:
             category="7. Power",
         ),
     params:
-        study_n=config["n_subjects"],
+        study_n=len(SUBJECTS),
     resources:
         mem_mb=1000,
         runtime=15,

@@ -301,6 +301,7 @@ def score_measurement(
     scores: Sequence[str],
     reliability: float | None,
     rng: np.random.Generator | None = None,
+    n_draws: int = 2000,
 ) -> pd.DataFrame:
     """True and error variance of each behavioural score, given or from the counts.
 
@@ -317,6 +318,8 @@ def score_measurement(
         :func:`split_variance`.
     rng : numpy.random.Generator, optional
         Random source of the bootstrap (needed when ``reliability`` is None).
+    n_draws : int
+        Bootstrap draws per participant (:func:`score_error_variance`).
 
     Returns
     -------
@@ -332,7 +335,7 @@ def score_measurement(
         if reliability is None:
             if rng is None:
                 raise ValueError("estimating the score reliability needs an rng")
-            errors = score_error_variance(phenotype, score, rng)
+            errors = score_error_variance(phenotype, score, rng, n_draws)
             keep = np.isfinite(values) & np.isfinite(errors)
             split = split_variance(values[keep], float(np.mean(errors[keep])),
                                    name=f"score {score}")
