@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -385,3 +386,51 @@ def test_score_reliability_wording_follows_the_config(default_config):
     assert "as set in\npower.pilot.score_reliability" in _render("power_curves.rst", config)
     config["power"]["pilot"]["score_reliability"] = None
     assert "dilemma counts" in _render("power_curves.rst", config)
+
+
+# --- the workflow on a real dataset ------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_real_data_dry_run_lists_the_pilot_power_rules(tmp_path):
+    """analysis.bids_dir set: the pilot's power rules (and power figures) are in the DAG.
+
+    The dataset stands in for a real one: every file the simulator would
+    write for the tiny study (from `snakemake --summary`), created with
+    placeholder content, which a dry run does not read.
+    """
+    import yaml
+    from conftest import TINY_CONFIG, copy_workflow, run_snakemake
+
+    workdir = copy_workflow(tmp_path / "workflow")
+    shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
+    summary = run_snakemake(workdir, "--summary", "--configfile", "tiny_config.yaml",
+                            timeout=300)
+    assert summary.returncode == 0, summary.stderr[-3000:]
+    dataset = tmp_path / "pilot"
+    files = [line.split("\t")[0] for line in summary.stdout.splitlines()]
+    files = [f.removeprefix("results/bids/") for f in files if f.startswith("results/bids/")]
+    assert any(f.endswith("_bold.nii.gz") for f in files)
+    subjects = sorted({f.split("/")[0] for f in files if f.startswith("sub-")})
+    for name in files:
+        path = dataset / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}" if name.endswith(".json") else "")
+    (dataset / "dataset_description.json").write_text('{"Name": "pilot", "BIDSVersion": "1.9.0"}')
+    (dataset / "participants.tsv").write_text("participant_id\n" + "\n".join(subjects) + "\n")
+    overrides = yaml.safe_load(TINY_CONFIG.read_text())
+    overrides["analysis"]["bids_dir"] = str(dataset)
+    (workdir / "pilot.yaml").write_text(yaml.safe_dump(overrides))
+    result = run_snakemake(workdir, "-n", "--configfile", "pilot.yaml", timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = {}
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    for rule in ("power_pilot_measurement", "power_pilot_monte_carlo", "power_figures"):
+        assert counts.get(rule) == 1, (rule, counts)
+    for rule in ("power_measurement", "power_monte_carlo", "simulate_subject",
+                 "validate_correlations"):
+        assert rule not in counts, rule
+    assert counts["first_level"] == len(subjects)
