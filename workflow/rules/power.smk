@@ -102,7 +102,8 @@ rule power_pilot_measurement:
             key: config["analysis"][key]
             for key in ("rois", "roi_radius_mm", "smoothing_fwhm_mm", "roi_estimate", "scores")
         },
-        pilot=config["power"]["pilot"],
+        # only the score reliability: a new true r must not re-run the calibration
+        pilot={"score_reliability": config["power"]["pilot"]["score_reliability"]},
         seed=config["seed"],
         seed_offset=config["power"]["seed_offset"],
     resources:
