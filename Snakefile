@@ -66,8 +66,12 @@ GRADING = [
     rules.validate_noise.output,
     rules.validate_figure_selections.output,
     rules.validate_correlations.output,
-    rules.power_figures.output,
 ]
+# Power holds for real data too: from the simulation's population model when
+# there is one, otherwise from the pilot's own reliabilities (power.smk).
+POWER_FILES = [rules.power_figures.output] + (
+    [] if SIMULATED else [rules.power_pilot_measurement.output]
+)
 
 
 rule all:
@@ -81,3 +85,4 @@ rule all:
         BEHAVIOUR_MAP_FILES,
         FIGURE_FILES,
         GRADING if SIMULATED else [],
+        POWER_FILES,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -60,7 +61,14 @@ def tiny_config() -> dict:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Run the whole workflow once on the tiny config; return its folder."""
+    """Run the whole workflow once on the tiny config; return its folder.
+
+    ``EMPATHY_TINY_RUN=<folder>`` reuses a finished run of the tiny config
+    there instead (while developing; CI always runs it afresh).
+    """
+    reused = os.environ.get("EMPATHY_TINY_RUN")
+    if reused:
+        return Path(reused)
     workdir = copy_workflow(tmp_path_factory.mktemp("tiny_run"))
     shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
     result = run_snakemake(workdir, "--cores", "2", "--configfile", "tiny_config.yaml")

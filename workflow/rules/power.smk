@@ -3,6 +3,13 @@
 # overstate it. A fast summary-level Monte Carlo, calibrated on this run's
 # first level; `snakemake --cores 4 replicates` checks it against complete
 # simulated studies (not part of the default run: minutes, not seconds).
+#
+# Two rules can write power.tsv: power_monte_carlo draws people from the
+# simulation's population model (the truth), power_pilot_monte_carlo from
+# what the analysed dataset itself says about its measures' reliability, at
+# the true correlations of power.pilot.true_r. A simulated run uses the first,
+# a run on another dataset (analysis.bids_dir) the second; power_figures draws
+# whichever table it gets.
 
 POWER = RESULTS / "power"
 REPLICATES = POWER / "replicates"
@@ -60,7 +67,7 @@ rule power_monte_carlo:
         rois=list(config["analysis"]["rois"]),
         behaviour=config["behaviour"],
         scores=config["analysis"]["scores"],
-        power=config["power"],
+        power={key: value for key, value in config["power"].items() if key != "pilot"},
         n_subjects=config["n_subjects"],
     resources:
         mem_mb=1500,
@@ -79,9 +86,87 @@ rule power_monte_carlo:
         "../scripts/power_monte_carlo.py"
 
 
+rule power_pilot_measurement:
+    input:
+        effects=[subject_statmaps(s)["needleMinusSwab"]["effect"] for s in SUBJECTS],
+        variances=[subject_statmaps(s)["needleMinusSwab"]["variance"] for s in SUBJECTS],
+        roi=rules.roi_contrasts.output.table,
+        null=rules.roi_contrasts.output.null,
+        phenotype=rules.brain_behaviour.input.phenotype,
+    output:
+        table=POWER / "pilot_measurement.tsv",
+    params:
+        anatomy=config["anatomy"],
+        noise_fwhm_mm=config["noise"]["fwhm_mm"],
+        analysis={
+            key: config["analysis"][key]
+            for key in ("rois", "roi_radius_mm", "smoothing_fwhm_mm", "roi_estimate", "scores")
+        },
+        # only the score reliability: a new true r must not re-run the calibration
+        pilot={"score_reliability": config["power"]["pilot"]["score_reliability"]},
+        seed=config["seed"],
+        seed_offset=config["power"]["seed_offset"],
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/power_pilot_measurement.log",
+    benchmark:
+        "benchmarks/power_pilot_measurement.tsv",
+    message:
+        "Pilot: true and error variance of the ROI amplitudes and scores of {n} "
+        "subjects, without a truth".format(n=len(SUBJECTS))
+    script:
+        "../scripts/power_pilot_measurement.py"
+
+
+rule power_pilot_monte_carlo:
+    input:
+        measurement=rules.power_pilot_measurement.output.table,
+    output:
+        table=POWER / "power.tsv",
+    params:
+        seed=config["seed"],
+        power={
+            key: config["power"][key]
+            for key in ("sample_sizes", "n_studies", "alpha", "seed_offset", "pilot")
+        },
+        n_subjects=len(SUBJECTS),
+    resources:
+        mem_mb=1500,
+        runtime=30,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/power_pilot_monte_carlo.log",
+    benchmark:
+        "benchmarks/power_pilot_monte_carlo.tsv",
+    message:
+        "Power from the pilot: {n} studies at each sample size in {sizes} and true r in "
+        "{true_r}".format(
+            n=config["power"]["n_studies"], sizes=config["power"]["sample_sizes"],
+            true_r=config["power"]["pilot"]["true_r"],
+        )
+    script:
+        "../scripts/power_pilot_monte_carlo.py"
+
+
+if SIMULATED:
+
+    ruleorder: power_monte_carlo > power_pilot_monte_carlo
+
+else:
+
+    ruleorder: power_pilot_monte_carlo > power_monte_carlo
+
+
 rule power_figures:
     input:
-        table=rules.power_monte_carlo.output.table,
+        # the path, not rules.power_monte_carlo.output (that would pin the
+        # rule): the ruleorder above picks the Monte Carlo that writes it
+        table=POWER / "power.tsv",
     output:
         curves=report(
             POWER / "power_curves.png",
@@ -99,7 +184,7 @@ rule power_figures:
             category="7. Power",
         ),
     params:
-        study_n=config["n_subjects"],
+        study_n=len(SUBJECTS),
     resources:
         mem_mb=1000,
         runtime=15,

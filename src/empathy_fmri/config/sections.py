@@ -22,6 +22,7 @@ __all__ = [
     "BehaviourConfig",
     "DesignConfig",
     "NoiseConfig",
+    "PilotPowerConfig",
     "PowerConfig",
     "RegionsConfig",
     "ReplicatesConfig",
@@ -277,6 +278,17 @@ class ReplicatesConfig(_Section):
 
 
 @dataclass(frozen=True)
+class PilotPowerConfig(_Section):
+    """Power from a pilot dataset, without a truth (config section ``power.pilot``).
+
+    ``score_reliability`` None means: estimate it from the dilemma counts.
+    """
+
+    true_r: tuple[float, ...] = (0.1, 0.3, 0.5)
+    score_reliability: float | None = 1.0
+
+
+@dataclass(frozen=True)
 class PowerConfig(_Section):
     """Fast Monte Carlo of power and inflation (config section ``power``)."""
 
@@ -285,6 +297,7 @@ class PowerConfig(_Section):
     alpha: float = 0.05
     seed_offset: int = 1000
     replicates: ReplicatesConfig = dataclasses.field(default_factory=ReplicatesConfig)
+    pilot: PilotPowerConfig = dataclasses.field(default_factory=PilotPowerConfig)
 
 
 @dataclass(frozen=True)

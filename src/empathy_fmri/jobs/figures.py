@@ -15,6 +15,11 @@ from empathy_fmri.io.results import read_design_matrices, read_roi_centres
 from empathy_fmri.plotting.behaviour_maps import fwe_r_map, plot_behaviour_map
 from empathy_fmri.plotting.brain import plot_group_map, plot_rois, roi_mask_images
 from empathy_fmri.plotting.design import plot_design_matrices, plot_task_timeline
+from empathy_fmri.plotting.pilot_power import (
+    plot_pilot_exaggeration,
+    plot_pilot_power_curves,
+    plot_pilot_r_distribution,
+)
 from empathy_fmri.plotting.power import plot_exaggeration, plot_power_curves, plot_r_distribution
 from empathy_fmri.plotting.stats import plot_brain_behaviour, plot_roi_effects
 from empathy_fmri.plotting.style import save_figure
@@ -194,14 +199,21 @@ def figure_power(
     Parameters
     ----------
     table_path : path
-        ``power.tsv``.
+        ``power.tsv``: of the simulated study, or from a pilot (it then has a
+        ``true_r`` column, and the pilot's figures are drawn).
     study_n : int
         The study's sample size, marked on every figure.
     curves_paths, distribution_paths, exaggeration_paths : sequence of path
         Files of :func:`plot_power_curves`, :func:`plot_r_distribution` and
-        :func:`plot_exaggeration`.
+        :func:`plot_exaggeration` (from a pilot :func:`plot_pilot_power_curves`,
+        :func:`plot_pilot_r_distribution` and :func:`plot_pilot_exaggeration`).
     """
     table = pd.read_csv(table_path, sep="\t")
+    if "true_r" in table.columns:  # from a pilot: one column of panels per true r
+        save_figure(plot_pilot_power_curves(table, study_n), curves_paths)
+        save_figure(plot_pilot_r_distribution(table, study_n), distribution_paths)
+        save_figure(plot_pilot_exaggeration(table, study_n), exaggeration_paths)
+        return
     save_figure(plot_power_curves(table, study_n), curves_paths)
     save_figure(plot_r_distribution(table, study_n), distribution_paths)
     save_figure(plot_exaggeration(table, study_n), exaggeration_paths)

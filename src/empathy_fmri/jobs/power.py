@@ -32,11 +32,71 @@ from empathy_fmri.evaluation.monte_carlo import PopulationModel, power_table
 from empathy_fmri.io.atomic import write_tsv
 
 __all__ = [
+    "calibrate_error",
     "run_measurement_model",
     "run_power",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def calibrate_error(
+    effect_paths: Sequence[str | Path],
+    variance_paths: Sequence[str | Path],
+    roi_table_path: str | Path,
+    null_table_path: str | Path,
+    anatomy: AnatomyConfig,
+    noise_fwhm_mm: float,
+    analysis: AnalysisConfig,
+) -> pd.DataFrame:
+    """Measurement-error variance of each a-priori ROI amplitude, from the first level alone.
+
+    The part of the measurement model that needs no truth: the first-level
+    variances of the estimate ``analysis.roi_estimate`` names, scaled by the
+    factor measured at null positions
+    (:func:`~empathy_fmri.evaluation.measurement.calibrate_roi_glm` or
+    :func:`~empathy_fmri.evaluation.measurement.calibrate_measurement`).
+
+    Parameters
+    ----------
+    effect_paths, variance_paths : sequence of path
+        Needle-minus-swab effect and variance maps of every subject (used
+        when ``analysis.roi_estimate`` is ``smoothed_average``).
+    roi_table_path : path
+        ``roi_contrasts.tsv``.
+    null_table_path : path
+        ROI-mean GLMs at null positions (``roi_glm_null_positions.tsv``).
+    anatomy : AnatomyConfig
+        Grid and grey-matter threshold.
+    noise_fwhm_mm : float
+        Smoothness of the noise (``noise.fwhm_mm``; on a real dataset the
+        smoothness a lab measures on its data), which keeps the null
+        positions of ``smoothed_average`` away from the ROIs.
+    analysis : AnalysisConfig
+        The analysis ROIs, first-level smoothing and ``roi_estimate``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ROI, the columns of
+        :func:`~empathy_fmri.evaluation.measurement.calibrate_measurement`
+        and ``estimate``.
+    """
+    if analysis.roi_estimate == "roi_mean_glm":
+        return calibrate_roi_glm(
+            pd.read_csv(roi_table_path, sep="\t"), pd.read_csv(null_table_path, sep="\t")
+        )
+    reference = nib.load(effect_paths[0])
+    grey = grey_matter_on(reference, anatomy.grey_matter_threshold)
+    masks = roi_masks(analysis.rois, analysis.roi_radius_mm, reference.affine, grey)
+    table = calibrate_measurement(
+        effect_paths, variance_paths, masks, analysis.rois, reference.affine,
+        min_distance_mm=null_distance_mm(
+            analysis.roi_radius_mm, analysis.smoothing_fwhm_mm, noise_fwhm_mm
+        ),
+    )
+    table["estimate"] = analysis.roi_estimate
+    return table
 
 
 def run_measurement_model(
@@ -84,21 +144,10 @@ def run_measurement_model(
     n_runs : int
         Runs per subject (the run-to-run amplitude variation averages over them).
     """
-    smoothing = analysis.smoothing_fwhm_mm
-    estimate = analysis.roi_estimate
-    if estimate == "roi_mean_glm":
-        table = calibrate_roi_glm(
-            pd.read_csv(roi_table_path, sep="\t"), pd.read_csv(null_table_path, sep="\t")
-        )
-    else:
-        reference = nib.load(effect_paths[0])
-        grey = grey_matter_on(reference, anatomy.grey_matter_threshold)
-        masks = roi_masks(analysis.rois, analysis.roi_radius_mm, reference.affine, grey)
-        table = calibrate_measurement(
-            effect_paths, variance_paths, masks, analysis.rois, reference.affine,
-            min_distance_mm=null_distance_mm(analysis.roi_radius_mm, smoothing, noise.fwhm_mm),
-        )
-        table["estimate"] = estimate
+    table = calibrate_error(
+        effect_paths, variance_paths, roi_table_path, null_table_path, anatomy, noise.fwhm_mm,
+        analysis,
+    )
     gain = signal_gain(anatomy, regions, signal, analysis)
     # An analysis ROI without a simulated region of its name measures no signal.
     sd = {name: signal.rois[name].sd_psc if name in signal.rois else 0.0 for name in table["roi"]}
