@@ -7,7 +7,6 @@ The full analysis of a copied dataset through ``analysis.bids_dir`` is
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 from conftest import TINY_CONFIG, copy_workflow, run_snakemake
