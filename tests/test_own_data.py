@@ -59,3 +59,12 @@ def test_exclusion_of_an_unknown_participant_is_refused(tmp_path):
     text = result.stdout + result.stderr
     assert "'analysis.participants.exclude' names ['sub-99']" in text
     assert "Traceback" not in text
+
+
+def test_simulated_study_refuses_another_space(tmp_path):
+    workdir = copy_workflow(tmp_path / "study")
+    result = run_snakemake(workdir, "-n", "--config", "analysis={space: MNI152NLin2009cAsym}")
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    assert "'analysis.space' is 'MNI152NLin2009cAsym'" in text and "MNI152NLin2009aAsym" in text
+    assert "Traceback" not in text
