@@ -60,6 +60,9 @@ GRADING = [
 ]
 
 
+SIMULATED_DATASET = [rules.simulate_metadata.output, rules.simulate_phenotype.output]
+
+
 rule all:
     default_target: True
     input:
@@ -68,3 +71,5 @@ rule all:
         BEHAVIOUR_MAP_FILES,
         FIGURE_FILES,
         GRADING if SIMULATED else [],
+        # the dataset-level BIDS files no analysis job reads
+        SIMULATED_DATASET if SIMULATED else [],

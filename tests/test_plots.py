@@ -162,6 +162,41 @@ def test_task_timeline_panels_and_labels(events, design_matrix):
         plot_task_timeline(events, 0.0)
 
 
+def test_task_timeline_job_models_the_run_from_the_events(
+    monkeypatch, events, design_matrix, tmp_path: Path
+):
+    """The job needs no first-level output for a simulated run: the same condition columns
+    come from the events, the HRF model and the run length (from the design section)."""
+    from empathy_fmri.jobs import figures
+
+    events_path = tmp_path / "sub-01_task-empathy_run-1_events.tsv"
+    events.assign(block=range(1, len(events) + 1)).to_csv(events_path, sep="\t", index=False)
+    tsv = tmp_path / "design.tsv"
+    design_matrix.reset_index().to_csv(tsv, sep="\t", index=False)
+    drawn = []
+
+    def fake(events, run_duration_s, model, title, hrf_model):
+        drawn.append((run_duration_s, model, hrf_model))
+        return Figure()
+
+    monkeypatch.setattr(figures, "plot_task_timeline", fake)
+    monkeypatch.setattr(figures, "save_figure", lambda figure, outputs: None)
+    n_scans = len(design_matrix)
+    figures.figure_task_timeline(events_path, TR_S, "glover", [], design_matrix_path=tsv)
+    # a design whose run lasts n_scans: lead-in + 2 blocks of 16 s + rest + lead-out
+    design = {"tr": TR_S, "n_runs": 1, "blocks_per_condition": 2, "block_s": 16.0,
+              "rest_s": 12.0, "lead_in_s": 10.0, "lead_out_s": n_scans * TR_S - 10 - 64 - 36,
+              "order": "counterbalanced"}
+    figures.figure_task_timeline(events_path, TR_S, "glover", [], design=design)
+    (length_a, from_tsv, _), (length_b, from_design, hrf) = drawn
+    assert length_a == length_b == n_scans * TR_S and hrf == "glover"
+    for model in (from_tsv, from_design):
+        np.testing.assert_allclose(model[["needle", "swab"]].to_numpy(),
+                                   design_matrix[["needle", "swab"]].to_numpy(), atol=1e-9)
+    with pytest.raises(ValueError, match="exactly one"):
+        figures.figure_task_timeline(events_path, TR_S, "glover", [])
+
+
 def test_design_matrices_one_panel_per_run(design_matrix, tmp_path: Path):
     figure = plot_design_matrices([design_matrix] * 3)
     axes = _axes_with_data(figure)
@@ -234,6 +269,23 @@ def test_read_roi_centres(tmp_path: Path):
     assert read_roi_centres(path, "group_peak") == {"aMCC": [4.0, 22.0, 36.0]}
     with pytest.raises(ValueError, match="selection"):
         read_roi_centres(path, "other")
+
+
+def test_rois_job_draws_on_the_simulated_grid_without_the_data(tmp_path: Path, reference):
+    """A simulated dataset lies on the template grid at its voxel size: the figure needs no
+    group map (which would make it follow the noise)."""
+    from empathy_fmri.jobs.figures import figure_rois
+
+    reference_path = tmp_path / "reference.nii.gz"
+    nib.save(reference, reference_path)
+    drawn = []
+    for name, kwargs in (("simulated", {"voxel_size_mm": 6}),
+                         ("other", {"reference_path": reference_path})):
+        figure_rois(ROIS, 10.0, 0.3, [tmp_path / f"{name}.png"], **kwargs)
+        drawn.append((tmp_path / f"{name}.png").read_bytes())
+    assert drawn[0] == drawn[1]  # the same grid, so the same masks and figure
+    with pytest.raises(ValueError, match="exactly one"):
+        figure_rois(ROIS, 10.0, 0.3, [tmp_path / "x.png"])
 
 
 def test_rois_figure_names_every_roi(masks):

@@ -231,6 +231,41 @@ def test_second_run_has_nothing_to_do(tiny_run: Path):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def _job_counts(output: str) -> dict[str, int]:
+    """The first "Job stats" table of a Snakemake run or dry run: jobs per rule."""
+    lines = output.splitlines()
+    start = lines.index("Job stats:") + 3  # the header and the dashes
+    counts = {}
+    for line in lines[start:]:
+        rule, count = line.split()
+        if rule == "total":
+            return counts
+        counts[rule] = int(count)
+    raise AssertionError("no total line in the job stats")
+
+
+#: Rules whose outputs do not depend on the noise: the people and their dilemma
+#: scores, the events, and the figures drawn from the events and the config alone.
+NOISE_FREE = {"simulate_phenotype", "simulate_events", "figure_task_timeline", "figure_rois"}
+
+
+def test_a_noise_change_reruns_exactly_what_depends_on_the_noise(tiny_run: Path):
+    """And the default profile's console shows each job's message, not its Reason: line."""
+    every = run_snakemake(tiny_run, "-n", "-F", "--configfile", "tiny_config.yaml",
+                          "--quiet", "rules")
+    assert every.returncode == 0, every.stderr[-2000:]
+    everything = _job_counts(every.stdout + every.stderr)
+    assert NOISE_FREE <= set(everything)
+    noisy = run_snakemake(tiny_run, "-n", "--configfile", "tiny_config.yaml",
+                          "--config", "noise={tsnr: 250}")
+    assert noisy.returncode == 0, noisy.stderr[-2000:]
+    output = noisy.stdout + noisy.stderr
+    expected = {rule: n for rule, n in everything.items() if rule not in NOISE_FREE}
+    assert _job_counts(output) == expected
+    assert "Reason:" not in output
+    assert "First-level GLM of sub-01" in output  # the job's message stays
+
+
 def test_analysis_runs_unchanged_on_another_bids_dataset(tiny_run: Path, tmp_path: Path):
     """Point analysis.bids_dir at a BIDS dataset: it is analysed, nothing simulated or graded."""
     import yaml

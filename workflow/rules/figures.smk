@@ -12,7 +12,12 @@ EXAMPLE_ROI = ROIS[0]
 rule figure_task_timeline:
     input:
         events=run_files(events_path, EXAMPLE_SUBJECT)[0],
-        design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT)[0],
+        # the run's length: from the design section for a simulated dataset (so
+        # that the figure does not wait for, or follow, the noise and the first
+        # level), from the first level's design matrix for a dataset from elsewhere
+        design=[] if SIMULATED else expand(
+            rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT
+        )[0],
     output:
         png=report(
             FIGURES / "task_timeline.png",
@@ -22,6 +27,8 @@ rule figure_task_timeline:
         svg=FIGURES / "task_timeline.svg",
     params:
         tr=config["design"]["tr"],
+        hrf_model=config["analysis"]["hrf_model"],
+        design=config["design"] if SIMULATED else None,
         subject=EXAMPLE_SUBJECT,
     resources:
         mem_mb=1000,
@@ -99,8 +106,10 @@ rule figure_roi_timeseries:
 
 rule figure_rois:
     input:
-        centres=rules.roi_definitions.output.centres,
-        reference=rules.group_level.output.z,
+        # the analysis grid: a simulated dataset's is the anatomy's (so that the
+        # figure neither waits for nor follows the data), another dataset's is
+        # that of its BOLD runs
+        reference=[] if SIMULATED else run_files(bold_path, EXAMPLE_SUBJECT)[0],
     output:
         png=report(
             FIGURES / "rois.png",
@@ -108,8 +117,10 @@ rule figure_rois:
             category="3. Brain maps",
         ),
     params:
+        rois=config["analysis"]["rois"],
         radius_mm=config["analysis"]["roi_radius_mm"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+        voxel_size_mm=config["anatomy"]["voxel_size_mm"] if SIMULATED else None,
     resources:
         mem_mb=1000,
         runtime=10,

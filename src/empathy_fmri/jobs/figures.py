@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,29 +24,50 @@ from empathy_fmri.plotting.validation import plot_truth_vs_estimate
 
 
 def figure_rois(
-    centres_path: str | Path,
-    reference_path: str | Path,
+    centres_mm: Mapping[str, Sequence[float]],
     radius_mm: float,
     grey_matter_threshold: float,
     outputs: Sequence[str | Path],
+    *,
+    reference_path: str | Path | None = None,
+    voxel_size_mm: int | None = None,
 ) -> None:
-    """Rebuild the a-priori ROI masks, draw :func:`plot_rois`, save.
+    """Build the a-priori ROI masks on the analysis grid, draw :func:`plot_rois`, save.
 
     Parameters
     ----------
-    centres_path : str or pathlib.Path
-        ``roi_centres.tsv``; its ``independent`` rows are drawn.
-    reference_path : str or pathlib.Path
-        An image on the analysis grid (the group z map).
+    centres_mm : mapping of str to (x, y, z)
+        The a-priori centres (config ``analysis.rois``), as the
+        ``independent`` rows of ``roi_centres.tsv`` hold them.
     radius_mm : float
         ROI radius (mm).
     grey_matter_threshold : float
         Grey-matter probability threshold.
     outputs : sequence of path
         Figure files.
+    reference_path : str or pathlib.Path, optional
+        An image on the analysis grid (a BOLD run of a dataset from elsewhere).
+    voxel_size_mm : int, optional
+        Instead, the voxel size of a simulated dataset, which lies on the MNI152
+        template's grid at that size (:func:`empathy_fmri.anatomy.template.load_anatomy`).
+        Exactly one of ``reference_path`` and ``voxel_size_mm`` is given.
+
+    Raises
+    ------
+    ValueError
+        If not exactly one of ``reference_path`` and ``voxel_size_mm`` is given.
     """
-    centres = read_roi_centres(centres_path, "independent")
-    reference = image.load_img(reference_path)
+    from empathy_fmri.anatomy.template import load_anatomy
+
+    if (reference_path is None) == (voxel_size_mm is None):
+        raise ValueError("give exactly one of reference_path and voxel_size_mm")
+    if reference_path is not None:
+        reference = image.load_img(reference_path)
+        if reference.ndim == 4:
+            reference = image.index_img(reference, 0)
+    else:
+        reference = load_anatomy(int(voxel_size_mm), grey_matter_threshold).mask_img()
+    centres = {name: [float(c) for c in centre] for name, centre in centres_mm.items()}
     masks = roi_mask_images(centres, radius_mm, reference, grey_matter_threshold)
     voxel = float(abs(reference.affine[0, 0]))
     figure = plot_rois(
@@ -129,34 +151,69 @@ def figure_behaviour_map(
 
 def figure_task_timeline(
     events_path: str | Path,
-    design_path: str | Path,
     tr_s: float,
+    hrf_model: str,
     outputs: Sequence[str | Path],
+    *,
+    design: Mapping[str, Any] | None = None,
+    design_matrix_path: str | Path | None = None,
     title: str | None = None,
 ) -> None:
-    """Read one run's events and design matrix, draw :func:`plot_task_timeline`, save.
+    """Read one run's events, model its task responses, draw :func:`plot_task_timeline`, save.
+
+    The modelled responses are the condition columns of the first level's
+    design matrix, built the same way
+    (:func:`empathy_fmri.analysis.first_level.run_design_matrix`: the events,
+    the HRF model, the TR; the drift and confound columns do not change them),
+    so the figure needs only the events and the run's length.
 
     Parameters
     ----------
     events_path : str or pathlib.Path
         The run's ``events.tsv``.
-    design_path : str or pathlib.Path
-        The run's design matrix TSV from the first level.
     tr_s : float
-        Repetition time (s); the run lasts ``n_scans * tr_s``.
+        Repetition time (s).
+    hrf_model : str
+        The first level's HRF model (config ``analysis.hrf_model``).
     outputs : sequence of path
         Figure files (e.g. PNG and SVG).
+    design : mapping, optional
+        The config's ``design`` section: the run lasts its ``n_scans``
+        (a simulated dataset).
+    design_matrix_path : str or pathlib.Path, optional
+        Instead, the run's first-level design matrix TSV, whose rows give
+        the number of scans (a dataset from elsewhere). Exactly one of
+        ``design`` and ``design_matrix_path`` is given.
     title : str, optional
         Figure title; by default names the events file.
-    """
-    from empathy_fmri.io.bids import read_events
 
+    Raises
+    ------
+    ValueError
+        If not exactly one of ``design`` and ``design_matrix_path`` is given.
+    """
+    from empathy_fmri.analysis.first_level import run_design_matrix
+    from empathy_fmri.config.sections import DesignConfig
+    from empathy_fmri.io.bids import read_events
+    from empathy_fmri.simulation.design import BlockDesign
+
+    if (design is None) == (design_matrix_path is None):
+        raise ValueError("give exactly one of design and design_matrix_path")
+    if design_matrix_path is not None:
+        n_scans = len(read_design_matrix(design_matrix_path))
+    else:
+        n_scans = BlockDesign.from_config(DesignConfig.from_dict(design)).n_scans
     events = read_events(events_path)
-    design = read_design_matrix(design_path)
+    model = run_design_matrix(
+        n_scans, events[["onset", "duration", "trial_type"]], None, float(tr_s),
+        hrf_model=hrf_model, drift_model=None,
+        high_pass_hz=0.0,
+    )
     name = Path(events_path).name.removesuffix("_events.tsv")
     figure = plot_task_timeline(
-        events, len(design) * float(tr_s), design,
+        events, n_scans * float(tr_s), model,
         title=title or f"Task design of {name.replace('_', ', ')}",
+        hrf_model=hrf_model,
     )
     save_figure(figure, outputs)
 
