@@ -48,7 +48,6 @@ onerror:
 # Grading needs the truth, so it runs only on the simulated dataset.
 GRADING = [
     rules.simulate_truth.output,
-    rules.validate_figure_truth_vs_estimate.output,
     rules.validate_summary.output,
     rules.validate_amplitudes.output,
     rules.validate_maps.output,

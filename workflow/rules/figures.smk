@@ -250,34 +250,6 @@ rule figure_behaviour_map:
         "../scripts/figure_behaviour_map.py"
 
 
-rule validate_figure_truth_vs_estimate:
-    input:
-        roi=rules.roi_contrasts.output.table,
-        stats=rules.brain_behaviour.output.table,
-        truth=rules.simulate_truth.output.participants,
-        population=rules.simulate_truth.output.correlations,
-    output:
-        png=report(
-            FIGURES / "truth_vs_estimate.png",
-            caption="../report/truth_vs_estimate.rst",
-            category="6. Validation",
-        ),
-        svg=FIGURES / "truth_vs_estimate.svg",
-    resources:
-        mem_mb=1000,
-        runtime=15,
-    conda:
-        "../envs/empathy-fmri.yaml"
-    log:
-        "logs/validate_figure_truth_vs_estimate.log",
-    benchmark:
-        "benchmarks/validate_figure_truth_vs_estimate.tsv",
-    message:
-        "Figure: estimated vs true ROI amplitudes and correlations"
-    script:
-        "../scripts/figure_truth_vs_estimate.py"
-
-
 #: Every figure, for `rule all`.
 FIGURE_FILES = [
     rules.figure_task_timeline.output,

@@ -20,7 +20,6 @@ from empathy_fmri.plotting.power import plot_exaggeration, plot_power_curves, pl
 from empathy_fmri.plotting.stats import plot_brain_behaviour, plot_roi_effects
 from empathy_fmri.plotting.style import save_figure
 from empathy_fmri.plotting.timeseries import plot_roi_timeseries
-from empathy_fmri.plotting.validation import plot_truth_vs_estimate
 
 
 def figure_rois(
@@ -110,9 +109,9 @@ def figure_group_map(
     title = (
         f"Group needle - swab, one-sample test (N = {summary['n_subjects']}): z where "
         f"FWE p < {summary['alpha']:g} ({summary['n_permutations']} sign-flip permutations), "
-        f"{summary['n_voxels_fwe']} voxels"
+        f"{summary['n_voxels_fwe']} voxel{'' if summary['n_voxels_fwe'] == 1 else 's'}"
     )
-    figure = plot_group_map(z_img, masks, threshold=1e-6, title=title)
+    figure = plot_group_map(z_img, masks, threshold=1e-6, title=title, one_sided=True)
     save_figure(figure, outputs)
 
 
@@ -363,40 +362,6 @@ def figure_roi_timeseries(
     figure = plot_roi_timeseries(
         runs, events, roi,
         title=f"{subject}, {roi} ({n_voxels} voxels): BOLD signal and the GLM fit",
-    )
-    save_figure(figure, outputs)
-
-
-def figure_truth_vs_estimate(
-    roi_table_path: str | Path,
-    truth_path: str | Path,
-    results_path: str | Path,
-    population_path: str | Path,
-    outputs: Sequence[str | Path],
-) -> None:
-    """Read estimates and truth, draw :func:`plot_truth_vs_estimate`, save.
-
-    Parameters
-    ----------
-    roi_table_path : str or pathlib.Path
-        ``results/roi/roi_contrasts.tsv``.
-    truth_path : str or pathlib.Path
-        ``results/truth/participants_truth.tsv``.
-    results_path : str or pathlib.Path
-        ``results/stats/brain_behaviour.tsv``.
-    population_path : str or pathlib.Path
-        ``results/truth/population_correlations.tsv``.
-    outputs : sequence of path
-        Figure files.
-    """
-    roi_table = pd.read_csv(roi_table_path, sep="\t")
-    truth = pd.read_csv(truth_path, sep="\t")
-    results = pd.read_csv(results_path, sep="\t", na_values="n/a")
-    population = pd.read_csv(population_path, sep="\t")
-    n = roi_table["participant_id"].nunique()
-    figure = plot_truth_vs_estimate(
-        roi_table, truth, results, population,
-        title=f"Truth vs estimate (N = {n}): what the analysis recovers of the planted effects",
     )
     save_figure(figure, outputs)
 
