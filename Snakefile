@@ -58,7 +58,6 @@ onerror:
 # Grading needs the truth, so it runs only on the simulated dataset.
 GRADING = [
     rules.simulate_truth.output,
-    rules.validate_figure_truth_vs_estimate.output,
     rules.validate_summary.output,
     rules.validate_amplitudes.output,
     rules.validate_maps.output,
@@ -74,15 +73,21 @@ POWER_FILES = [rules.power_figures.output] + (
 )
 
 
+SIMULATED_DATASET = [rules.simulate_metadata.output, rules.simulate_phenotype.output]
+
+
 rule all:
     default_target: True
     input:
         rules.participants_table.output,
         # every simulated participant, also those left out of the analysis
-        expand(rules.simulate_subject.output.events, subject=SIMULATED_SUBJECTS),
+        expand(rules.simulate_subject.output.bold, subject=SIMULATED_SUBJECTS),
+        expand(rules.simulate_events.output.events, subject=SIMULATED_SUBJECTS),
         rules.brain_behaviour.output,
         rules.group_level.output,
         BEHAVIOUR_MAP_FILES,
         FIGURE_FILES,
         GRADING if SIMULATED else [],
         POWER_FILES,
+        # the dataset-level BIDS files no analysis job reads
+        SIMULATED_DATASET if SIMULATED else [],

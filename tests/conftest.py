@@ -37,6 +37,19 @@ def run_snakemake(workdir: Path, *args: str, timeout: float = 900) -> subprocess
     )
 
 
+def job_counts(output: str) -> dict[str, int]:
+    """The first "Job stats" table of a Snakemake run or dry run: jobs per rule."""
+    lines = output.splitlines()
+    start = lines.index("Job stats:") + 3  # the header and the dashes
+    counts = {}
+    for line in lines[start:]:
+        rule, count = line.split()
+        if rule == "total":
+            return counts
+        counts[rule] = int(count)
+    raise AssertionError("no total line in the job stats")
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO

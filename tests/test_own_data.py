@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import TINY_CONFIG, copy_workflow, run_snakemake
+from conftest import TINY_CONFIG, copy_workflow, job_counts, run_snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -29,22 +29,13 @@ def test_raw_bold_without_derivative_stops_with_a_message(tiny_run, tmp_path):
     assert "Traceback" not in text
 
 
-def _job_counts(text: str) -> dict[str, int]:
-    counts = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            counts[parts[0]] = int(parts[1])
-    return counts
-
-
 def test_excluded_participant_is_simulated_but_not_analysed(tmp_path):
     workdir = copy_workflow(tmp_path / "study")
     result = run_snakemake(
         workdir, "-n", "--config", "analysis={participants: {exclude: {sub-02: 'moved 3 mm'}}}",
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    counts = _job_counts(result.stdout)
+    counts = job_counts(result.stdout)
     assert counts["simulate_subject"] == 19  # the dataset stays complete and valid
     assert counts["first_level"] == 18
     assert counts["roi_glm"] == 18

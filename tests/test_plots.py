@@ -19,7 +19,12 @@ from empathy_fmri.io.results import read_design_matrices, read_roi_centres
 from empathy_fmri.jobs.figures import figure_design_matrix
 from empathy_fmri.jobs.first_level import design_table
 from empathy_fmri.plotting.behaviour_maps import fwe_r_map, plot_behaviour_map
-from empathy_fmri.plotting.brain import plot_group_map, plot_rois, roi_mask_images
+from empathy_fmri.plotting.brain import (
+    one_sided_range,
+    plot_group_map,
+    plot_rois,
+    roi_mask_images,
+)
 from empathy_fmri.plotting.design import plot_design_matrices, plot_task_timeline
 from empathy_fmri.plotting.stats import (
     EFFECT_LABEL,
@@ -27,9 +32,14 @@ from empathy_fmri.plotting.stats import (
     plot_roi_effects,
     plot_sample_size_comparison,
 )
-from empathy_fmri.plotting.style import DIVERGING_CMAP, save_figure
+from empathy_fmri.plotting.style import (
+    ATTENUATED_LINE,
+    DIVERGING_CMAP,
+    POPULATION_LINE,
+    POSITIVE_CMAP,
+    save_figure,
+)
 from empathy_fmri.plotting.timeseries import plot_roi_timeseries
-from empathy_fmri.plotting.validation import plot_truth_vs_estimate
 
 ROIS = {
     "AI_L": [-32, 26, 6],
@@ -164,6 +174,42 @@ def test_task_timeline_panels_and_labels(events, design_matrix):
         plot_task_timeline(events, 0.0)
 
 
+def test_task_timeline_job_models_the_run_from_the_events(
+    monkeypatch, events, design_matrix, tmp_path: Path
+):
+    """The job needs no first-level output for a simulated run: the same condition columns
+    come from the events, the HRF model and the run length (from the design section)."""
+    from empathy_fmri.jobs import figures
+
+    events_path = tmp_path / "sub-01_task-empathy_run-1_events.tsv"
+    events.assign(block=range(1, len(events) + 1)).to_csv(events_path, sep="\t", index=False)
+    tsv = tmp_path / "design.tsv"
+    write_tsv(tsv, design_table([design_matrix], ["task-empathy_run-1"]))
+    drawn = []
+
+    def fake(events, run_duration_s, model, title, hrf_model):
+        drawn.append((run_duration_s, model, hrf_model))
+        return Figure()
+
+    monkeypatch.setattr(figures, "plot_task_timeline", fake)
+    monkeypatch.setattr(figures, "save_figure", lambda figure, outputs: None)
+    n_scans = len(design_matrix)
+    # a dataset from elsewhere: the TR, too, comes from the first level's frame times
+    figures.figure_task_timeline(events_path, None, "glover", [], design_matrix_path=tsv)
+    # a design whose run lasts n_scans: lead-in + 2 blocks of 16 s + rest + lead-out
+    design = {"tr": TR_S, "n_runs": 1, "blocks_per_condition": 2, "block_s": 16.0,
+              "rest_s": 12.0, "lead_in_s": 10.0, "lead_out_s": n_scans * TR_S - 10 - 64 - 36,
+              "order": "counterbalanced"}
+    figures.figure_task_timeline(events_path, TR_S, "glover", [], design=design)
+    (length_a, from_tsv, _), (length_b, from_design, hrf) = drawn
+    assert length_a == length_b == n_scans * TR_S and hrf == "glover"
+    for model in (from_tsv, from_design):
+        np.testing.assert_allclose(model[["needle", "swab"]].to_numpy(),
+                                   design_matrix[["needle", "swab"]].to_numpy(), atol=1e-9)
+    with pytest.raises(ValueError, match="exactly one"):
+        figures.figure_task_timeline(events_path, TR_S, "glover", [])
+
+
 def test_design_matrices_one_panel_per_run(design_matrix, tmp_path: Path):
     figure = plot_design_matrices([design_matrix] * 3)
     axes = _axes_with_data(figure)
@@ -205,6 +251,32 @@ def test_fit_roi_timeseries_recovers_planted_response(design_matrix, masks, refe
                            masks["aMCC"])
 
 
+def test_roi_timeseries_r_squared_is_the_task_model_on_the_cleaned_signal(
+    events, design_matrix, masks, reference
+):
+    """With drift and noise the whole model fits the raw signal better than the task line
+    fits the cleaned points; the figure names the latter, the one it draws."""
+    mask = np.asarray(masks["aMCC"].dataobj) > 0
+    rng = np.random.default_rng(5)
+    n = len(design_matrix)
+    response = 1.0 * design_matrix["needle"].to_numpy() + 0.4 * design_matrix["swab"].to_numpy()
+    drift = 8.0 * design_matrix["drift_1"].to_numpy()
+    series = 1000.0 * (1 + (response + drift + rng.normal(0, 0.8, n)) / 100.0)
+    data = np.zeros((*reference.shape, n), np.float32)
+    data[mask] = series
+    table = fit_roi_timeseries(nib.Nifti1Image(data, reference.affine), design_matrix,
+                               masks["aMCC"])
+    residual = table["cleaned_psc"] - table["task_psc"]
+    expected = 1 - residual.var() / table["cleaned_psc"].var()
+    assert table.attrs["r_squared_task"] == pytest.approx(expected)
+    assert table.attrs["r_squared"] > table.attrs["r_squared_task"] + 0.1
+    figure = plot_roi_timeseries([table], [events], "aMCC")
+    title = _axes_with_data(figure)[0].get_title(loc="left")
+    assert f"R\u00b2 = {table.attrs['r_squared_task']:.2f}" in title
+    assert f"{table.attrs['r_squared']:.2f}" not in title
+    assert "grey points" in title  # says of which signal
+
+
 def test_roi_timeseries_one_panel_per_run(events):
     run = pd.DataFrame({"time_s": np.arange(64) * TR_S, "signal_psc": 0.0, "fitted_psc": 0.0,
                         "task_psc": 0.0, "cleaned_psc": 0.0})
@@ -243,6 +315,23 @@ def test_read_roi_centres(tmp_path: Path):
         read_roi_centres(path, "other")
 
 
+def test_rois_job_draws_on_the_simulated_grid_without_the_data(tmp_path: Path, reference):
+    """A simulated dataset lies on the template grid at its voxel size: the figure needs no
+    group map (which would make it follow the noise)."""
+    from empathy_fmri.jobs.figures import figure_rois
+
+    reference_path = tmp_path / "reference.nii.gz"
+    nib.save(reference, reference_path)
+    drawn = []
+    for name, kwargs in (("simulated", {"voxel_size_mm": 6}),
+                         ("other", {"reference_path": reference_path})):
+        figure_rois(ROIS, 10.0, 0.3, [tmp_path / f"{name}.png"], **kwargs)
+        drawn.append((tmp_path / f"{name}.png").read_bytes())
+    assert drawn[0] == drawn[1]  # the same grid, so the same masks and figure
+    with pytest.raises(ValueError, match="exactly one"):
+        figure_rois(ROIS, 10.0, 0.3, [tmp_path / "x.png"])
+
+
 def test_rois_figure_names_every_roi(masks):
     figure = plot_rois(masks, ROIS)
     legend_texts = [t.get_text() for legend in figure.legends for t in legend.get_texts()]
@@ -275,6 +364,64 @@ def test_group_map_uses_a_symmetric_diverging_colour_map(masks, reference):
     legend = figure.legends[0]
     assert [t.get_text() for t in legend.get_texts()] == list(ROIS)
     assert figure.get_suptitle() == "test map"
+
+
+def test_one_sided_group_map_has_a_one_sided_colour_scale(masks, reference):
+    """An FWE map of a one-sided test: colours from about its lowest to its highest z, >= 0."""
+    z = _blob(reference, ROIS["aMCC"], 5.3)
+    z[z < 4.6] = 0.0  # as the FWE-thresholded map: zero below the cut-off
+    z_img = nib.Nifti1Image(z.astype(np.float32), reference.affine)
+    figure = plot_group_map(z_img, masks, threshold=1e-6, one_sided=True)
+    images = [im for ax in figure.axes for im in ax.get_images()]
+    positive = [im for im in images if im.get_cmap().name.startswith(POSITIVE_CMAP)]
+    assert positive
+    assert not any(im.get_cmap().name.startswith(DIVERGING_CMAP) for im in images)
+    shown = z[z > 0]
+    for im in positive:
+        low, high = im.get_clim()
+        assert 0 <= low <= shown.min() and low > shown.min() - 0.1
+        assert shown.max() <= high
+    assert "one-sided" in figure.legends[0].get_title().get_text()
+    negative = nib.Nifti1Image((-z).astype(np.float32), reference.affine)
+    with pytest.raises(ValueError, match="one_sided"):
+        plot_group_map(negative, masks, threshold=1e-6, one_sided=True)
+
+
+def test_one_sided_range_gives_round_ticks_and_room():
+    assert one_sided_range(np.array([4.71])) == pytest.approx((4.7, 5.5))
+    low, high = one_sided_range(np.array([4.52, 7.03]))
+    assert (low, high) == pytest.approx((4.5, 7.3))
+    ticks = np.linspace(low, high, 5)
+    np.testing.assert_allclose(ticks, np.round(ticks, 1), atol=1e-9)
+
+
+def test_group_map_job_draws_a_one_sided_map(monkeypatch, masks, reference, tmp_path: Path):
+    """The workflow's group map is the one-sided FWE map: the job asks for a one-sided scale."""
+    import json
+
+    from empathy_fmri.jobs import figures
+
+    z_path = tmp_path / "z.nii.gz"
+    nib.save(nib.Nifti1Image(_blob(reference, ROIS["aMCC"], 5.0).astype(np.float32),
+                             reference.affine), z_path)
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({"n_subjects": 8, "alpha": 0.05, "n_permutations": 100,
+                                   "n_voxels_fwe": 1}))
+    centres = tmp_path / "centres.tsv"
+    pd.DataFrame([{"roi": roi, "selection": "independent", "score": "all",
+                   "participant_id": "all", "x": c[0], "y": c[1], "z": c[2], "radius_mm": 10}
+                  for roi, c in ROIS.items()]).to_csv(centres, sep="\t", index=False)
+    seen = {}
+
+    def fake(z_img, masks, threshold, title, one_sided=False):
+        seen.update(one_sided=one_sided, title=title)
+        return Figure()
+
+    monkeypatch.setattr(figures, "plot_group_map", fake)
+    monkeypatch.setattr(figures, "save_figure", lambda figure, outputs: None)
+    figures.figure_group_map(z_path, summary, centres, 10.0, 0.3, [tmp_path / "g.png"])
+    assert seen["one_sided"] is True
+    assert seen["title"].endswith("1 voxel")
 
 
 @pytest.mark.filterwarnings("ignore:empty mask")
@@ -383,23 +530,6 @@ def test_brain_behaviour_one_panel_per_roi_and_selection(roi_table, phenotype, r
 # --- validation --------------------------------------------------------------
 
 
-def test_truth_vs_estimate(roi_table, results):
-    truth = pd.DataFrame({"participant_id": SUBJECTS})
-    for k, roi in enumerate(ROIS):
-        truth[f"true_{roi}"] = np.linspace(0.2, 1.0, len(SUBJECTS)) + 0.1 * k
-    population = pd.DataFrame(
-        [{"roi": roi, "score": score, "r": 0.3, "r_measured_score": 0.2}
-         for roi in ROIS for score in ("willingness_to_harm", "D")]
-    )
-    figure = plot_truth_vs_estimate(roi_table, truth, results, population)
-    left, right = _axes_with_data(figure)
-    assert "true" in left.get_xlabel() and "estimated" in left.get_ylabel()
-    assert len(right.get_yticklabels()) == len(population)
-    assert right.get_xlim() == pytest.approx((-1.05, 1.05))
-    with pytest.raises(ValueError, match="true_"):
-        plot_truth_vs_estimate(roi_table, truth.drop(columns="true_aMCC"), results, population)
-
-
 def test_sample_size_comparison_one_panel_per_size():
     rng = np.random.default_rng(4)
     samples = {19: rng.uniform(-0.5, 0.8, 500), 100: rng.uniform(0.0, 0.5, 500)}
@@ -438,7 +568,11 @@ def test_saved_figures_are_byte_identical(tmp_path):
 
 def test_selection_figure_draws_every_selection_truth_and_replicates():
     """One panel per score x ROI; this study's r, the population and attenuated r, the strips."""
-    from empathy_fmri.plotting.selections import SELECTION_ORDER, plot_selection_r
+    from empathy_fmri.plotting.selections import (
+        SELECTION_ORDER,
+        behaviour_peak_farther,
+        plot_selection_r,
+    )
 
     rois, scores = ["AI_L", "IFG_L"], ["D", "U"]
     rng = np.random.default_rng(3)
@@ -453,13 +587,18 @@ def test_selection_figure_draws_every_selection_truth_and_replicates():
         for kind in ("effect", "null") for k in range(5)
     ], ignore_index=True)
     alone = plot_selection_r(study, truth, rois, scores, n_subjects=19)
+    # the title says what this study shows, not what selection does in general
+    wide = study.pivot_table(index=["roi", "score"], columns="selection", values="r")
+    farther = int((wide["behaviour_peak"].abs() > wide["independent"].abs()).sum())
+    assert behaviour_peak_farther(study) == (farther, 4)
+    assert f"in {farther} of 4 ROI x score panels" in alone.get_suptitle()
     panels = [ax for ax in alone.axes if ax.get_xticks().size]
     assert len(panels) == len(rois) * len(scores)
     first = panels[0]
-    diamonds = [line for line in first.lines if line.get_marker() == "D"]
+    points = [line for line in first.lines if line.get_marker() == "o"]
     expected = study[(study["roi"] == "AI_L") & (study["score"] == "D")]
-    assert [d.get_ydata()[0] for d in diamonds] == pytest.approx(list(expected["r"]))
-    levels = {round(line.get_ydata()[0], 6) for line in first.lines if line.get_marker() != "D"}
+    assert [d.get_ydata()[0] for d in points] == pytest.approx(list(expected["r"]))
+    levels = {round(line.get_ydata()[0], 6) for line in first.lines if line.get_marker() != "o"}
     assert {0.3, 0.2} <= levels
     assert not first.collections  # no replicate strips without replicates
     both = plot_selection_r(study, truth, rois, scores, replicates, n_subjects=19)
@@ -468,3 +607,111 @@ def test_selection_figure_draws_every_selection_truth_and_replicates():
     assert sum(len(c.get_offsets()) for c in strips) == 10 * len(SELECTION_ORDER)
     legend = " ".join(t.get_text() for t in both.legends[0].get_texts())
     assert "5 replicate studies" in legend and "5 null replicate studies" in legend
+
+
+# --- one convention for the truth, and legends that name every line ---------
+
+
+@pytest.fixture(scope="module")
+def power_table() -> pd.DataFrame:
+    """A small power.tsv: two ROIs x two scores (one null), three sample sizes."""
+    rows = []
+    for roi, reliability in (("AI_L", 0.2), ("IFG_L", 0.5)):
+        for score, r_population in (("D", 0.3), ("U", 0.0)):
+            for n in (19, 100, 400):
+                r_attenuated = r_population * np.sqrt(reliability * 0.6)
+                rows.append({
+                    "sample_size": n, "roi": roi, "score": score,
+                    "null_pair": r_population == 0, "r_population": r_population,
+                    "r_attenuated": r_attenuated,
+                    "r_expected": r_attenuated + 0.02,  # the Monte Carlo's own, not drawn
+                    "power": 0.05 + 0.5 * r_attenuated * np.log(n),
+                    "power_holm": 0.01 + 0.3 * r_attenuated * np.log(n),
+                    "power_fisher_z_perfect": min(1.0, 0.1 + r_population * np.log(n)),
+                    "alpha": 0.05, "family_size": 4, "n_null_pairs": 2,
+                    "fwer_uncorrected": 0.1, "fwer_holm": 0.04,
+                    "r_median": r_attenuated, "r_q025": r_attenuated - 2 / np.sqrt(n),
+                    "r_q975": r_attenuated + 2 / np.sqrt(n),
+                    "exaggeration_ratio": np.nan if r_population == 0 else 4 / np.sqrt(n / 19),
+                    "type_s": 0.0 if r_population == 0 else 0.3 / np.sqrt(n / 19),
+                })
+    return pd.DataFrame(rows)
+
+
+def _levels(ax, style: dict) -> set[float]:
+    """y (horizontal lines) or x (vertical bars) of the lines drawn in a line style."""
+    levels = set()
+    for line in ax.get_lines():
+        if line.get_linestyle() != style["ls"] or line.get_marker() not in ("None", "", None):
+            continue
+        x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        if np.ptp(y) == 0:
+            levels.add(round(float(y[0]), 6))
+        elif np.ptp(x) == 0:
+            levels.add(round(float(x[0]), 6))
+    return levels
+
+
+def test_truth_figures_share_one_convention(power_table):
+    """Population r solid, attenuated r dashed, the same attenuated r (r_attenuated) in
+    the correlation-recovery, selection and r-by-sample-size figures."""
+    from empathy_fmri.plotting.power import plot_r_distribution
+    from empathy_fmri.plotting.recovery import plot_correlation_recovery
+    from empathy_fmri.plotting.selections import SELECTION_ORDER, plot_selection_r
+
+    assert POPULATION_LINE["ls"] == "-" and ATTENUATED_LINE["ls"] == "--"
+    truth = power_table[power_table["sample_size"] == 19][
+        ["roi", "score", "r_population", "r_attenuated"]
+    ]
+    recovery = pd.concat(
+        [truth.assign(selection=s, r=0.1, ci_low=-0.3, ci_high=0.5) for s in SELECTION_ORDER],
+        ignore_index=True,
+    )
+    population = {round(v, 6) for v in truth["r_population"]}
+    attenuated = {round(v, 6) for v in truth["r_attenuated"]}
+    forest = plot_correlation_recovery(recovery).axes[0]
+    assert _levels(forest, POPULATION_LINE) == population
+    # the dashed bars are drawn with explicit dashes: their style reads "--"
+    assert _levels(forest, ATTENUATED_LINE) == attenuated
+    selections = plot_selection_r(recovery, truth, ["AI_L", "IFG_L"], ["D", "U"])
+    drawn = [ax for ax in selections.axes if ax.get_xticks().size]
+    assert set().union(*(_levels(ax, ATTENUATED_LINE) for ax in drawn)) == attenuated
+    assert set().union(*(_levels(ax, POPULATION_LINE) for ax in drawn)) >= population
+    spread = plot_r_distribution(power_table, 19)
+    dashed = set().union(*(_levels(ax, ATTENUATED_LINE) for ax in spread.axes[:2]))
+    assert dashed == attenuated  # r_attenuated, not the Monte Carlo's r_expected
+    legend = " ".join(t.get_text() for t in spread.legends[0].get_texts())
+    assert "solid: population r" in legend and "dashed: attenuated r" in legend
+
+
+def test_power_legends_say_what_every_line_is(power_table):
+    """ROI entries are colour squares (no line style); every line style has its own entry."""
+    from empathy_fmri.plotting.power import plot_exaggeration, plot_power_curves
+
+    for figure in (plot_power_curves(power_table, 19), plot_exaggeration(power_table, 19)):
+        legend = figure.legends[0]
+        entries = dict(zip([t.get_text() for t in legend.get_texts()], legend.legend_handles,
+                           strict=True))
+        for roi in ("AI_L", "IFG_L"):
+            assert entries[roi].get_linestyle() in ("None", "", None), roi
+        assert "this study's N = 19" in entries
+    curves = " ".join(t.get_text() for t in plot_power_curves(power_table, 19).legends[0].texts)
+    for words in ("solid, filled", "Holm across 4 pairs", "dashed, open: uncorrected",
+                  "dotted:", "80% power", "alpha = 0.05"):
+        assert words in curves, words
+
+
+def test_exaggeration_marks_where_attenuation_takes_the_ratio(power_table):
+    """Below 1 is explained in the figure: each pair's |r_attenuated / r_population|."""
+    from empathy_fmri.plotting.power import plot_exaggeration
+
+    figure = plot_exaggeration(power_table, 19)
+    left = figure.axes[0]
+    marks = [line for line in left.get_lines() if line.get_marker() == "<"]
+    effect = power_table[~power_table["null_pair"] & (power_table["sample_size"] == 19)]
+    expected = sorted((effect["r_attenuated"] / effect["r_population"]).abs())
+    assert sorted(float(m.get_ydata()[0]) for m in marks) == pytest.approx(expected)
+    assert left.get_ylim()[0] < min(expected)
+    texts = " ".join(t.get_text() for t in figure.legends[0].get_texts())
+    assert "|attenuated r| / |population r|" in texts
+    assert "attenuation" in figure.get_suptitle()

@@ -24,10 +24,9 @@ FIGURES = [
     "behaviour_map_score-willingness_to_harm",
     "behaviour_map_score-D",
     "behaviour_map_score-U",
-    "truth_vs_estimate",
 ]
 #: Vector copies of the charts.
-VECTOR = ["task_timeline", "roi_timeseries", "roi_effects", "truth_vs_estimate",
+VECTOR = ["task_timeline", "roi_timeseries", "roi_effects",
           "brain_behaviour_score-willingness_to_harm"]
 CATEGORIES = ["1. Task design", "2. One subject", "3. Brain maps", "4. ROI effects",
               "5. Brain-behaviour", "6. Validation"]
@@ -53,7 +52,7 @@ def test_every_figure_is_drawn_and_logged(tiny_run: Path):
     for name in VECTOR:
         assert (figures / f"{name}.svg").stat().st_size > 0, name
     for log in ["figure_task_timeline", "figure_group_map", "figure_brain_behaviour/D",
-                "figure_behaviour_map/D", "validate_figure_truth_vs_estimate"]:
+                "figure_behaviour_map/D", "validate_correlations"]:
         assert "done in" in (tiny_run / "logs" / f"{log}.log").read_text(), log
 
 

@@ -28,6 +28,21 @@ def test_every_rule_declares_memory_and_runtime():
         assert "runtime=" in resources.group(1), f"rule {name} declares no runtime"
 
 
+def test_every_rule_writes_its_benchmark():
+    """The README promises every job's time and peak memory in benchmarks/<rule>..."""
+    rules = _rules()
+    for name, block in rules.items():
+        benchmark = re.search(r"    benchmark:\n        \"([^\"]+)\"", block)
+        assert benchmark, f"rule {name} writes no benchmark"
+        path = benchmark.group(1)
+        assert path.startswith(f"benchmarks/{name}") and path.endswith(".tsv"), (name, path)
+        log = re.search(r"    log:\n        \"([^\"]+)\"", block)
+        assert log, f"rule {name} writes no log"
+        # one benchmark file per job: the same wildcards as the log
+        wildcards = set(re.findall(r"\{(\w+)", path))
+        assert wildcards == set(re.findall(r"\{(\w+)", log.group(1))), (name, path, log.group(1))
+
+
 def test_slurm_profile_runs_on_a_default_installation():
     """No partition or account forced: a default Slurm has no 'normal' partition, no accounts."""
     profile = yaml.safe_load((REPO / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())

@@ -13,7 +13,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_snakemake
+from conftest import job_counts, run_snakemake
 from scipy import stats
 
 pytestmark = pytest.mark.e2e
@@ -273,6 +273,28 @@ def test_second_run_has_nothing_to_do(tiny_run: Path):
     result = run_snakemake(tiny_run, "-n", "--configfile", "tiny_config.yaml")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+#: Rules whose outputs do not depend on the noise: the people and their dilemma
+#: scores, the events, and the figures drawn from the events and the config alone.
+NOISE_FREE = {"simulate_phenotype", "simulate_events", "figure_task_timeline", "figure_rois"}
+
+
+def test_a_noise_change_reruns_exactly_what_depends_on_the_noise(tiny_run: Path):
+    """And the default profile's console shows each job's message, not its Reason: line."""
+    every = run_snakemake(tiny_run, "-n", "-F", "--configfile", "tiny_config.yaml",
+                          "--quiet", "rules")
+    assert every.returncode == 0, every.stderr[-2000:]
+    everything = job_counts(every.stdout + every.stderr)
+    assert NOISE_FREE <= set(everything)
+    noisy = run_snakemake(tiny_run, "-n", "--configfile", "tiny_config.yaml",
+                          "--config", "noise={tsnr: 250}")
+    assert noisy.returncode == 0, noisy.stderr[-2000:]
+    output = noisy.stdout + noisy.stderr
+    expected = {rule: n for rule, n in everything.items() if rule not in NOISE_FREE}
+    assert job_counts(output) == expected
+    assert "Reason:" not in output
+    assert "First-level GLM of sub-01" in output  # the job's message stays
 
 
 def test_analysis_runs_unchanged_on_another_bids_dataset(

@@ -12,7 +12,12 @@ EXAMPLE_ROI = ROIS[0]
 rule figure_task_timeline:
     input:
         events=run_files("events", EXAMPLE_SUBJECT)[0],
-        design=expand(rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT)[0],
+        # the run's length: from the design section for a simulated dataset (so
+        # that the figure does not wait for, or follow, the noise and the first
+        # level), from the first level's design matrix for a dataset from elsewhere
+        design=[] if SIMULATED else expand(
+            rules.first_level.output.design_tsv, subject=EXAMPLE_SUBJECT
+        )[0],
     output:
         png=report(
             FIGURES / "task_timeline.png",
@@ -22,6 +27,10 @@ rule figure_task_timeline:
         svg=FIGURES / "task_timeline.svg",
     params:
         conditions=config["analysis"]["conditions"],
+        # a dataset from elsewhere: the TR of its first-level design matrix
+        tr=config["design"]["tr"] if SIMULATED else None,
+        hrf_model=config["analysis"]["hrf_model"],
+        design=config["design"] if SIMULATED else None,
         subject=EXAMPLE_SUBJECT,
     resources:
         mem_mb=1000,
@@ -100,8 +109,10 @@ rule figure_roi_timeseries:
 
 rule figure_rois:
     input:
-        centres=rules.roi_definitions.output.centres,
-        reference=rules.group_level.output.z,
+        # the analysis grid: a simulated dataset's is the anatomy's (so that the
+        # figure neither waits for nor follows the data), another dataset's is
+        # that of its BOLD runs
+        reference=[] if SIMULATED else run_files(bold_path, EXAMPLE_SUBJECT)[0],
     output:
         png=report(
             FIGURES / "rois.png",
@@ -109,8 +120,10 @@ rule figure_rois:
             category="3. Brain maps",
         ),
     params:
+        rois=config["analysis"]["rois"],
         radius_mm=config["analysis"]["roi_radius_mm"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+        voxel_size_mm=config["anatomy"]["voxel_size_mm"] if SIMULATED else None,
     resources:
         mem_mb=1000,
         runtime=10,
@@ -238,34 +251,6 @@ rule figure_behaviour_map:
         "Figure: whole-brain r map of needle - swab on {wildcards.score}, FWE-thresholded"
     script:
         "../scripts/figure_behaviour_map.py"
-
-
-rule validate_figure_truth_vs_estimate:
-    input:
-        roi=rules.roi_contrasts.output.table,
-        stats=rules.brain_behaviour.output.table,
-        truth=rules.simulate_truth.output.participants,
-        population=rules.simulate_truth.output.correlations,
-    output:
-        png=report(
-            FIGURES / "truth_vs_estimate.png",
-            caption="../report/truth_vs_estimate.rst",
-            category="6. Validation",
-        ),
-        svg=FIGURES / "truth_vs_estimate.svg",
-    resources:
-        mem_mb=1000,
-        runtime=15,
-    conda:
-        "../envs/empathy-fmri.yaml"
-    log:
-        "logs/validate_figure_truth_vs_estimate.log",
-    benchmark:
-        "benchmarks/validate_figure_truth_vs_estimate.tsv",
-    message:
-        "Figure: estimated vs true ROI amplitudes and correlations"
-    script:
-        "../scripts/figure_truth_vs_estimate.py"
 
 
 #: Every figure, for `rule all`.

@@ -4,17 +4,14 @@
 rule simulate_metadata:
     output:
         description=SIMULATED_BIDS / "dataset_description.json",
-        participants=SIMULATED_BIDS / "participants.tsv",
         bold_sidecar=SIMULATED_BIDS / f"task-{TASK}_bold.json",
-        phenotype=SIMULATED_BIDS / "phenotype" / "moral_dilemmas.tsv",
-        phenotype_sidecar=SIMULATED_BIDS / "phenotype" / "moral_dilemmas.json",
         readme=SIMULATED_BIDS / "README",
-        participants_sidecar=SIMULATED_BIDS / "participants.json",
         events_sidecar=SIMULATED_BIDS / f"task-{TASK}_events.json",
         derivative_description=SIMULATED_BIDS / FMRIPREP_FOLDER / "dataset_description.json",
         derivative_bidsignore=SIMULATED_BIDS / FMRIPREP_FOLDER / ".bidsignore",
     params:
         bids=SIMULATED_BIDS,
+        # the description carries the hash of every simulation section
         simulation=SIMULATION,
         n_subjects=config["n_subjects"],
     resources:
@@ -27,17 +24,69 @@ rule simulate_metadata:
     benchmark:
         "benchmarks/simulate_metadata.tsv",
     message:
-        "Writing BIDS metadata and the moral dilemma scores of {n} participants".format(
+        "Writing the BIDS dataset description and sidecars"
+    script:
+        "../scripts/simulate_metadata.py"
+
+
+rule simulate_phenotype:
+    output:
+        participants=SIMULATED_BIDS / "participants.tsv",
+        participants_sidecar=SIMULATED_BIDS / "participants.json",
+        phenotype=SIMULATED_BIDS / "phenotype" / "moral_dilemmas.tsv",
+        phenotype_sidecar=SIMULATED_BIDS / "phenotype" / "moral_dilemmas.json",
+    params:
+        bids=SIMULATED_BIDS,
+        # what the people and their dilemma answers depend on: not the brain
+        seed=config["seed"],
+        behaviour=config["behaviour"],
+        n_subjects=config["n_subjects"],
+    resources:
+        mem_mb=500,
+        runtime=10,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/simulate_phenotype.log",
+    benchmark:
+        "benchmarks/simulate_phenotype.tsv",
+    message:
+        "Writing participants.tsv and the moral dilemma scores of {n} participants".format(
             n=len(SUBJECTS)
         )
     script:
-        "../scripts/simulate_metadata.py"
+        "../scripts/simulate_phenotype.py"
+
+
+rule simulate_events:
+    output:
+        events=[str(raw_events_path(SIMULATED_BIDS, run_key("{subject}", TASK, r))) for r in RUNS],
+    params:
+        index=subject_index,
+        bids=SIMULATED_BIDS,
+        # the block order depends on the design, the seed and the subject only
+        seed=config["seed"],
+        task=TASK,
+        design=config["design"],
+        n_subjects=lambda wildcards: config["n_subjects"],
+    resources:
+        mem_mb=500,
+        runtime=10,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        "logs/simulate_events/{subject}.log",
+    benchmark:
+        "benchmarks/simulate_events/{subject}.tsv",
+    message:
+        "Writing the events of {wildcards.subject}"
+    script:
+        "../scripts/simulate_events.py"
 
 
 rule simulate_subject:
     output:
         raw_bold=[str(raw_bold_path(SIMULATED_BIDS, run_key("{subject}", TASK, r))) for r in RUNS],
-        events=[str(raw_events_path(SIMULATED_BIDS, run_key("{subject}", TASK, r))) for r in RUNS],
         bold=[str(preproc_bold_path(SIMULATED_DERIVATIVES, run_key("{subject}", TASK, r), SIMULATED_SPACE)) for r in RUNS],
         bold_sidecars=[
             str(preproc_bold_path(SIMULATED_DERIVATIVES, run_key("{subject}", TASK, r), SIMULATED_SPACE)).replace(
@@ -71,7 +120,7 @@ rule simulate_subject:
         mem_mb=int(300 + 400 * GRID_SCALE),
         runtime=int(10 + 5 * GRID_SCALE * len(RUNS)),
     message:
-        "Simulating {wildcards.subject}: BOLD, events and motion of every run"
+        "Simulating {wildcards.subject}: BOLD and motion of every run"
     script:
         "../scripts/simulate_subject.py"
 

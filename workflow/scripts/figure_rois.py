@@ -8,9 +8,10 @@ with log_to(snakemake.log[0]):
     from empathy_fmri.jobs.figures import figure_rois
 
     figure_rois(
-        snakemake.input.centres,
-        snakemake.input.reference,
+        snakemake.params.rois,
         snakemake.params.radius_mm,
         snakemake.params.grey_matter_threshold,
         snakemake.output,
+        reference_path=snakemake.input.reference or None,
+        voxel_size_mm=snakemake.params.voxel_size_mm,
     )

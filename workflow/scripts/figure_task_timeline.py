@@ -8,6 +8,11 @@ with log_to(snakemake.log[0]):
     from empathy_fmri.jobs.figures import figure_task_timeline
 
     figure_task_timeline(
-        snakemake.input.events, snakemake.input.design, snakemake.output,
+        snakemake.input.events,
+        snakemake.params.tr,
+        snakemake.params.hrf_model,
+        snakemake.output,
+        design=snakemake.params.design,
+        design_matrix_path=snakemake.input.design or None,
         conditions=snakemake.params.conditions,
     )

@@ -1,4 +1,7 @@
-"""Rule simulate_subject: one subject's BOLD runs, events, confounds and truth."""
+"""Rule simulate_subject: one subject's BOLD runs, confounds and truth.
+
+Its events files are written by rule simulate_events (the same events).
+"""
 
 from empathy_fmri.jobs.logs import log_to
 
@@ -14,4 +17,5 @@ with log_to(snakemake.log[0]):
         snakemake.params.index,
         snakemake.params.bids,
         snakemake.params.truth,
+        write_events=False,
     )

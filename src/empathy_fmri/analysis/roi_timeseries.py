@@ -44,8 +44,12 @@ def fit_roi_timeseries(
         their estimates: the response relative to fixation) and
         ``cleaned_psc`` (data minus the fitted drift, motion and constant, on
         the scale of ``task_psc``). ``attrs["betas"]`` holds the
-        estimate of every regressor, ``attrs["r_squared"]`` the share of
-        variance the model explains.
+        estimate of every regressor; ``attrs["r_squared_task"]`` is the share
+        of the cleaned signal's variance the task model explains, ``1 -
+        var(cleaned - task) / var(cleaned)``: how well the task line fits the
+        cleaned points a figure draws; ``attrs["r_squared"]`` is the share of
+        the raw signal's variance the whole model (task, drift, motion,
+        constant) explains, which counts the drift and motion it removes.
 
     Raises
     ------
@@ -86,4 +90,6 @@ def fit_roi_timeseries(
     residual = psc - fitted
     table.attrs["betas"] = dict(zip(design_matrix.columns, betas.tolist(), strict=True))
     table.attrs["r_squared"] = float(1.0 - residual.var() / psc.var())
+    cleaned = table["cleaned_psc"].to_numpy()
+    table.attrs["r_squared_task"] = float(1.0 - residual.var() / cleaned.var())
     return table

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,33 +25,53 @@ from empathy_fmri.plotting.power import plot_exaggeration, plot_power_curves, pl
 from empathy_fmri.plotting.stats import plot_brain_behaviour, plot_roi_effects
 from empathy_fmri.plotting.style import save_figure
 from empathy_fmri.plotting.timeseries import plot_roi_timeseries
-from empathy_fmri.plotting.validation import plot_truth_vs_estimate
 
 
 def figure_rois(
-    centres_path: str | Path,
-    reference_path: str | Path,
+    centres_mm: Mapping[str, Sequence[float]],
     radius_mm: float,
     grey_matter_threshold: float,
     outputs: Sequence[str | Path],
+    *,
+    reference_path: str | Path | None = None,
+    voxel_size_mm: int | None = None,
 ) -> None:
-    """Rebuild the a-priori ROI masks, draw :func:`plot_rois`, save.
+    """Build the a-priori ROI masks on the analysis grid, draw :func:`plot_rois`, save.
 
     Parameters
     ----------
-    centres_path : str or pathlib.Path
-        ``roi_centres.tsv``; its ``independent`` rows are drawn.
-    reference_path : str or pathlib.Path
-        An image on the analysis grid (the group z map).
+    centres_mm : mapping of str to (x, y, z)
+        The a-priori centres (config ``analysis.rois``), as the
+        ``independent`` rows of ``roi_centres.tsv`` hold them.
     radius_mm : float
         ROI radius (mm).
     grey_matter_threshold : float
         Grey-matter probability threshold.
     outputs : sequence of path
         Figure files.
+    reference_path : str or pathlib.Path, optional
+        An image on the analysis grid (a BOLD run of a dataset from elsewhere).
+    voxel_size_mm : int, optional
+        Instead, the voxel size of a simulated dataset, which lies on the MNI152
+        template's grid at that size (:func:`empathy_fmri.anatomy.template.load_anatomy`).
+        Exactly one of ``reference_path`` and ``voxel_size_mm`` is given.
+
+    Raises
+    ------
+    ValueError
+        If not exactly one of ``reference_path`` and ``voxel_size_mm`` is given.
     """
-    centres = read_roi_centres(centres_path, "independent")
-    reference = image.load_img(reference_path)
+    from empathy_fmri.anatomy.template import load_anatomy
+
+    if (reference_path is None) == (voxel_size_mm is None):
+        raise ValueError("give exactly one of reference_path and voxel_size_mm")
+    if reference_path is not None:
+        reference = image.load_img(reference_path)
+        if reference.ndim == 4:
+            reference = image.index_img(reference, 0)
+    else:
+        reference = load_anatomy(int(voxel_size_mm), grey_matter_threshold).mask_img()
+    centres = {name: [float(c) for c in centre] for name, centre in centres_mm.items()}
     masks = roi_mask_images(centres, radius_mm, reference, grey_matter_threshold)
     voxel = float(abs(reference.affine[0, 0]))
     figure = plot_rois(
@@ -93,9 +114,9 @@ def figure_group_map(
     title = (
         f"Group needle - swab, one-sample test (N = {summary['n_subjects']}): z where "
         f"FWE p < {summary['alpha']:g} ({summary['n_permutations']} sign-flip permutations), "
-        f"{summary['n_voxels_fwe']} voxels"
+        f"{summary['n_voxels_fwe']} voxel{'' if summary['n_voxels_fwe'] == 1 else 's'}"
     )
-    figure = plot_group_map(z_img, masks, threshold=1e-6, title=title)
+    figure = plot_group_map(z_img, masks, threshold=1e-6, title=title, one_sided=True)
     save_figure(figure, outputs)
 
 
@@ -134,36 +155,76 @@ def figure_behaviour_map(
 
 def figure_task_timeline(
     events_path: str | Path,
-    design_path: str | Path,
+    tr_s: float | None,
+    hrf_model: str,
     outputs: Sequence[str | Path],
+    *,
+    design: Mapping[str, Any] | None = None,
+    design_matrix_path: str | Path | None = None,
     conditions: Mapping[str, Sequence[str]] | None = None,
     title: str | None = None,
 ) -> None:
-    """Read the first run's events and design matrix, draw :func:`plot_task_timeline`, save.
+    """Read one run's events, model its task responses, draw :func:`plot_task_timeline`, save.
+
+    The modelled responses are the condition columns of the first level's
+    design matrix, built the same way
+    (:func:`empathy_fmri.analysis.first_level.run_design_matrix`: the events,
+    the HRF model, the TR; the drift and confound columns do not change them),
+    so the figure needs only the events and the run's length.
 
     Parameters
     ----------
     events_path : str or pathlib.Path
         The run's ``events.tsv``.
-    design_path : str or pathlib.Path
-        The subject's design matrices from the first level (the first run is drawn).
+    tr_s : float or None
+        Repetition time (s); None with ``design_matrix_path``: its frame times give it.
+    hrf_model : str
+        The first level's HRF model (config ``analysis.hrf_model``).
     outputs : sequence of path
         Figure files (e.g. PNG and SVG).
+    design : mapping, optional
+        The config's ``design`` section: the run lasts its ``n_scans``
+        (a simulated dataset).
+    design_matrix_path : str or pathlib.Path, optional
+        Instead, the subject's first-level design matrices (TSV), whose first
+        run's rows give the number of scans (a dataset from elsewhere). Exactly one of
+        ``design`` and ``design_matrix_path`` is given.
     conditions : mapping, optional
         ``analysis.conditions`` (the study's trial types of needle and swab).
     title : str, optional
         Figure title; by default names the events file.
-    """
-    from empathy_fmri.io.bids import read_events
 
+    Raises
+    ------
+    ValueError
+        If not exactly one of ``design`` and ``design_matrix_path`` is given.
+    """
+    from empathy_fmri.analysis.first_level import run_design_matrix
+    from empathy_fmri.config.sections import DesignConfig
+    from empathy_fmri.io.bids import read_events
+    from empathy_fmri.simulation.design import BlockDesign
+
+    if (design is None) == (design_matrix_path is None):
+        raise ValueError("give exactly one of design and design_matrix_path")
+    if design_matrix_path is not None:
+        matrix = read_design_matrices(design_matrix_path)[0]
+        n_scans = len(matrix)
+        if tr_s is None:
+            frames = matrix.index.to_numpy(dtype=float)
+            tr_s = float(frames[1] - frames[0])
+    else:
+        n_scans = BlockDesign.from_config(DesignConfig.from_dict(design)).n_scans
     events = read_events(events_path, conditions)
-    design = read_design_matrices(design_path)[0]
-    frames = design.index.to_numpy(dtype=float)
-    tr_s = float(frames[1] - frames[0]) if len(frames) > 1 else 1.0
+    model = run_design_matrix(
+        n_scans, events[["onset", "duration", "trial_type"]], None, float(tr_s),
+        hrf_model=hrf_model, drift_model=None,
+        high_pass_hz=0.0,
+    )
     name = Path(events_path).name.removesuffix("_events.tsv")
     figure = plot_task_timeline(
-        events, len(design) * tr_s, design,
+        events, n_scans * float(tr_s), model,
         title=title or f"Task design of {name.replace('_', ', ')}",
+        hrf_model=hrf_model,
     )
     save_figure(figure, outputs)
 
@@ -324,40 +385,6 @@ def figure_roi_timeseries(
     figure = plot_roi_timeseries(
         runs, events, roi,
         title=f"{subject}, {roi} ({n_voxels} voxels): BOLD signal and the GLM fit",
-    )
-    save_figure(figure, outputs)
-
-
-def figure_truth_vs_estimate(
-    roi_table_path: str | Path,
-    truth_path: str | Path,
-    results_path: str | Path,
-    population_path: str | Path,
-    outputs: Sequence[str | Path],
-) -> None:
-    """Read estimates and truth, draw :func:`plot_truth_vs_estimate`, save.
-
-    Parameters
-    ----------
-    roi_table_path : str or pathlib.Path
-        ``results/roi/roi_contrasts.tsv``.
-    truth_path : str or pathlib.Path
-        ``results/truth/participants_truth.tsv``.
-    results_path : str or pathlib.Path
-        ``results/stats/brain_behaviour.tsv``.
-    population_path : str or pathlib.Path
-        ``results/truth/population_correlations.tsv``.
-    outputs : sequence of path
-        Figure files.
-    """
-    roi_table = pd.read_csv(roi_table_path, sep="\t")
-    truth = pd.read_csv(truth_path, sep="\t")
-    results = pd.read_csv(results_path, sep="\t", na_values="n/a")
-    population = pd.read_csv(population_path, sep="\t")
-    n = roi_table["participant_id"].nunique()
-    figure = plot_truth_vs_estimate(
-        roi_table, truth, results, population,
-        title=f"Truth vs estimate (N = {n}): what the analysis recovers of the planted effects",
     )
     save_figure(figure, outputs)
 

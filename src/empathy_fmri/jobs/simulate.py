@@ -12,7 +12,7 @@ import pandas as pd
 
 from empathy_fmri import __version__
 from empathy_fmri.config import config_hash
-from empathy_fmri.config.sections import BehaviourConfig, SimulationConfig
+from empathy_fmri.config.sections import BehaviourConfig, DesignConfig, SimulationConfig
 from empathy_fmri.io.atomic import link_or_copy, write_json, write_nifti, write_text, write_tsv
 from empathy_fmri.io.bids import to_volume
 from empathy_fmri.io.layout import (
@@ -26,9 +26,11 @@ from empathy_fmri.io.layout import (
     run_key,
 )
 from empathy_fmri.pipeline.simulated_subject import simulate_subject_data
-from empathy_fmri.simulation.design import BlockDesign
+from empathy_fmri.simulation.design import BlockDesign, subject_events
 from empathy_fmri.simulation.population import (
+    draw_participant,
     draw_subject,
+    participant_id,
     population_correlations,
     subject_behaviour,
 )
@@ -37,7 +39,9 @@ from empathy_fmri.simulation.subject import SimulationSpace, build_space
 __all__ = [
     "BIDS_VERSION",
     "write_dataset_metadata",
+    "write_phenotype",
     "write_subject",
+    "write_subject_events",
     "write_truth",
 ]
 
@@ -73,10 +77,12 @@ def write_subject(
     bids_root: str | Path,
     truth_root: str | Path,
     space: SimulationSpace | None = None,
+    write_events: bool = True,
 ) -> None:
     """Simulate one subject and write its BIDS files and hidden truth.
 
-    Writes, for every run, the raw BOLD image and its ``events.tsv``, and
+    Writes, for every run, the raw BOLD image and its ``events.tsv`` (unless
+    ``write_events`` is False), and
     in the fMRIPrep-style derivative (``derivatives/fmriprep``) the same image
     as ``desc-preproc`` BOLD in :data:`SIMULATED_SPACE`, its brain mask and
     the head-motion confounds; and to ``truth_root`` the
@@ -94,6 +100,10 @@ def write_subject(
         Roots of the BIDS dataset and of the truth.
     space : SimulationSpace, optional
         Reused across subjects when given.
+    write_events : bool
+        Write the events files too. The workflow writes them in a job of
+        their own (:func:`write_subject_events`, the same events), which does
+        not depend on the signal and noise sections.
     """
     space = space or build_space(simulation.anatomy, simulation.regions, simulation.signal)
     simulated = simulate_subject_data(simulation, subject_index, n_subjects, space)
@@ -122,9 +132,8 @@ def write_subject(
         # The simulation starts in MNI space, so the raw run is the same image
         # (a hard link): there is no native-space acquisition to simulate.
         link_or_copy(preproc, raw_bold_path(bids_root, key))
-        events = run.events.copy()
-        events["onset"] = events["onset"].round(3)
-        write_tsv(raw_events_path(bids_root, key), events)
+        if write_events:
+            _write_events(raw_events_path(bids_root, key), run.events)
         confounds = fmriprep_confounds_path(derivatives, key)
         write_tsv(confounds, run.confounds)
         write_json(confounds.with_suffix(".json"), _confounds_sidecar())
@@ -153,10 +162,110 @@ def write_subject(
     )
 
 
+def _write_events(path: Path, events: pd.DataFrame) -> None:
+    events = events.copy()
+    events["onset"] = events["onset"].round(3)
+    write_tsv(path, events)
+
+
+def write_subject_events(
+    seed: int,
+    task: str,
+    design: DesignConfig,
+    n_subjects: int,
+    subject_index: int,
+    bids_root: str | Path,
+) -> None:
+    """Write one subject's ``events.tsv`` of every run.
+
+    The same events :func:`write_subject` simulates the BOLD data with
+    (:func:`empathy_fmri.simulation.design.subject_events`); they depend on
+    the seed, the design and the subject only.
+
+    Parameters
+    ----------
+    seed : int
+        The study's master seed.
+    task : str
+        BIDS task label.
+    design : DesignConfig
+        The ``design`` section.
+    n_subjects : int
+        Participants in the study (sets the label width).
+    subject_index : int
+        Zero-based subject index.
+    bids_root : str or pathlib.Path
+        Root of the BIDS dataset.
+    """
+    subject = participant_id(subject_index, n_subjects)
+    block_design = BlockDesign.from_config(design)
+    for run_number, events in enumerate(
+        subject_events(block_design, seed, subject_index), start=1
+    ):
+        _write_events(raw_events_path(bids_root, run_key(subject, task, run_number)), events)
+
+
+def write_phenotype(
+    seed: int, behaviour: BehaviourConfig, n_subjects: int, bids_root: str | Path
+) -> None:
+    """Write ``participants.tsv`` and the moral dilemma scores (``phenotype/``), with sidecars.
+
+    They depend on the seed, the behaviour section and the number of
+    subjects only (:func:`empathy_fmri.simulation.population.draw_participant`),
+    so a change of the brain's signal or noise leaves them as they are.
+
+    Parameters
+    ----------
+    seed : int
+        The study's master seed.
+    behaviour : BehaviourConfig
+        The dilemma task and process-dissociation models.
+    n_subjects : int
+        Participants in the study.
+    bids_root : str or pathlib.Path
+        Root of the BIDS dataset.
+    """
+    root = Path(bids_root)
+    people = [draw_participant(seed, behaviour, index, n_subjects) for index in range(n_subjects)]
+    participants = pd.DataFrame(
+        {
+            "participant_id": [p.participant_id for p in people],
+            "age": [p.age for p in people],
+            "sex": [p.sex for p in people],
+        }
+    )
+    write_tsv(root / "participants.tsv", participants)
+    write_json(
+        root / "participants.json",
+        {
+            "age": {"Description": "Age of the participant", "Units": "year"},
+            "sex": {
+                "Description": "Sex of the participant",
+                "Levels": {"F": "female", "M": "male"},
+            },
+        },
+    )
+    phenotype = pd.DataFrame(
+        [
+            {"participant_id": person.participant_id,
+             **subject_behaviour(seed, behaviour, index, person)}
+            for index, person in enumerate(people)
+        ]
+    )
+    phenotype["pd_edge_case"] = phenotype["pd_edge_case"].map({True: "yes", False: "no"})
+    write_tsv(root / "phenotype" / "moral_dilemmas.tsv", phenotype)
+    write_json(root / "phenotype" / "moral_dilemmas.json", _phenotype_sidecar(behaviour))
+
+
 def write_dataset_metadata(
     simulation: SimulationConfig, n_subjects: int, bids_root: str | Path
 ) -> None:
-    """Write the dataset-level BIDS files: description, participants, task, phenotype.
+    """Write the dataset-level BIDS files: description, README, task and events sidecars.
+
+    The description's ``GeneratedBy`` names the hash of every simulation
+    section, so this job follows every change of them; the participants and
+    the phenotype, which do not depend on the brain, are
+    :func:`write_phenotype`'s.
 
     Parameters
     ----------
@@ -183,25 +292,6 @@ def write_dataset_metadata(
         },
     )
     write_text(root / "README", _README.format(n=n_subjects, task=task))
-    subjects = [draw_subject(simulation, index, n_subjects) for index in range(n_subjects)]
-    participants = pd.DataFrame(
-        {
-            "participant_id": [s.participant_id for s in subjects],
-            "age": [s.age for s in subjects],
-            "sex": [s.sex for s in subjects],
-        }
-    )
-    write_tsv(root / "participants.tsv", participants)
-    write_json(
-        root / "participants.json",
-        {
-            "age": {"Description": "Age of the participant", "Units": "year"},
-            "sex": {
-                "Description": "Sex of the participant",
-                "Levels": {"F": "female", "M": "male"},
-            },
-        },
-    )
     write_json(
         root / f"task-{task}_bold.json",
         {
@@ -230,18 +320,6 @@ def write_dataset_metadata(
             "block": {"Description": "Block number within the run"},
         },
     )
-    behaviour_rows = []
-    for index, subject in enumerate(subjects):
-        behaviour_rows.append(
-            {
-                "participant_id": subject.participant_id,
-                **subject_behaviour(simulation.seed, simulation.behaviour, index, subject),
-            }
-        )
-    phenotype = pd.DataFrame(behaviour_rows)
-    phenotype["pd_edge_case"] = phenotype["pd_edge_case"].map({True: "yes", False: "no"})
-    write_tsv(root / "phenotype" / "moral_dilemmas.tsv", phenotype)
-    write_json(root / "phenotype" / "moral_dilemmas.json", _phenotype_sidecar(simulation.behaviour))
     derivative = root / FMRIPREP_FOLDER
     write_json(
         derivative / "dataset_description.json",

@@ -13,9 +13,10 @@ from nilearn import datasets
 from nilearn.plotting import plot_glass_brain, plot_roi, plot_stat_map
 from nilearn.plotting.displays import BaseSlicer
 
-from empathy_fmri.plotting.style import DIVERGING_CMAP, figure_style, roi_colour
+from empathy_fmri.plotting.style import DIVERGING_CMAP, POSITIVE_CMAP, figure_style, roi_colour
 
 __all__ = [
+    "one_sided_range",
     "plot_group_map",
     "plot_rois",
     "roi_mask_images",
@@ -177,12 +178,44 @@ def plot_rois(
     return figure
 
 
+def one_sided_range(
+    values: np.ndarray, step: float = 0.1, n_ticks: int = 5
+) -> tuple[float, float]:
+    """Colour range of a one-sided map: from its lowest to its highest shown value.
+
+    The lower limit is rounded down to ``step``; the width is a multiple of
+    ``(n_ticks - 1) * step`` and at least twice that, so that the colour
+    bar's evenly spaced ticks fall on multiples of ``step`` and a map whose
+    voxels all have about the same z (a single surviving voxel, say) still
+    gets a readable bar.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The shown (non-zero, finite) values, all positive.
+    step : float
+        Rounding step of the limits and ticks.
+    n_ticks : int
+        Ticks of the colour bar (nilearn places them evenly, ends included).
+
+    Returns
+    -------
+    (float, float)
+        ``vmin >= 0`` and ``vmax > vmin``.
+    """
+    low = max(float(np.floor(values.min() / step + 1e-9) * step), 0.0)
+    unit = (n_ticks - 1) * step
+    width = max(np.ceil((float(values.max()) - low) / unit - 1e-9), 2) * unit
+    return round(low, 10), round(low + float(width), 10)
+
+
 def plot_group_map(
     z_img: nib.Nifti1Image,
     masks: Mapping[str, nib.Nifti1Image],
     threshold: float,
     title: str = "Group needle - swab z map",
     cut_coords_z: Sequence[float] | None = None,
+    one_sided: bool = False,
 ) -> Figure:
     """Draw a group z map as a glass brain and axial slices, ROIs outlined.
 
@@ -200,18 +233,44 @@ def plot_group_map(
     cut_coords_z : sequence of float, optional
         Axial slice positions (mm); by default through the ROI centres of
         mass.
+    one_sided : bool
+        The map is of a one-sided test (needle > swab): only positive z can
+        be shown, on a sequential colour scale from the lowest to the highest
+        z shown (:func:`one_sided_range`). False: a diverging scale symmetric
+        around zero, for a map with both signs.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Glass brain (top) and axial slices (bottom), diverging colour map
-        symmetric around zero.
+        Glass brain (top) and axial slices (bottom).
+
+    Raises
+    ------
+    ValueError
+        If ``threshold`` is negative, or ``one_sided`` and a negative value
+        reaches the threshold.
     """
     if threshold < 0:
         raise ValueError(f"threshold must be non-negative, got {threshold}")
     data = np.nan_to_num(np.asarray(z_img.dataobj, dtype=float))
     shown = np.abs(data) >= max(threshold, 1e-6)
-    vmax = float(np.abs(data[shown]).max()) if shown.any() else max(threshold, 1.0) + 1.0
+    if one_sided:
+        if (data[shown] < 0).any():
+            raise ValueError(
+                "one_sided map has negative values at or beyond the threshold; "
+                "a one-sided (needle > swab) map shows positive z only"
+            )
+        vmin, vmax = (
+            one_sided_range(data[shown]) if shown.any() else (0.0, max(threshold, 1.0) + 1.0)
+        )
+        colours_of_z = {"cmap": POSITIVE_CMAP, "vmin": vmin, "vmax": vmax,
+                        "symmetric_cbar": False}
+        meaning = "colour = z (needle > swab; one-sided test)"
+    else:
+        vmax = float(np.abs(data[shown]).max()) if shown.any() else max(threshold, 1.0) + 1.0
+        colours_of_z = {"cmap": DIVERGING_CMAP, "vmin": -vmax, "vmax": vmax,
+                        "symmetric_cbar": True}
+        meaning = "colour = z (needle > swab red, swab > needle blue)"
     if cut_coords_z is None:
         centres = [_centre_of_mass(mask) for mask in masks.values()]
         cut_coords_z = _cut_coords([c[2] for c in centres]) if centres else [0.0, 15.0, 30.0]
@@ -222,15 +281,15 @@ def plot_group_map(
         glass_ax = figure.add_axes((0.0, 0.5, 1.0, 0.42))
         glass = plot_glass_brain(
             z_img, display_mode="lyrz", threshold=threshold, plot_abs=False,
-            cmap=DIVERGING_CMAP, vmin=-vmax, vmax=vmax, symmetric_cbar=True,
             colorbar=True, axes=glass_ax, figure=figure, annotate=True,
+            cbar_tick_format="%.1f", **colours_of_z,
         )
         slice_ax = figure.add_axes((0.0, 0.1, 1.0, 0.38))
         slices = plot_stat_map(
             z_img, bg_img=template, display_mode="z", cut_coords=list(cut_coords_z),
-            threshold=threshold, cmap=DIVERGING_CMAP, vmin=-vmax, vmax=vmax,
-            symmetric_cbar=True, colorbar=True, axes=slice_ax, figure=figure,
-            draw_cross=False, black_bg=True, annotate=True,
+            threshold=threshold, colorbar=True, axes=slice_ax, figure=figure,
+            draw_cross=False, black_bg=True, annotate=True, cbar_tick_format="%.1f",
+            **colours_of_z,
         )
         for display in (glass, slices):
             for name, mask in masks.items():
@@ -242,7 +301,7 @@ def plot_group_map(
         note = "" if shown.any() else "  (no voxel survives the threshold)"
         figure.legend(
             handles=handles, loc="lower center", ncols=max(len(handles), 1), frameon=False,
-            title=f"ROI outlines; colour = z (needle > swab red, swab > needle blue){note}",
+            title=f"ROI outlines; {meaning}{note}",
             bbox_to_anchor=(0.5, 0.0),
         )
         figure.suptitle(title, y=0.99)

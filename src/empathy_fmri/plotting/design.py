@@ -24,6 +24,7 @@ def plot_task_timeline(
     run_duration_s: float,
     design_matrix: pd.DataFrame | None = None,
     title: str = "Task design of one run",
+    hrf_model: str = "glover",
 ) -> Figure:
     """Draw one run's blocks on a time line, and optionally the modelled responses.
 
@@ -39,6 +40,8 @@ def plot_task_timeline(
         boxcars convolved with the HRF, as the GLM models them.
     title : str
         Figure title.
+    hrf_model : str
+        Name of the HRF the responses were convolved with, for the panel title.
 
     Returns
     -------
@@ -81,7 +84,10 @@ def plot_task_timeline(
                     )
             model.axhline(0, color="0.6", lw=0.8)
             model.set_ylabel("regressor (a.u.)")
-            model.set_title("Modelled BOLD response (block boxcar * canonical HRF)", loc="left")
+            model.set_title(
+                f"Modelled BOLD response (block boxcar * {hrf_model} HRF), as the GLM models it",
+                loc="left",
+            )
             model.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         axes[-1].set_xlabel("time from run start (s)")
         figure.suptitle(title)

@@ -14,7 +14,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from empathy_fmri.plotting.style import figure_style, roi_colour
+from empathy_fmri.plotting.style import (
+    ATTENUATED_LINE,
+    POPULATION_LINE,
+    figure_style,
+    roi_colour,
+)
 
 __all__ = [
     "plot_exaggeration",
@@ -38,9 +43,24 @@ def _scores(table: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(table["score"]))
 
 
+_STUDY_LINE = {"color": "0.35", "lw": 0.9, "ls": ":"}
+
+
 def _mark_study(ax, study_n: int | None) -> None:
     if study_n:
-        ax.axvline(study_n, color="0.35", lw=0.9, ls=":")
+        ax.axvline(study_n, **_STUDY_LINE)
+
+
+def _roi_handles(rois: Sequence[str]) -> list[Line2D]:
+    """Legend entries naming each ROI's colour (squares, so that no line style is implied)."""
+    return [Line2D([], [], color=roi_colour(k), marker="s", ms=7, ls="", label=roi)
+            for k, roi in enumerate(rois)]
+
+
+def _study_handle(study_n: int | None) -> list[Line2D]:
+    if not study_n:
+        return []
+    return [Line2D([], [], label=f"this study's N = {study_n}", **_STUDY_LINE)]
 
 
 def _log_x(ax, sizes: Sequence[int]) -> None:
@@ -101,15 +121,18 @@ def plot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> Figure
             ax.set_ylim(0, 1.02)
             ax.set_title(_SCORE_TITLES.get(score, score))
         axes[0].set_ylabel(f"power (share of studies with p < {alpha:g})")
-        handles = [Line2D([], [], color=roi_colour(k), lw=1.4, label=roi)
-                   for k, roi in enumerate(rois)]
+        handles = _roi_handles(rois)
         handles += [
             Line2D([], [], color="0.3", lw=1.4, marker="o", ms=3.5,
-                   label=f"Holm across {family_size} pairs\n(the study's test)"),
+                   label=f"solid, filled: with Holm across {family_size} pairs\n"
+                         "(the study's test)"),
             Line2D([], [], color="0.3", lw=1, ls="--", marker="o", ms=3.5, mfc="white",
-                   label="uncorrected"),
+                   label="dashed, open: uncorrected"),
             Line2D([], [], color="0.3", lw=0.9, ls=":",
-                   label="uncorrected, perfect\nmeasurement (Fisher z)"),
+                   label="dotted: uncorrected power of a\nperfectly measured study (Fisher z)"),
+            Line2D([], [], color="0.6", lw=0.8, label="grey: 80% power"),
+            Line2D([], [], color="0.6", lw=0.8, ls=":", label=f"grey dotted: alpha = {alpha:g}"),
+            *_study_handle(study_n),
         ]
         family = table.groupby("sample_size")[["fwer_uncorrected", "fwer_holm"]].first()
         if family["fwer_holm"].notna().any():
@@ -119,8 +142,7 @@ def plot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> Figure
                       for n, row in family.iterrows()]
             handles.append(Line2D([], [], lw=0, label="\n".join(lines)))
         figure.legend(handles=handles, loc="outside right center", frameon=False)
-        figure.suptitle("How often a study detects each brain-behaviour correlation "
-                        "(dotted vertical: this study's N; grey: 80% and alpha)")
+        figure.suptitle("How often a study detects each brain-behaviour correlation")
     return figure
 
 
@@ -138,8 +160,9 @@ def plot_r_distribution(table: pd.DataFrame, study_n: int | None = None) -> Figu
     -------
     matplotlib.figure.Figure
         One panel per score; per ROI the median r and its 2.5-97.5% range
-        across simulated studies, the population r (dashed) and the r a
-        study estimates on average after attenuation (dotted).
+        across simulated studies, the population r (solid) and the
+        attenuated r ``r_attenuated``, what a study estimates on average
+        (dashed): the line convention of every figure that grades a correlation.
     """
     rois, scores = _rois(table), _scores(table)
     sizes = sorted(table["sample_size"].unique())
@@ -158,20 +181,24 @@ def plot_r_distribution(table: pd.DataFrame, study_n: int | None = None) -> Figu
                     yerr=[median - rows["r_q025"].to_numpy(), rows["r_q975"].to_numpy() - median],
                     fmt="o", ms=3.5, color=colour, lw=1.1, capsize=0,
                 )
-                ax.axhline(rows["r_population"].iloc[0], color=colour, lw=0.9, ls="--")
-                ax.axhline(rows["r_expected"].iloc[0], color=colour, lw=0.9, ls=":")
+                ax.axhline(rows["r_population"].iloc[0],
+                           **{**POPULATION_LINE, "color": colour, "lw": 1.0})
+                ax.axhline(rows["r_attenuated"].iloc[0],
+                           **{**ATTENUATED_LINE, "color": colour, "lw": 1.0})
             ax.axhline(0, color="0.6", lw=0.8)
             _mark_study(ax, study_n)
             _log_x(ax, sizes)
             ax.set_ylim(-1, 1)
             ax.set_title(_SCORE_TITLES.get(score, score))
         axes[0].set_ylabel("Pearson r across simulated studies")
-        handles = [Line2D([], [], color=roi_colour(k), marker="o", label=roi)
-                   for k, roi in enumerate(rois)]
+        handles = _roi_handles(rois)
         handles += [
-            Line2D([], [], color="0.3", marker="o", label="median, 2.5-97.5% range"),
-            Line2D([], [], color="0.3", ls="--", label="population r"),
-            Line2D([], [], color="0.3", ls=":", label="expected r after attenuation"),
+            Line2D([], [], color="0.3", marker="o", lw=1.1,
+                   label="point and bar: median and\n2.5-97.5% range of r"),
+            Line2D([], [], label="solid: population r", **{**POPULATION_LINE, "lw": 1.0}),
+            Line2D([], [], label="dashed: attenuated r (what a\nstudy estimates on average)",
+                   **{**ATTENUATED_LINE, "lw": 1.0}),
+            *_study_handle(study_n),
         ]
         figure.legend(handles=handles, loc="outside right center", frameon=False)
         figure.suptitle("Spread of the estimated correlation by sample size")
@@ -191,18 +218,24 @@ def plot_exaggeration(table: pd.DataFrame, study_n: int | None = None) -> Figure
     Returns
     -------
     matplotlib.figure.Figure
-        Left: mean ``|r|`` of significant studies over ``|population r|``
-        (above 1: significant studies overstate the effect). Right: share of
-        significant studies with the wrong sign. Colour by ROI, line style by
-        score.
+        Left: mean ``|r|`` of significant studies over ``|population r|``.
+        Above 1, significant studies overstate the population r (small N:
+        only large r reach p < alpha). Measurement error pulls every
+        study's r towards the attenuated r, so where the significance
+        threshold falls below it (large N) the ratio falls towards
+        ``|r_attenuated| / |r_population|``, marked for each pair at the
+        right edge: below 1, significant studies understate the population
+        r. Right: share of significant studies with the wrong sign. Colour
+        by ROI, line style by score.
     """
     table = table[~table["null_pair"].astype(bool)]
     rois, scores = _rois(table), _scores(table)
     sizes = sorted(table["sample_size"].unique())
     styles = dict(zip(scores, ["-", "--", ":", "-."], strict=False))
     with figure_style():
-        figure = Figure(figsize=(10, 4.0), layout="constrained")
+        figure = Figure(figsize=(10.5, 4.2), layout="constrained")
         left, right = figure.subplots(1, 2)
+        limit_x = max(sizes) * 1.45
         for k, roi in enumerate(rois):
             for score in scores:
                 rows = table[(table["roi"] == roi) & (table["score"] == score)]
@@ -212,12 +245,16 @@ def plot_exaggeration(table: pd.DataFrame, study_n: int | None = None) -> Figure
                          "marker": "o", "ms": 3}
                 left.plot(n, rows["exaggeration_ratio"], **style)
                 right.plot(n, rows["type_s"], **style)
+                floor = abs(rows["r_attenuated"].iloc[0] / rows["r_population"].iloc[0])
+                left.plot(limit_x, floor, marker="<", ms=6, color=roi_colour(k),
+                          mec="0.2", mew=0.5, ls="")
         left.axhline(1, color="0.6", lw=0.8)
         left.set_yscale("log")
-        ratios = table["exaggeration_ratio"].to_numpy(float)
+        floors = (table["r_attenuated"] / table["r_population"]).abs().to_numpy(float)
+        ratios = np.concatenate([table["exaggeration_ratio"].to_numpy(float), floors])
         low = min(0.8, 0.8 * np.nanmin(ratios, initial=1.0))
         high = max(1.25, 1.25 * np.nanmax(ratios, initial=1.0))
-        ticks = [t for t in (0.25, 0.5, 1, 2, 4, 8, 16, 32) if low <= t <= high]
+        ticks = [t for t in (0.0625, 0.125, 0.25, 0.5, 1, 2, 4, 8, 16, 32) if low <= t <= high]
         left.set_ylim(low, high)
         left.set_yticks(ticks, [f"{t:g}" for t in ticks])
         left.minorticks_off()
@@ -229,11 +266,20 @@ def plot_exaggeration(table: pd.DataFrame, study_n: int | None = None) -> Figure
         for ax in (left, right):
             _mark_study(ax, study_n)
             _log_x(ax, sizes)
-        handles = [Line2D([], [], color=roi_colour(k), label=roi) for k, roi in enumerate(rois)]
+        left.set_xlim(right=limit_x * 1.15)
+        handles = _roi_handles(rois)
         handles += [Line2D([], [], color="0.3", ls=styles[s], label=_SCORE_TITLES.get(s, s))
                     for s in scores]
+        handles += [
+            Line2D([], [], color="0.6", lw=0.8,
+                   label="ratio 1: significant studies\nreport the population r"),
+            Line2D([], [], color="0.6", marker="<", mec="0.2", mew=0.5, ls="",
+                   label="|attenuated r| / |population r|:\nwhere the ratio ends at large N"),
+            *_study_handle(study_n),
+        ]
         figure.legend(handles=handles, loc="outside right center", frameon=False)
-        figure.suptitle("The winner's curse: significant studies overstate the correlation")
+        figure.suptitle("Among significant studies: r against the population r "
+                        "(winner's curse above 1, attenuation below)")
     return figure
 
 

@@ -16,6 +16,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from empathy_fmri.plotting.style import (
+    ATTENUATED_LABEL,
+    ATTENUATED_LINE,
+    POPULATION_LABEL,
+    POPULATION_LINE,
     SELECTION_COLOURS,
     SELECTION_LABELS,
     figure_style,
@@ -215,8 +219,10 @@ def plot_correlation_recovery(table: pd.DataFrame) -> Figure:
     -------
     matplotlib.figure.Figure
         One row per ROI x score: the estimated r with its 95% CI for each
-        ROI selection, the population r (black bar) and the r expected after
-        attenuation by measurement error (open diamond).
+        ROI selection (points), the population r (solid bar) and the r expected
+        after attenuation by measurement error (dashed bar), the convention
+        of :data:`~empathy_fmri.plotting.style.POPULATION_LINE` and
+        :data:`~empathy_fmri.plotting.style.ATTENUATED_LINE`.
     """
     pairs = list(dict.fromkeys(zip(table["score"], table["roi"], strict=True)))
     selections = [s for s in SELECTION_LABELS if s in set(table["selection"])]
@@ -237,9 +243,10 @@ def plot_correlation_recovery(table: pd.DataFrame) -> Figure:
                     fmt="o", ms=4, color=SELECTION_COLOURS[selection], lw=1.2, capsize=0,
                 )
             first = rows.iloc[0]
-            ax.plot([first["r_population"]] * 2, [y - 0.35, y + 0.35], color="black", lw=2)
-            ax.plot(first["r_attenuated"], y, marker="D", mfc="white", mec="black", ms=5, lw=0)
-        ax.axvline(0, color="0.6", lw=0.8)
+            ax.plot([first["r_population"]] * 2, [y - 0.38, y + 0.38], **POPULATION_LINE)
+            ax.plot([first["r_attenuated"]] * 2, [y - 0.38, y + 0.38],
+                    dashes=(2.0, 1.2), **{**ATTENUATED_LINE, "ls": None})
+        ax.axvline(0, color="0.6", lw=0.8, zorder=0)
         ax.set_yticks(range(len(pairs)), [f"{roi} \u2013 {score}" for score, roi in pairs])
         ax.invert_yaxis()
         ax.set_xlim(-1, 1)
@@ -250,10 +257,8 @@ def plot_correlation_recovery(table: pd.DataFrame) -> Figure:
             for s in selections
         ]
         handles += [
-            Line2D([], [], color="black", lw=2,
-                   label="population r (true amplitude vs. true score)"),
-            Line2D([], [], marker="D", mfc="white", mec="black", lw=0,
-                   label="population r attenuated by measurement error"),
+            Line2D([], [], label=POPULATION_LABEL, **POPULATION_LINE),
+            Line2D([], [], label=ATTENUATED_LABEL, **ATTENUATED_LINE),
         ]
         figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False,
                       fontsize=8)

@@ -9,10 +9,18 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from empathy_fmri.plotting.style import SELECTION_COLOURS, figure_style
+from empathy_fmri.plotting.style import (
+    ATTENUATED_LABEL,
+    ATTENUATED_LINE,
+    POPULATION_LABEL,
+    POPULATION_LINE,
+    SELECTION_COLOURS,
+    figure_style,
+)
 
 __all__ = [
     "SELECTION_ORDER",
+    "behaviour_peak_farther",
     "plot_selection_r",
 ]
 
@@ -20,6 +28,28 @@ __all__ = [
 SELECTION_ORDER = ("independent", "group_peak", "behaviour_peak", "cross_validated")
 _SHORT = {"independent": "a priori", "group_peak": "group\npeak",
           "behaviour_peak": "behaviour\npeak", "cross_validated": "cross-\nfitted"}
+
+
+def behaviour_peak_farther(study: pd.DataFrame) -> tuple[int, int]:
+    """In how many ROI x score pairs the behaviour-peak r is farther from 0 than the a-priori r.
+
+    Parameters
+    ----------
+    study : pandas.DataFrame
+        ``brain_behaviour.tsv``: ``roi``, ``selection``, ``score``, ``r``.
+
+    Returns
+    -------
+    (int, int)
+        Pairs where ``|r|`` of ``behaviour_peak`` exceeds that of
+        ``independent``, and pairs where both are finite.
+    """
+    wide = study.pivot_table(index=["roi", "score"], columns="selection", values="r")
+    if not {"independent", "behaviour_peak"} <= set(wide.columns):
+        return 0, 0
+    both = wide[["independent", "behaviour_peak"]].dropna()
+    farther = both["behaviour_peak"].abs() > both["independent"].abs()
+    return int(farther.sum()), len(both)
 
 
 def _strip(ax, x: float, values: np.ndarray, colour: str, seed: int) -> None:
@@ -45,10 +75,10 @@ def plot_selection_r(
     """r of every ROI x score under each selection: this study, replicate studies, truth.
 
     One panel per score (row) and ROI (column); along x the four selections.
-    Black diamonds are this study's r. With ``replicates``, the coloured
-    strips are the r of replicate studies with the configured effects and
-    the grey strips those of null replicates (no effect at all), each with its
-    2.5-97.5% range: an honest selection's null strip is centred on 0 and its
+    Points (in the selection's colour, black edge) are this study's r. With
+    ``replicates``, the coloured strips are the r of replicate studies with the
+    configured effects and the grey strips those of null replicates (no effect
+    at all), each with its 2.5-97.5% range: an honest selection's null strip is centred on 0 and its
     effect strip on the dashed line; the behaviour-peak strips are pushed away
     from 0 either way. The solid line is the population r, the dashed one the
     r that measurement error attenuates it to (what an honest study
@@ -83,9 +113,8 @@ def plot_selection_r(
                 ax.axhline(0, color="0.8", lw=0.8, zorder=0)
                 if (roi, score) in truth.index:
                     row = truth.loc[(roi, score)]
-                    ax.axhline(float(row["r_population"]), color="0.2", lw=1.2, zorder=1)
-                    ax.axhline(float(row["r_attenuated"]), color="0.2", lw=1.0, ls="--",
-                               zorder=1)
+                    ax.axhline(float(row["r_population"]), zorder=1, **POPULATION_LINE)
+                    ax.axhline(float(row["r_attenuated"]), zorder=1, **ATTENUATED_LINE)
                 for x, selection in enumerate(SELECTION_ORDER):
                     colour = SELECTION_COLOURS.get(selection, "C0")
                     if replicates is not None:
@@ -99,8 +128,8 @@ def plot_selection_r(
                     mine = study[(study["roi"] == roi) & (study["score"] == score)
                                  & (study["selection"] == selection)]["r"]
                     if len(mine):
-                        ax.plot(x, float(mine.iloc[0]), marker="D", ms=6, color="black",
-                                mec="white", mew=0.8, zorder=4)
+                        ax.plot(x, float(mine.iloc[0]), marker="o", ms=6.5, color=colour,
+                                mec="black", mew=0.9, zorder=4)
                 ax.set_ylim(-1, 1)
                 ax.set_xlim(-0.6, len(SELECTION_ORDER) - 0.4)
                 ax.set_xticks(range(len(SELECTION_ORDER)),
@@ -110,10 +139,10 @@ def plot_selection_r(
                 if j == 0:
                     ax.set_ylabel(f"r with {score}")
         handles = [
-            Line2D([], [], marker="D", color="black", ls="", label="this study"),
-            Line2D([], [], color="0.2", lw=1.2, label="population r"),
-            Line2D([], [], color="0.2", lw=1.0, ls="--",
-                   label="attenuated by measurement error"),
+            Line2D([], [], marker="o", color="0.6", mec="black", ls="",
+                   label="this study's r (colour: ROI selection)"),
+            Line2D([], [], label=POPULATION_LABEL, **POPULATION_LINE),
+            Line2D([], [], label=ATTENUATED_LABEL, **ATTENUATED_LINE),
         ]
         if replicates is not None:
             k_effect = replicates.loc[replicates["kind"] == "effect", "replicate"].nunique()
@@ -124,12 +153,14 @@ def plot_selection_r(
                 Line2D([], [], color="0.55", lw=2.5,
                        label=f"{k_null} null replicate studies"),
             ]
-        figure.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
+        figure.legend(handles=handles, loc="lower center", ncol=3, frameon=False,
                       fontsize=8)
         size = f"{n_subjects} subjects: " if n_subjects else ""
+        farther, panels = behaviour_peak_farther(study)
         figure.suptitle(
-            f"{size}brain-behaviour r under each ROI selection\nchoosing voxels by their r "
-            "with the score (behaviour peak) inflates r; the cross-fitted choice does not"
+            f"{size}brain-behaviour r under each ROI selection, against the truth\n"
+            f"this study: the behaviour-peak |r| exceeds the a-priori |r| in {farther} of "
+            f"{panels} ROI x score panels"
         )
         figure.subplots_adjust(left=0.07, right=0.99, top=0.88, bottom=0.14, hspace=0.25,
                                wspace=0.08)

@@ -29,6 +29,11 @@ __all__ = [
     "CONDITION_COLOURS",
     "DIVERGING_CMAP",
     "DPI",
+    "POSITIVE_CMAP",
+    "ATTENUATED_LABEL",
+    "ATTENUATED_LINE",
+    "POPULATION_LABEL",
+    "POPULATION_LINE",
     "ROI_COLOURS",
     "SELECTION_COLOURS",
     "SELECTION_LABELS",
@@ -42,6 +47,10 @@ DPI = 200
 
 #: Colour map of signed statistics (z, t, effects): blue negative, red positive.
 DIVERGING_CMAP = "RdBu_r"
+
+#: Colour map of a one-sided (positive) statistic: red at the lowest value
+#: shown, yellow at the highest; visible on a white glass brain and on black slices.
+POSITIVE_CMAP = "autumn"
 
 #: Colour of each task condition, in time lines and shaded blocks.
 CONDITION_COLOURS = {"needle": "#d62728", "swab": "#1f77b4"}
@@ -65,6 +74,18 @@ SELECTION_COLOURS = {
     "behaviour_peak": "#D55E00",
     "cross_validated": "#009E73",
 }
+
+#: One convention for the truth in every figure that grades a correlation
+#: (correlation recovery, selections, r by sample size, exaggeration): the
+#: population r is a solid line, the attenuated r (what a study of this design
+#: estimates on average) a dashed one, in the same grey (or in the ROI's colour
+#: where colour names the ROI); this study's estimates are points.
+POPULATION_LINE = {"color": "0.15", "lw": 1.6, "ls": "-"}
+ATTENUATED_LINE = {"color": "0.15", "lw": 1.3, "ls": "--"}
+POPULATION_LABEL = "population r (true amplitude vs. true score)"
+ATTENUATED_LABEL = (
+    "attenuated r: population r x sqrt(reliability of\nthe ROI estimate x reliability of the score)"
+)
 
 logger = logging.getLogger(__name__)
 

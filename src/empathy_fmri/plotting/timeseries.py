@@ -29,7 +29,8 @@ def plot_roi_timeseries(
     Parameters
     ----------
     runs : sequence of pandas.DataFrame
-        One table per run from :func:`fit_roi_timeseries`.
+        One table per run from :func:`fit_roi_timeseries`; its
+        ``attrs["r_squared_task"]``, if present, is written in the panel title.
     events : sequence of pandas.DataFrame
         BIDS events of each run (``onset``, ``duration``, ``trial_type``).
     roi : str
@@ -63,9 +64,11 @@ def plot_roi_timeseries(
             ax.plot(table["time_s"], table["cleaned_psc"], color="0.45", lw=1.0,
                     marker="o", ms=2.2)
             ax.plot(table["time_s"], table["task_psc"], color="black", lw=1.8)
-            r_squared = table.attrs.get("r_squared")
-            label = f"run {run}" + (f"   (full model R\u00b2 = {r_squared:.2f})"
-                                    if r_squared is not None else "")
+            r_squared = table.attrs.get("r_squared_task")
+            label = f"run {run}" + (
+                f"   (the black line explains R\u00b2 = {r_squared:.2f} of the grey points'"
+                " variance)" if r_squared is not None else ""
+            )
             ax.set_title(label, loc="left", fontsize=10)
             ax.set_ylabel("BOLD change from\nfixation (%)")
             ax.axhline(0, color="0.7", lw=0.6)

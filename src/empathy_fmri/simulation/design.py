@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 
 from empathy_fmri.config.sections import DesignConfig
+from empathy_fmri.simulation.seeding import subject_rng
 from empathy_fmri.task.conditions import CONDITIONS
 
 __all__ = [
     "BlockDesign",
     "block_order",
     "run_events",
+    "subject_events",
 ]
 
 
@@ -145,3 +147,32 @@ def run_events(design: BlockDesign, conditions: list[str]) -> pd.DataFrame:
             "block": np.arange(1, len(conditions) + 1),
         }
     )
+
+
+def subject_events(design: BlockDesign, seed: int, subject_index: int) -> list[pd.DataFrame]:
+    """Events of every run of one subject, from the subject's ``design`` stream.
+
+    The block order depends only on the design, the seed and the subject (a
+    ``random`` order draws from the subject's own ``design`` stream, run after
+    run), never on the signal or the noise: the simulator and the rule that
+    writes the events files both call this.
+
+    Parameters
+    ----------
+    design : BlockDesign
+        The design.
+    seed : int
+        The study's master seed.
+    subject_index : int
+        Zero-based subject index.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        One :func:`run_events` table per run, in run order.
+    """
+    rng = subject_rng(seed, subject_index, "design")
+    return [
+        run_events(design, block_order(design, subject_index, run_index, rng))
+        for run_index in range(design.n_runs)
+    ]

@@ -23,7 +23,9 @@ from empathy_fmri.task.conditions import SCORES
 from empathy_fmri.task.process_dissociation import estimate_process_dissociation
 
 __all__ = [
+    "Participant",
     "SubjectTruth",
+    "draw_participant",
     "draw_subject",
     "participant_id",
     "population_correlations",
@@ -72,6 +74,84 @@ def participant_id(subject_index: int, n_subjects: int) -> str:
     return f"sub-{subject_index + 1:0{width}d}"
 
 
+@dataclass(frozen=True)
+class Participant:
+    """What the behavioural data and demographics of one participant depend on.
+
+    The part of :class:`SubjectTruth` that needs no brain model: a change of
+    the signal or noise sections leaves it, and so the phenotype, unchanged.
+
+    Attributes
+    ----------
+    participant_id : str
+        BIDS label with prefix, e.g. ``sub-01``.
+    trait : float
+        Latent neural-resonance trait (standard normal).
+    d_true, u_true : float
+        True process-dissociation parameters.
+    age : int
+        Age in years.
+    sex : str
+        ``F`` or ``M``.
+    """
+
+    participant_id: str
+    trait: float
+    d_true: float
+    u_true: float
+    age: int
+    sex: str
+
+
+#: Draws of the "trait" stream before the ROI amplitudes: trait, unique D, unique U.
+_PERSON_DRAWS = 3
+
+
+def draw_participant(
+    seed: int, behaviour: BehaviourConfig, subject_index: int, n_subjects: int
+) -> Participant:
+    """Draw one participant's trait, true D and U, age and sex.
+
+    These are the first draws of the subject's ``trait`` stream and its
+    ``extra`` stream, exactly as :func:`draw_subject` makes them, so the two
+    agree for the same seed and index.
+
+    Parameters
+    ----------
+    seed : int
+        The study's master seed.
+    behaviour : BehaviourConfig
+        The process-dissociation population model.
+    subject_index : int
+        Zero-based subject index.
+    n_subjects : int
+        Participants in the study (sets the width of the participant label).
+
+    Returns
+    -------
+    Participant
+    """
+    rng = subject_rng(seed, subject_index, "trait")
+    trait, unique_d, unique_u = rng.standard_normal(_PERSON_DRAWS)
+    d_true = latent_to_probability(
+        behaviour.D_mean, behaviour.D_sd_logit, behaviour.D_trait_coupling,
+        np.array(trait), np.array(unique_d),
+    )
+    u_true = latent_to_probability(
+        behaviour.U_mean, behaviour.U_sd_logit, behaviour.U_trait_coupling,
+        np.array(trait), np.array(unique_u),
+    )
+    extra = subject_rng(seed, subject_index, "extra")
+    return Participant(
+        participant_id=participant_id(subject_index, n_subjects),
+        trait=float(trait),
+        d_true=float(d_true),
+        u_true=float(u_true),
+        age=int(np.clip(np.round(extra.normal(21.5, 3.0)), 18, 40)),
+        sex=str(extra.choice(["F", "M"])),
+    )
+
+
 def draw_subject(
     simulation: SimulationConfig, subject_index: int, n_subjects: int
 ) -> SubjectTruth:
@@ -90,28 +170,21 @@ def draw_subject(
     -------
     SubjectTruth
         Trait, amplitudes, D/U, HRF and demographics; the same for the same
-        seed and index whatever ``n_subjects`` is.
+        seed and index whatever ``n_subjects`` is. Trait, D/U, age and sex
+        are :func:`draw_participant`'s.
     """
     seed = simulation.seed
+    person = draw_participant(seed, simulation.behaviour, subject_index, n_subjects)
     rng = subject_rng(seed, subject_index, "trait")
-    trait = float(rng.standard_normal())
-    unique_d, unique_u = rng.standard_normal(2)
+    rng.standard_normal(_PERSON_DRAWS)  # the participant's draws, taken above
     amplitudes = {}
     for name, model in simulation.signal.rois.items():
         unique = rng.standard_normal()
         rho = model.trait_coupling
         amplitudes[name] = float(
-            model.mean_psc + model.sd_psc * (rho * trait + np.sqrt(1.0 - rho**2) * unique)
+            model.mean_psc
+            + model.sd_psc * (rho * person.trait + np.sqrt(1.0 - rho**2) * unique)
         )
-    behaviour = simulation.behaviour
-    d_true = latent_to_probability(
-        behaviour.D_mean, behaviour.D_sd_logit, behaviour.D_trait_coupling,
-        np.array(trait), np.array(unique_d),
-    )
-    u_true = latent_to_probability(
-        behaviour.U_mean, behaviour.U_sd_logit, behaviour.U_trait_coupling,
-        np.array(trait), np.array(unique_u),
-    )
     hrf_rng = subject_rng(seed, subject_index, "hrf")
     signal = simulation.signal
     delay = float(np.clip(hrf_rng.normal(signal.hrf_delay_s, signal.hrf_delay_sd_s), 3, 10))
@@ -122,22 +195,24 @@ def draw_subject(
             30,
         )
     )
-    extra = subject_rng(seed, subject_index, "extra")
     return SubjectTruth(
-        participant_id=participant_id(subject_index, n_subjects),
-        trait=trait,
+        participant_id=person.participant_id,
+        trait=person.trait,
         needle_minus_swab_psc=amplitudes,
-        d_true=float(d_true),
-        u_true=float(u_true),
+        d_true=person.d_true,
+        u_true=person.u_true,
         hrf_delay_s=delay,
         hrf_undershoot_s=undershoot,
-        age=int(np.clip(np.round(extra.normal(21.5, 3.0)), 18, 40)),
-        sex=str(extra.choice(["F", "M"])),
+        age=person.age,
+        sex=person.sex,
     )
 
 
 def subject_behaviour(
-    seed: int, behaviour: BehaviourConfig, subject_index: int, truth: SubjectTruth
+    seed: int,
+    behaviour: BehaviourConfig,
+    subject_index: int,
+    truth: SubjectTruth | Participant,
 ) -> dict:
     """Simulate one participant's dilemma responses and their PD estimates.
 
@@ -149,8 +224,9 @@ def subject_behaviour(
         The dilemma task.
     subject_index : int
         Zero-based subject index.
-    truth : SubjectTruth
-        The participant's truth from :func:`draw_subject`.
+    truth : SubjectTruth or Participant
+        The participant's true D and U, from :func:`draw_subject` or
+        :func:`draw_participant`.
 
     Returns
     -------

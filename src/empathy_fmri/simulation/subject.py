@@ -27,7 +27,7 @@ from empathy_fmri.config.sections import (
     SimulationConfig,
 )
 from empathy_fmri.simulation.activation import activation_psc, roi_profile
-from empathy_fmri.simulation.design import BlockDesign, block_order, run_events
+from empathy_fmri.simulation.design import BlockDesign, subject_events
 from empathy_fmri.simulation.drift import GLOBAL_SHARE, power_law_series
 from empathy_fmri.simulation.motion import (
     confounds_table,
@@ -260,7 +260,7 @@ def simulate_subject(
     seed = simulation.seed
     streams = {
         name: subject_rng(seed, subject_index, name)
-        for name in ("design", "noise", "physio", "drift", "motion", "run_amplitude", "flinch")
+        for name in ("noise", "physio", "drift", "motion", "run_amplitude", "flinch")
     }
     hrf = hrf_kernel(truth.hrf_delay_s, truth.hrf_undershoot_s)
     physio_sd = noise_cfg.physio_psc / 100.0 * space.grey_baseline
@@ -268,9 +268,7 @@ def simulate_subject(
     drift_gain = (drift_fraction * space.baseline).astype(np.float32)
     frame_times = design.frame_times_s
     runs = []
-    for run_index in range(design.n_runs):
-        conditions = block_order(design, subject_index, run_index, streams["design"])
-        events = run_events(design, conditions)
+    for run_index, events in enumerate(subject_events(design, seed, subject_index)):
         amplitudes = run_amplitudes(
             streams["run_amplitude"], truth.needle_minus_swab_psc, signal_cfg.run_sd_psc
         )
