@@ -19,7 +19,7 @@ include: "workflow/rules/figures.smk"
 
 
 onstart:
-    print(f"empathy-fmri: {len(SUBJECTS)} subjects, config {CONFIG_HASH}; results in {RESULTS}/, logs in logs/")
+    print(f"empathy-fmri: {len(SUBJECTS)} subjects, config {CONFIG_HASH}; results in {RESULTS}/, logs in {LOGS}")
     if SIMULATED:
         # a smaller n_subjects than last time: the simulator's own folders must
         # not keep the participants it no longer has (the dataset stays valid)
@@ -52,7 +52,7 @@ onerror:
               "Finished results are kept; run the same command again to go on "
               "(README.md, \"If a run is interrupted\").")
     else:
-        print("empathy-fmri: a job failed; its log under logs/ says why (path printed above).")
+        print(f"empathy-fmri: a job failed; its log under {LOGS} says why (path printed above).")
 
 
 # Grading needs the truth, so it runs only on the simulated dataset.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -48,6 +49,22 @@ def job_counts(output: str) -> dict[str, int]:
             return counts
         counts[rule] = int(count)
     raise AssertionError("no total line in the job stats")
+
+
+def validator_errors(*arguments: str) -> list[dict]:
+    """Errors of ``bids-validator-deno --json <arguments>``, the derivatives' included."""
+    validator = shutil.which("bids-validator-deno") or str(
+        Path(sys.executable).with_name("bids-validator-deno")
+    )
+    result = subprocess.run(
+        [validator, "--json", *arguments], capture_output=True, text=True, timeout=300,
+    )
+    report = json.loads(result.stdout)
+    issues = [report["issues"]["issues"]] + [
+        derivative["issues"]["issues"]
+        for derivative in report.get("derivativesSummary", {}).values()
+    ]
+    return [issue for found in issues for issue in found if issue["severity"] == "error"]
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import TINY_CONFIG, copy_workflow, job_counts, run_snakemake
+from conftest import TINY_CONFIG, copy_workflow, job_counts, run_snakemake, validator_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -59,3 +59,40 @@ def test_simulated_study_refuses_another_space(tmp_path):
     text = result.stdout + result.stderr
     assert "'analysis.space' is 'MNI152NLin2009cAsym'" in text and "MNI152NLin2009aAsym" in text
     assert "Traceback" not in text
+
+
+def test_a_second_study_lives_in_its_own_folder(tmp_path):
+    # every file a study makes (results, logs, benchmarks) is under its results_dir,
+    # so two configs run side by side without sharing one
+    workdir = copy_workflow(tmp_path / "study")
+    result = run_snakemake(workdir, "--summary", "--config", "results_dir=study_n30",
+                           "n_subjects=30")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line.split("\t") for line in result.stdout.splitlines()[1:] if "\t" in line]
+    outputs = [fields[0] for fields in lines]
+    assert len(outputs) > 300 and any("sub-30" in path for path in outputs)
+    assert [p for p in outputs if not p.startswith("study_n30/")] == []
+    # one real job: its log and benchmark go to the study's folder too
+    ran = run_snakemake(workdir, "--cores", "1", "--config", "results_dir=study_n30",
+                        "n_subjects=30", "--", "study_n30/bids/participants.tsv")
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert (workdir / "study_n30/logs/simulate_phenotype.log").is_file()
+    assert (workdir / "study_n30/benchmarks/simulate_phenotype.tsv").is_file()
+    assert not (workdir / "logs").exists() and not (workdir / "results").exists()
+
+
+def test_fewer_subjects_leave_no_stale_participant(tiny_run, tmp_path):
+    # the tiny study's dataset, then n_subjects lowered by one: the simulator's
+    # folders of the participant it no longer has go, and the dataset stays valid
+    workdir = copy_workflow(tmp_path / "study")
+    shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
+    shutil.copytree(tiny_run / "results" / "bids", workdir / "results" / "bids")
+    fewer = run_snakemake(workdir, "--cores", "1", "--configfile", "tiny_config.yaml",
+                          "--config", "n_subjects=9", "--", "results/bids/participants.tsv")
+    assert fewer.returncode == 0, fewer.stderr[-3000:]
+    assert "removed 1 participant(s) no longer in the study (n_subjects = 9): sub-10" in (
+        fewer.stdout + fewer.stderr)
+    bids = workdir / "results" / "bids"
+    assert not list(bids.rglob("sub-10*"))
+    assert validator_errors(str(bids)) == []
+    assert validator_errors(str(bids / "derivatives" / "fmriprep")) == []

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import job_counts, run_snakemake
+from conftest import job_counts, run_snakemake, validator_errors
 from scipy import stats
 
 pytestmark = pytest.mark.e2e
@@ -85,31 +83,16 @@ def test_bold_header(tiny_run: Path, tiny_config):
     assert image.header["sform_code"] == 4
 
 
-def _validator_errors(*arguments: str) -> list[dict]:
-    validator = shutil.which("bids-validator-deno") or str(
-        Path(sys.executable).with_name("bids-validator-deno")
-    )
-    result = subprocess.run(
-        [validator, "--json", *arguments], capture_output=True, text=True, timeout=300,
-    )
-    report = json.loads(result.stdout)
-    issues = [report["issues"]["issues"]] + [
-        derivative["issues"]["issues"]
-        for derivative in report.get("derivativesSummary", {}).values()
-    ]
-    return [issue for found in issues for issue in found if issue["severity"] == "error"]
-
-
 def test_bids_validator_reports_no_error(tiny_run: Path):
     bids = tiny_run / "results" / "bids"
     # the raw dataset, and the fMRIPrep-style derivative on its own (which
     # reads the derivative's .bidsignore for the confound time series)
-    assert _validator_errors(str(bids)) == []
-    assert _validator_errors(str(bids / "derivatives" / "fmriprep")) == []
+    assert validator_errors(str(bids)) == []
+    assert validator_errors(str(bids / "derivatives" / "fmriprep")) == []
     # --recursive: bids-validator-deno 3.0.2 prunes nested dot files before it
     # validates derivatives, so the derivative's .bidsignore is not read and
     # fMRIPrep's confounds names (not in BIDS 1.10) are reported; nothing else may be
-    recursive = _validator_errors("--recursive", str(bids))
+    recursive = validator_errors("--recursive", str(bids))
     located = {issue.get("location", "") for issue in recursive}
     assert {issue["code"] for issue in recursive} <= {"NOT_INCLUDED"}, recursive[:3]
     assert all("_desc-confounds_timeseries." in where for where in located), sorted(located)[:5]

@@ -41,9 +41,9 @@ rule behaviour_map:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/behaviour_map/{score}.log",
+        LOGS + "behaviour_map/{score}.log",
     benchmark:
-        "benchmarks/behaviour_map/{score}.tsv",
+        BENCHMARKS + "behaviour_map/{score}.tsv",
     message:
         "Whole-brain regression of needle - swab on {{params.score}} "
         "({n} permutations for FWE)".format(n=config["analysis"]["n_permutations"])

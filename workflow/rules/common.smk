@@ -72,7 +72,11 @@ GRID_SCALE = (3 / config["anatomy"]["voxel_size_mm"]) ** 3
 # with two runs on a loaded 2-core machine; each rule's runtime is 10-30 times
 # its measured time).
 
-RESULTS = Path("results")
+#: This study's folder; another results_dir also holds the study's logs and
+#: benchmarks, so that two studies side by side never share a file.
+RESULTS = Path(config["results_dir"])
+LOGS = "logs/" if RESULTS == Path("results") else f"{RESULTS}/logs/"
+BENCHMARKS = "benchmarks/" if RESULTS == Path("results") else f"{RESULTS}/benchmarks/"
 #: Where the simulator writes its BIDS dataset.
 SIMULATED_BIDS = RESULTS / "bids"
 SIMULATED_DERIVATIVES = SIMULATED_BIDS / FMRIPREP_FOLDER

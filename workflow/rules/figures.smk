@@ -38,9 +38,9 @@ rule figure_task_timeline:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/figure_task_timeline.log",
+        LOGS + "figure_task_timeline.log",
     benchmark:
-        "benchmarks/figure_task_timeline.tsv",
+        BENCHMARKS + "figure_task_timeline.tsv",
     message:
         "Figure: task design of {params.subject}, run 1"
     script:
@@ -64,9 +64,9 @@ rule figure_design_matrix:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/figure_design_matrix.log",
+        LOGS + "figure_design_matrix.log",
     benchmark:
-        "benchmarks/figure_design_matrix.tsv",
+        BENCHMARKS + "figure_design_matrix.tsv",
     message:
         "Figure: first-level design matrix of {params.subject}"
     script:
@@ -98,9 +98,9 @@ rule figure_roi_timeseries:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/figure_roi_timeseries.log",
+        LOGS + "figure_roi_timeseries.log",
     benchmark:
-        "benchmarks/figure_roi_timeseries.tsv",
+        BENCHMARKS + "figure_roi_timeseries.tsv",
     message:
         "Figure: {params.roi} time series of {params.subject} with the GLM fit"
     script:
@@ -112,7 +112,7 @@ rule figure_rois:
         # the analysis grid: a simulated dataset's is the anatomy's (so that the
         # figure neither waits for nor follows the data), another dataset's is
         # that of its BOLD runs
-        reference=[] if SIMULATED else run_files(bold_path, EXAMPLE_SUBJECT)[0],
+        reference=[] if SIMULATED else run_files("bold", EXAMPLE_SUBJECT)[0],
     output:
         png=report(
             FIGURES / "rois.png",
@@ -130,9 +130,9 @@ rule figure_rois:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/figure_rois.log",
+        LOGS + "figure_rois.log",
     benchmark:
-        "benchmarks/figure_rois.tsv",
+        BENCHMARKS + "figure_rois.tsv",
     message:
         "Figure: the {n} a-priori ROIs on the MNI152 template".format(n=len(ROIS))
     script:
@@ -159,9 +159,9 @@ rule figure_group_map:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/figure_group_map.log",
+        LOGS + "figure_group_map.log",
     benchmark:
-        "benchmarks/figure_group_map.tsv",
+        BENCHMARKS + "figure_group_map.tsv",
     message:
         "Figure: group needle-minus-swab z map, FWE-thresholded, ROIs outlined"
     script:
@@ -184,9 +184,9 @@ rule figure_roi_effects:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/figure_roi_effects.log",
+        LOGS + "figure_roi_effects.log",
     benchmark:
-        "benchmarks/figure_roi_effects.tsv",
+        BENCHMARKS + "figure_roi_effects.tsv",
     message:
         "Figure: mean needle-minus-swab effect per ROI with 95% CI"
     script:
@@ -214,9 +214,9 @@ rule figure_brain_behaviour:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/figure_brain_behaviour/{score}.log",
+        LOGS + "figure_brain_behaviour/{score}.log",
     benchmark:
-        "benchmarks/figure_brain_behaviour/{score}.tsv",
+        BENCHMARKS + "figure_brain_behaviour/{score}.tsv",
     message:
         "Figure: ROI effects against {wildcards.score}, one row per ROI selection"
     script:
@@ -244,9 +244,9 @@ rule figure_behaviour_map:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/figure_behaviour_map/{score}.log",
+        LOGS + "figure_behaviour_map/{score}.log",
     benchmark:
-        "benchmarks/figure_behaviour_map/{score}.tsv",
+        BENCHMARKS + "figure_behaviour_map/{score}.tsv",
     message:
         "Figure: whole-brain r map of needle - swab on {wildcards.score}, FWE-thresholded"
     script:

@@ -29,9 +29,9 @@ rule first_level:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/first_level/{subject}.log",
+        LOGS + "first_level/{subject}.log",
     benchmark:
-        "benchmarks/first_level/{subject}.tsv",
+        BENCHMARKS + "first_level/{subject}.tsv",
     message:
         "First-level GLM of {wildcards.subject}"
     script:
@@ -56,9 +56,9 @@ rule participants_table:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/participants_table.log",
+        LOGS + "participants_table.log",
     benchmark:
-        "benchmarks/participants_table.tsv",
+        BENCHMARKS + "participants_table.tsv",
     message:
         "Participants: {n} analysed, {k} left out".format(n=len(SUBJECTS), k=len(EXCLUDED))
     script:

@@ -26,9 +26,9 @@ rule group_level:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/group_level.log",
+        LOGS + "group_level.log",
     benchmark:
-        "benchmarks/group_level.tsv",
+        BENCHMARKS + "group_level.tsv",
     message:
         "Group needle-minus-swab map ({n} sign-flip permutations for FWE)".format(
             n=config["analysis"]["n_permutations"]

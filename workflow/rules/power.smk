@@ -46,9 +46,9 @@ rule power_measurement:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/power_measurement.log",
+        LOGS + "power_measurement.log",
     benchmark:
-        "benchmarks/power_measurement.tsv",
+        BENCHMARKS + "power_measurement.tsv",
     message:
         "Calibrating the measurement error of the ROI means from {n} subjects' "
         "first-level variance maps".format(n=len(SUBJECTS))
@@ -75,9 +75,9 @@ rule power_monte_carlo:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/power_monte_carlo.log",
+        LOGS + "power_monte_carlo.log",
     benchmark:
-        "benchmarks/power_monte_carlo.tsv",
+        BENCHMARKS + "power_monte_carlo.tsv",
     message:
         "Fast Monte Carlo: {n} studies at each sample size in {sizes}".format(
             n=config["power"]["n_studies"], sizes=config["power"]["sample_sizes"]
@@ -112,9 +112,9 @@ rule power_pilot_measurement:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/power_pilot_measurement.log",
+        LOGS + "power_pilot_measurement.log",
     benchmark:
-        "benchmarks/power_pilot_measurement.tsv",
+        BENCHMARKS + "power_pilot_measurement.tsv",
     message:
         "Pilot: true and error variance of the ROI amplitudes and scores of {n} "
         "subjects, without a truth".format(n=len(SUBJECTS))
@@ -140,9 +140,9 @@ rule power_pilot_monte_carlo:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/power_pilot_monte_carlo.log",
+        LOGS + "power_pilot_monte_carlo.log",
     benchmark:
-        "benchmarks/power_pilot_monte_carlo.tsv",
+        BENCHMARKS + "power_pilot_monte_carlo.tsv",
     message:
         "Power from the pilot: {n} studies at each sample size in {sizes} and true r in "
         "{true_r}".format(
@@ -191,9 +191,9 @@ rule power_figures:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/power_figures.log",
+        LOGS + "power_figures.log",
     benchmark:
-        "benchmarks/power_figures.tsv",
+        BENCHMARKS + "power_figures.tsv",
     message:
         "Figures: power curves, r by sample size, exaggeration ratio"
     script:
@@ -219,9 +219,9 @@ rule power_replicate:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/power_replicate/{kind}_rep-{index}.log",
+        LOGS + "power_replicate/{kind}_rep-{index}.log",
     benchmark:
-        "benchmarks/power_replicate/{kind}_rep-{index}.tsv",
+        BENCHMARKS + "power_replicate/{kind}_rep-{index}.tsv",
     message:
         "Replicate study {wildcards.kind} {wildcards.index}: simulate, first level, group, "
         "ROI and brain-behaviour statistics, in memory"
@@ -260,9 +260,9 @@ rule power_replicates_compare:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/power_replicates_compare.log",
+        LOGS + "power_replicates_compare.log",
     benchmark:
-        "benchmarks/power_replicates_compare.tsv",
+        BENCHMARKS + "power_replicates_compare.tsv",
     message:
         "Comparing {k} replicate studies with the fast Monte Carlo; FWE error over {k0} null "
         "studies".format(
@@ -299,9 +299,9 @@ rule power_replicates_selections:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/power_replicates_selections.log",
+        LOGS + "power_replicates_selections.log",
     benchmark:
-        "benchmarks/power_replicates_selections.tsv",
+        BENCHMARKS + "power_replicates_selections.tsv",
     message:
         "Figure: r under each ROI selection in this study and in the replicate studies"
     script:

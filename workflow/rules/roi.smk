@@ -24,9 +24,9 @@ rule roi_definitions:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/roi_definitions.log",
+        LOGS + "roi_definitions.log",
     benchmark:
-        "benchmarks/roi_definitions.tsv",
+        BENCHMARKS + "roi_definitions.tsv",
     message:
         "Placing {n} ROIs: a-priori, on the group peak, on the behaviour peak (all "
         "subjects and cross-fitted in two halves)".format(n=len(ROIS))
@@ -60,9 +60,9 @@ rule roi_glm:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/roi_glm/{subject}.log",
+        LOGS + "roi_glm/{subject}.log",
     benchmark:
-        "benchmarks/roi_glm/{subject}.tsv",
+        BENCHMARKS + "roi_glm/{subject}.tsv",
     message:
         "ROI-mean GLMs of {wildcards.subject} on the unsmoothed data"
     script:
@@ -87,9 +87,9 @@ rule roi_contrasts:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/roi_contrasts.log",
+        LOGS + "roi_contrasts.log",
     benchmark:
-        "benchmarks/roi_contrasts.tsv",
+        BENCHMARKS + "roi_contrasts.tsv",
     message:
         "Needle-minus-swab amplitude of every subject in {n} ROIs ({estimate})".format(
             n=len(ROIS), estimate=config["analysis"]["roi_estimate"]

@@ -20,9 +20,9 @@ rule brain_behaviour:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/brain_behaviour.log",
+        LOGS + "brain_behaviour.log",
     benchmark:
-        "benchmarks/brain_behaviour.tsv",
+        BENCHMARKS + "brain_behaviour.tsv",
     message:
         "Correlating ROI effects with {scores}".format(scores=", ".join(config["analysis"]["scores"]))
     script:

@@ -22,9 +22,9 @@ rule validate_amplitudes:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/validate_amplitudes.log",
+        LOGS + "validate_amplitudes.log",
     benchmark:
-        "benchmarks/validate_amplitudes.tsv",
+        BENCHMARKS + "validate_amplitudes.tsv",
     message:
         "Validation: per-subject ROI amplitudes against the true ones"
     script:
@@ -46,9 +46,9 @@ rule validate_noise:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/validate_noise.log",
+        LOGS + "validate_noise.log",
     benchmark:
-        "benchmarks/validate_noise.tsv",
+        BENCHMARKS + "validate_noise.tsv",
     resources:
         mem_mb=int(500 + 600 * GRID_SCALE),
         runtime=int(5 + 5 * GRID_SCALE),
@@ -75,9 +75,9 @@ rule validate_roi_placement:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/validate_roi_placement.log",
+        LOGS + "validate_roi_placement.log",
     benchmark:
-        "benchmarks/validate_roi_placement.tsv",
+        BENCHMARKS + "validate_roi_placement.tsv",
     message:
         "Validation: distance and overlap (Dice) of every ROI with its simulated region"
     script:
@@ -106,9 +106,9 @@ rule validate_maps:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/validate_maps.log",
+        LOGS + "validate_maps.log",
     benchmark:
-        "benchmarks/validate_maps.tsv",
+        BENCHMARKS + "validate_maps.tsv",
     message:
         "Validation: FDR and FWE group maps against the true activation"
     script:
@@ -136,9 +136,9 @@ rule validate_correlations:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/validate_correlations.log",
+        LOGS + "validate_correlations.log",
     benchmark:
-        "benchmarks/validate_correlations.tsv",
+        BENCHMARKS + "validate_correlations.tsv",
     message:
         "Validation: brain-behaviour r against the population and attenuated r"
     script:
@@ -165,9 +165,9 @@ rule validate_figure_selections:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/validate_figure_selections.log",
+        LOGS + "validate_figure_selections.log",
     benchmark:
-        "benchmarks/validate_figure_selections.tsv",
+        BENCHMARKS + "validate_figure_selections.tsv",
     message:
         "Figure: brain-behaviour r under each ROI selection against the truth"
     script:
@@ -196,9 +196,9 @@ rule validate_summary:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        "logs/validate_summary.log",
+        LOGS + "validate_summary.log",
     benchmark:
-        "benchmarks/validate_summary.tsv",
+        BENCHMARKS + "validate_summary.tsv",
     message:
         "Validation: plain-language summary in {output.summary}"
     script:
