@@ -1,5 +1,13 @@
 # empathy-fmri: a simulated empathy-for-pain fMRI study, analysed and graded.
 # Stages, in order: simulate -> first level -> group -> ROI -> brain-behaviour.
+import time
+
+from empathy_fmri.io.console import finished_message
+
+#: When this run started: files written since are what it built (onsuccess).
+RUN_STARTED = time.time()
+
+
 configfile: "config.yaml"
 
 
@@ -15,6 +23,7 @@ include: "workflow/rules/stats.smk"
 include: "workflow/rules/behaviour_maps.smk"
 include: "workflow/rules/power.smk"
 include: "workflow/rules/validate.smk"
+include: "workflow/rules/conclusion.smk"
 include: "workflow/rules/figures.smk"
 
 
@@ -23,8 +32,9 @@ onstart:
 
 
 onsuccess:
-    print("empathy-fmri: done. Figures in results/figures (report: snakemake --report results/report.html); "
-          "tables in results/stats and results/roi; maps in results/derivatives/glm.")
+    # What is on disk, not what was asked for: the bottom line as its rule wrote it.
+    print(finished_message(RESULTS, RUN_STARTED, CONCLUSION,
+                           [rules.brain_behaviour.output.table, rules.power_monte_carlo.output.table]))
 
 
 onerror:
@@ -67,4 +77,5 @@ rule all:
         rules.group_level.output,
         BEHAVIOUR_MAP_FILES,
         FIGURE_FILES,
+        rules.conclusion.output,
         GRADING if SIMULATED else [],
