@@ -33,8 +33,11 @@ onstart:
 
 onsuccess:
     # What is on disk, not what was asked for: the bottom line as its rule wrote it.
-    print(finished_message(RESULTS, RUN_STARTED, CONCLUSION,
-                           [rules.brain_behaviour.output.table, rules.power_monte_carlo.output.table]))
+    try:
+        print(finished_message(RESULTS, RUN_STARTED, CONCLUSION,
+                               [rules.brain_behaviour.output.table, rules.power_monte_carlo.output.table]))
+    except OSError as err:  # the run succeeded; a message that cannot be read must not undo that
+        print(f"empathy-fmri: done (the summary could not be read: {err}).")
 
 
 onerror:

@@ -14,7 +14,7 @@ rule conclusion:
         stats=rules.brain_behaviour.output.table,
         power=rules.power_monte_carlo.output.table,
         # the graded correlations (with the population r) exist only for a simulation
-        graded=rules.validate_correlations.output.table if SIMULATED else [],
+        graded=[rules.validate_correlations.output.table] if SIMULATED else [],
     output:
         text=report(
             CONCLUSION,

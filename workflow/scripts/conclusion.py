@@ -7,7 +7,9 @@ from empathy_fmri.jobs.logs import log_to
 with log_to(snakemake.log[0]):
     from empathy_fmri.jobs.conclusion import run_conclusion
 
-    graded = list(snakemake.input.graded)
+    # a list (empty for real data); one named file would come back as a plain string
+    graded = snakemake.input.graded
+    graded = [graded] if isinstance(graded, str) else list(graded)
     run_conclusion(
         snakemake.input.stats,
         snakemake.input.power,
