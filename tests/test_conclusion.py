@@ -220,7 +220,11 @@ def test_console_message_prints_the_written_conclusion_and_only_what_exists(tmp_
     text = bottom_line_text(bottom_line(_stats(), _power(), 0.05, _population()))
     (results / "conclusion.md").write_text(text)
     message = finished_message(results, started, results / "conclusion.md", [stats])
-    assert "This run wrote 3 files under" in message and "2 figures among them" in message
+    (results / "derivatives").mkdir()
+    (results / "derivatives" / "design.png").write_bytes(b"png")  # not a figure of the report
+    message = finished_message(results, started, results / "conclusion.md", [stats])
+    assert "This run wrote 4 files under" in message
+    assert "2 figures of the report among them" in message
     assert f"2 figures in {results}/figures, {results}/power (report:" in message
     assert message.rstrip().endswith(text.strip())
     assert "older than" not in message

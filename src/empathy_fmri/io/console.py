@@ -55,10 +55,13 @@ def finished_message(
     """
     results, conclusion = Path(results), Path(conclusion)
     written = _written_since(results, started)
-    pngs = [path for path in written if path.suffix == ".png"]
+    figures = [path for path in written
+               if path.suffix == ".png" and path.parent.name in FIGURE_FOLDERS
+               and path.parent.parent == results]
     if written:
         built = (f"This run wrote {_count(len(written), 'file')} under {results}/"
-                 + (f", {_count(len(pngs), 'figure')} among them." if pngs else "."))
+                 + (f", {_count(len(figures), 'figure')} of the report among them."
+                    if figures else "."))
     else:
         built = "This run wrote nothing new under results (it was up to date)."
     lines = [f"empathy-fmri: done. {built}"]
