@@ -89,7 +89,7 @@ def _finding(rows: pd.DataFrame, alpha: float) -> str:
     significant = rows[rows["p_corrected"] < alpha]
     k, k_uncorrected = len(significant), int((rows["p"] < alpha).sum())
     standard = (f"after Holm's correction across the {m} ROI x score tests "
-                f"(p(Holm) < {alpha:g}, the one significance standard of this report)")
+                f"(p(Holm) < {alpha:g}, the one significance standard used throughout)")
     if k:
         text = (f"Finding: {k} of the {m} brain-behaviour correlations of the a-priori ROIs "
                 f"{_plural(k, 'was', 'were')} significant {standard}: "
@@ -102,11 +102,10 @@ def _finding(rows: pd.DataFrame, alpha: float) -> str:
             best = defined.loc[defined["p"].idxmin()]
             text += (f" The strongest was {_estimate(best)} (uncorrected p "
                      f"{_p(best.p)}).")
-    extra = k_uncorrected - k
+    extra = k_uncorrected - k  # a Holm p is never below its p: these are the others
     if extra > 0:
-        text += (f" {extra} more {_plural(extra, 'had', 'had')} an uncorrected p below "
-                 f"{alpha:g}; by this standard {_plural(extra, 'it is', 'they are')} "
-                 "not significant.")
+        text += (f" {extra}{' more' if k else ''} had an uncorrected p below {alpha:g}; by "
+                 f"this standard {_plural(extra, 'it is', 'they are')} not significant.")
     return text
 
 
@@ -160,6 +159,11 @@ def _grading(rows: pd.DataFrame, alpha: float, inflated_ratio: float) -> str:
         text = (f"Graded against the simulated truth: of the {k} significant "
                 f"{_plural(k, 'correlation', 'correlations')}, {summary}: "
                 + "; ".join(details) + ".")
+        if len(coupled):
+            found = int(((coupled["p_corrected"] < alpha)
+                         & (np.sign(coupled["r"]) == np.sign(coupled["r_population"]))).sum())
+            text += (f" The study detected {found} of the {len(coupled)} correlations that "
+                     "exist in the simulated population with the right sign.")
     elif len(coupled):
         largest = coupled.loc[coupled["r_population"].abs().idxmax()]
         text = ("Graded against the simulated truth: with no significant result there is no "
@@ -252,7 +256,7 @@ def _power_paragraph(power: pd.DataFrame, n: int, simulated: bool) -> tuple[str,
     return text, best
 
 
-def _claim(rows: pd.DataFrame, best: pd.Series | None, power: pd.DataFrame, n: int,
+def _claim(rows: pd.DataFrame, best: pd.Series | None, power: pd.DataFrame,
            alpha: float) -> str:
     """What a real study of this design could honestly claim."""
     width = float((rows["ci_high"] - rows["ci_low"]).mean())
@@ -269,11 +273,11 @@ def _claim(rows: pd.DataFrame, best: pd.Series | None, power: pd.DataFrame, n: i
     size = f"N = {needed}" if needed is not None else f"more than N = {largest}"
     if achieved < UNDERPOWERED:
         text = (lead + "little about these correlations. At this power a significant "
-                "correlation is more often exaggerated or of the wrong sign than a fair "
-                "estimate, and a non-significant one is no evidence that the correlation "
-                f"is absent; {intervals}. It can report the estimates with their intervals "
-                f"as exploratory and name the sample a test would need ({size} for 80% power "
-                "after Holm).")
+                "correlation is likely to be exaggerated, possibly with the wrong sign, rather "
+                "than a fair estimate, and a non-significant one is no evidence that the "
+                f"correlation is absent; {intervals}. It can report the estimates with their "
+                f"intervals as exploratory and name the sample a test would need ({size} for 80% "
+                "power after Holm).")
         if k:
             text += (" The significant correlation here needs" if k == 1 else
                      f" The {k} significant correlations here need") + (
@@ -369,7 +373,7 @@ def bottom_line(
         paragraphs.append(_grading(graded, alpha, inflated_ratio))
     text, best = _power_paragraph(power, n, simulated)
     paragraphs.append(text)
-    paragraphs.append(_claim(rows, best, power, n, alpha))
+    paragraphs.append(_claim(rows, best, power, alpha))
     selections = _selections(stats, alpha)
     if selections:
         paragraphs.append(selections)
