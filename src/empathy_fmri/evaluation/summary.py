@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from empathy_fmri.evaluation.conclusion import INFLATED_RATIO
+from empathy_fmri.evaluation.conclusion import INFLATED_RATIO, NULL_R
 from empathy_fmri.evaluation.recovery import SCORE_LABELS
 from empathy_fmri.evaluation.wording import number, percent
 
@@ -62,7 +62,7 @@ def _holm_significant(rows: pd.DataFrame, alpha: float) -> pd.Series:
 
 def _grade(row, alpha: float) -> str:
     """Wrong sign (type S) or inflated (type M) for a result significant after Holm."""
-    if not row.p_corrected < alpha or abs(row.r_population) < 0.01:
+    if not row.p_corrected < alpha or abs(row.r_population) < NULL_R:
         return ""
     if row.r * row.r_population < 0:
         return " \u2014 the wrong sign (type S error)"
@@ -125,7 +125,7 @@ def summary_markdown(
         lines += ["## Bottom line", "", bottom_line.strip(), ""]
     lines += ["## Brain-behaviour correlations (a-priori ROIs)", ""]
     independent = correlations[correlations["selection"] == "independent"]
-    coupled = independent[independent["r_population"].abs() >= 0.01]
+    coupled = independent[independent["r_population"].abs() >= NULL_R]
     for _, group in coupled.groupby("score", sort=False):
         row = group.loc[group["r_population"].abs().round(2).idxmax()]
         label = SCORE_LABELS.get(row.score, row.score)
@@ -149,7 +149,7 @@ def summary_markdown(
             f"{number(row.reliability_brain)} for the ROI, {number(row.reliability_behaviour)} "
             f"for the score); a study of this size detects it {detects}."
         )
-    nulls = independent[independent["r_population"].abs() < 0.01]
+    nulls = independent[independent["r_population"].abs() < NULL_R]
     if len(nulls):
         n_false = int(_holm_significant(nulls, alpha).sum())
         n_uncorrected = int((nulls["p"] < alpha).sum())
