@@ -1,5 +1,13 @@
 # empathy-fmri: a simulated empathy-for-pain fMRI study, analysed and graded.
 # Stages, in order: simulate -> first level -> group -> ROI -> brain-behaviour.
+import time
+
+from empathy_fmri.io.console import finished_message
+
+#: When this run started: files written since are what it built (onsuccess).
+RUN_STARTED = time.time()
+
+
 configfile: "config.yaml"
 
 
@@ -15,6 +23,7 @@ include: "workflow/rules/stats.smk"
 include: "workflow/rules/behaviour_maps.smk"
 include: "workflow/rules/power.smk"
 include: "workflow/rules/validate.smk"
+include: "workflow/rules/conclusion.smk"
 include: "workflow/rules/figures.smk"
 
 
@@ -33,8 +42,12 @@ onstart:
 
 
 onsuccess:
-    print("empathy-fmri: done. Figures in results/figures (report: snakemake --report results/report.html); "
-          "tables in results/stats and results/roi; maps in results/derivatives/glm.")
+    # What is on disk, not what was asked for: the bottom line as its rule wrote it.
+    try:
+        print(finished_message(RESULTS, RUN_STARTED, CONCLUSION,
+                               [rules.brain_behaviour.output.table, rules.power_monte_carlo.output.table]))
+    except OSError as err:  # the run succeeded; a message that cannot be read must not undo that
+        print(f"empathy-fmri: done (the summary could not be read: {err}).")
 
 
 onerror:
@@ -87,6 +100,7 @@ rule all:
         rules.group_level.output,
         BEHAVIOUR_MAP_FILES,
         FIGURE_FILES,
+        rules.conclusion.output,
         GRADING if SIMULATED else [],
         POWER_FILES,
         # the dataset-level BIDS files no analysis job reads

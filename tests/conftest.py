@@ -104,6 +104,8 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_snakemake(workdir, "--cores", "2", "--configfile", "tiny_config.yaml")
     if result.returncode != 0:
         pytest.fail(f"tiny workflow failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    # what the user saw at the end of the run (the onsuccess message)
+    (workdir / "tiny_run.stdout").write_text(result.stdout)
     return workdir
 
 

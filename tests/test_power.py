@@ -11,6 +11,7 @@ import dataclasses
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import ndimage, stats
 
@@ -35,6 +36,7 @@ from empathy_fmri.evaluation.monte_carlo import (
     power_rng,
     power_table,
     simulate_correlations,
+    simulate_studies,
     summarise_correlations,
 )
 
@@ -126,6 +128,43 @@ def test_summaries_on_known_correlations():
     assert np.isnan(null["exaggeration_ratio"][0]) and np.isnan(null["type_s"][0])
     # a family of one test: Holm changes nothing
     assert summary["power_holm"][0] == summary["power"][0]
+    assert summary["exaggeration_ratio_holm"][0] == pytest.approx(3.0)
+    assert summary["type_s_holm"][0] == pytest.approx(1 / 3)
+
+
+def test_holm_inflation_counts_only_the_studies_significant_after_holm():
+    """Type M and S of the study's own test: only Holm-significant studies enter.
+
+    Three pairs per study at n = 10: r = 0.95 (p about 3e-5), r = +-0.66
+    (p = 0.038: significant alone, but Holm doubles it to 0.076) and r = 0.
+    """
+    r = np.array([[0.95, 0.66, 0.0], [0.95, -0.66, 0.0], [0.95, 0.66, 0.0]])
+    summary = summarise_correlations(r, 10, np.array([0.3, 0.3, 0.3]), 0.05)
+    assert summary["power"][1] == 1.0 and summary["power_holm"][1] == 0.0
+    assert summary["type_s"][1] == pytest.approx(1 / 3)
+    assert summary["exaggeration_ratio"][1] == pytest.approx(0.66 / 0.3)
+    assert np.isnan(summary["type_s_holm"][1]) and np.isnan(summary["exaggeration_ratio_holm"][1])
+    assert summary["exaggeration_ratio_holm"][0] == pytest.approx(0.95 / 0.3)
+    assert summary["type_s_holm"][0] == 0.0
+
+
+def test_one_sample_size_reproduces_its_rows_of_the_table(default_config):
+    """Every size has its own stream: asking for N = 19 alone gives the table's N = 19 rows.
+
+    This is what lets a notebook recompute one cell of ``power.tsv`` exactly.
+    """
+    rois = _rois(default_config)
+    measurement = MeasurementModel({r: 0.9 for r in rois}, {r: 0.25 for r in rois})
+    population = PopulationModel.from_study(_study(default_config))
+    full = power_table(population, [19, 30, 100], 500, measurement, 0.05, 7, n_draws=20_000)
+    alone = power_table(population, [19], 500, measurement, 0.05, 7, n_draws=20_000)
+    at_19 = full[full["sample_size"] == 19].reset_index(drop=True)
+    pd.testing.assert_frame_equal(at_19, alone)
+    studies = simulate_studies(population, 19, 500, measurement, 7)
+    summary = summarise_correlations(
+        studies, 19, at_19["r_population"].to_numpy().reshape(-1, len(rois)).T, 0.05
+    )
+    np.testing.assert_array_equal(summary["power_holm"].T.ravel(), at_19["power_holm"])
 
 
 def test_holm_power_is_the_analysis_holm_applied_to_each_study():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,8 @@ FIGURES = [
 #: Vector copies of the charts.
 VECTOR = ["task_timeline", "roi_timeseries", "roi_effects",
           "brain_behaviour_score-willingness_to_harm"]
-CATEGORIES = ["1. Task design", "2. One subject", "3. Brain maps", "4. ROI effects",
-              "5. Brain-behaviour", "6. Validation"]
+CATEGORIES = ["0. Bottom line", "1. Task design", "2. One subject", "3. Brain maps",
+              "4. ROI effects", "5. Brain-behaviour", "6. Validation"]
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +91,28 @@ def test_report_has_categories_and_a_workflow_description(report_html: str, tiny
         assert f'"{category}"' in report_html, category
     assert "empathy-fmri: a simulated empathy-for-pain fMRI study" in report_html
     assert f"simulated {tiny_config['n_subjects']} participants" in report_html
+
+
+def _workflow_description(report_html: str) -> str:
+    """The HTML of the report's first screen (the workflow description beside the rule graph)."""
+    key = "var workflow_desc = "
+    text, _ = json.JSONDecoder().raw_decode(report_html, report_html.index(key) + len(key))
+    return text
+
+
+def test_report_opens_with_the_bottom_line(tiny_run: Path, report_html: str):
+    """The first screen states the conclusion, generated from this run's tables."""
+    description = _workflow_description(report_html)
+    conclusion = (tiny_run / "results" / "conclusion.md").read_text()
+    assert conclusion.startswith("- Finding: ")
+    assert description.index("Bottom line") < description.index("Finding: ") \
+        < description.index("The study")
+    for paragraph in conclusion.split("\n\n"):
+        first_words = paragraph.removeprefix("- ").split(":")[0]
+        assert re.search(f"<li>(<p>)?{re.escape(first_words)}:", description), first_words
+    assert "after Holm" in description and "What a study of this design can honestly claim" \
+        in description
+    assert "System Message" not in description and "system-message" not in description
+    # the same text starts the validation summary
+    summary = (tiny_run / "results" / "validation" / "summary.md").read_text()
+    assert "## Bottom line\n\n" + conclusion.strip() in summary

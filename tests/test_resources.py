@@ -32,11 +32,12 @@ def test_every_rule_writes_its_benchmark():
     """The README promises every job's time and peak memory in benchmarks/<rule>..."""
     rules = _rules()
     for name, block in rules.items():
-        benchmark = re.search(r"    benchmark:\n        \"([^\"]+)\"", block)
-        assert benchmark, f"rule {name} writes no benchmark"
+        # BENCHMARKS and LOGS are the study's folders (benchmarks/ and logs/ by default)
+        benchmark = re.search(r"    benchmark:\n        BENCHMARKS \+ \"([^\"]+)\"", block)
+        assert benchmark, f"rule {name} writes no benchmark into BENCHMARKS"
         path = benchmark.group(1)
-        assert path.startswith(f"benchmarks/{name}") and path.endswith(".tsv"), (name, path)
-        log = re.search(r"    log:\n        \"([^\"]+)\"", block)
+        assert path.startswith(name) and path.endswith(".tsv"), (name, path)
+        log = re.search(r"    log:\n        LOGS \+ \"([^\"]+)\"", block)
         assert log, f"rule {name} writes no log"
         # one benchmark file per job: the same wildcards as the log
         wildcards = set(re.findall(r"\{(\w+)", path))

@@ -1,4 +1,4 @@
-"""Precision of a correlation by sample size: Fisher interval and sampling."""
+"""Precision of a correlation by sample size: Fisher interval and significance."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from scipy import stats
 
 from empathy_fmri.evaluation.sample_size import (
     correlation_interval,
-    sample_size_summary,
-    simulate_correlations,
+    significance_and_interval,
 )
 
 
@@ -35,25 +34,10 @@ def test_interval_narrows_with_n():
         correlation_interval(0.3, 3)
 
 
-def test_simulated_r_has_the_textbook_spread():
-    """SD of r is about (1 - rho^2) / sqrt(n - 1); 4000 studies give ~1.1% SE on an SD."""
-    rng = np.random.default_rng(1)
-    r = simulate_correlations(0.5, 100, 4000, rng)
-    assert r.mean() == pytest.approx(0.5, abs=0.01)
-    assert r.std(ddof=1) == pytest.approx((1 - 0.25) / np.sqrt(99), rel=0.06)
-
-
-def test_null_power_is_nominal():
-    """With rho = 0 the share of p < 0.05 is 0.05; 4 Monte Carlo SEs (0.0034 each)."""
-    rng = np.random.default_rng(2)
-    table = sample_size_summary(0.0, (19, 100), 4000, rng)
-    assert list(table["n"]) == [19, 100]
-    assert np.all(np.abs(table["power"] - 0.05) < 4 * np.sqrt(0.05 * 0.95 / 4000))
-
-
-def test_small_significant_studies_overestimate():
-    rng = np.random.default_rng(3)
-    table = sample_size_summary(0.2, (19, 500), 4000, rng).set_index("n")
-    assert table.loc[19, "mean_r_significant"] > 2 * 0.2  # winner's curse
-    assert table.loc[500, "mean_r_significant"] == pytest.approx(0.2, abs=0.03)
-    assert table.loc[500, "power"] > table.loc[19, "power"]
+def test_significance_is_the_t_test_of_r_and_the_interval_is_fisher():
+    r = np.array([0.0, 0.3, 0.46, 0.47, -0.6])
+    significant, intervals = significance_and_interval({19: r}, 0.3)
+    # critical |r| at N = 19, alpha 0.05: t(17) = 2.110, r = t / sqrt(t^2 + 17) = 0.4555
+    assert significant[19].tolist() == [False, False, True, True, True]
+    low, high = correlation_interval(0.3, 19)
+    assert intervals[19] == (pytest.approx(float(low)), pytest.approx(float(high)))

@@ -12,6 +12,7 @@ from empathy_fmri.evaluation.map_accuracy import map_accuracy
 from empathy_fmri.evaluation.measurement import MeasurementModel
 from empathy_fmri.evaluation.recovery import amplitude_recovery, correlation_recovery
 from empathy_fmri.evaluation.summary import summary_markdown
+from empathy_fmri.evaluation.wording import percent
 
 
 def _estimates(true: np.ndarray, estimate: np.ndarray, roi: str = "IFG_L") -> tuple:
@@ -136,14 +137,36 @@ def test_summary_reads_like_the_issue():
     true[1:3, 1:3, 1:3] = True
     maps = map_accuracy(true, {"IFG_L": true}, brain, 3.0, 6.0)
     maps.insert(0, "threshold", "fwe")
-    text = summary_markdown(amplitudes, maps, correlations, 19, 0.05, 6.0)
+    text = summary_markdown(amplitudes, maps, correlations, 19, 0.05, 6.0,
+                            bottom_line="- Finding: made up.\n")
+    # one significance standard, the analysis's Holm p: p = 0.022 alone is not significant
     assert ("The IFG_L\u2013willingness to harm correlation was estimated at "
-            "r = \u22120.52 [\u22120.79, \u22120.09]") in text
+            "r = \u22120.52 [\u22120.79, \u22120.09] (p(Holm) = 0.300, not significant after "
+            "Holm's correction; uncorrected p = 0.022)") in text
     assert "the population value was \u22120.30" in text
-    assert "detects it 24% of the time" in text
+    assert "detects it 24% of the time (uncorrected p < 0.05)" in text
     assert "1 ROI\u2013score pairs have no correlation" in text
-    assert "1 of them came out significant" in text
+    assert ("0 of them were significant after Holm's correction (false positives); 1 had an "
+            "uncorrected p below 0.05") in text
+    assert "| p(Holm) | p uncorrected |" in text
     assert "FWE at 0.05: 100% of the 8 truly active voxels were detected; 0 voxels" in text
+    # the bottom line comes first, verbatim
+    assert text.index("## Bottom line\n\n- Finding: made up.") < text.index("## Brain-behaviour")
+
+
+def test_summary_names_wrong_sign_and_inflated_significant_results():
+    correlations, amplitudes = _summary_inputs()
+    maps = map_accuracy(np.zeros((4, 4, 4), bool), {}, np.ones((4, 4, 4), bool), 3.0, 6.0)
+    maps.insert(0, "threshold", "fwe")
+    harm = correlations.index[(correlations["selection"] == "independent")
+                              & (correlations["score"] == "willingness_to_harm")]
+    correlations.loc[harm, ["r", "p_corrected", "power_holm"]] = [0.52, 0.01, 0.007]
+    text = summary_markdown(amplitudes, maps, correlations, 19, 0.05, 6.0)
+    assert "significant after Holm's correction) \u2014 the wrong sign (type S error)" in text
+    assert "detects it 0.7% of the time after Holm's correction (24% uncorrected)" in text
+    correlations.loc[harm, "r"] = -0.52
+    text = summary_markdown(amplitudes, maps, correlations, 19, 0.05, 6.0)
+    assert "\u2014 inflated (type M error: 1.7 times the population value)" in text
 
 
 @pytest.mark.e2e
@@ -221,5 +244,5 @@ def test_noise_validation_accounts_for_every_component(tmp_path, tiny_config):
     maps.insert(0, "threshold", "fwe")
     text = summary_markdown(amplitudes, maps, correlations, 19, 0.05, 6.0, noise=table)
     share = summary.loc["head motion", "share_remaining"]
-    assert f"Head motion: {share:.0%} of its variance survived" in text
+    assert f"Head motion: {percent(share)} of its variance survived" in text
     assert "## Noise the analysis had to live with" in text

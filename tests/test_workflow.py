@@ -252,6 +252,19 @@ def test_analysis_rules_never_read_the_truth(tiny_run: Path):
     assert seen_bold_input, "the summary did not list the first level's inputs"
 
 
+def test_run_ends_with_what_it_built_and_the_bottom_line(tiny_run: Path):
+    """The console's last words: files and figures on disk, then conclusion.md verbatim."""
+    stdout = (tiny_run / "tiny_run.stdout").read_text()
+    conclusion = (tiny_run / "results" / "conclusion.md").read_text().strip()
+    assert "empathy-fmri: done. This run wrote " in stdout
+    n_figures = sum(len(list((tiny_run / "results" / folder).glob("*.png")))
+                    for folder in ("figures", "validation", "power"))
+    assert f"{n_figures} figures in results/figures, results/validation, results/power" in stdout
+    assert "Bottom line (results/conclusion.md):" in stdout
+    assert stdout.rstrip().endswith(conclusion)
+    assert "Graded against the simulated truth: " in conclusion
+
+
 def test_second_run_has_nothing_to_do(tiny_run: Path):
     result = run_snakemake(tiny_run, "-n", "--configfile", "tiny_config.yaml")
     assert result.returncode == 0
@@ -328,6 +341,11 @@ def test_analysis_runs_unchanged_on_another_bids_dataset(
     for rule in ("power_pilot_measurement", "power_pilot_monte_carlo"):
         assert (workdir / f"logs/{rule}.log").is_file()
         assert (workdir / f"benchmarks/{rule}.tsv").is_file()
+    # the bottom line without a truth: what the data and the power model say, no grading
+    conclusion = (workdir / "results/conclusion.md").read_text()
+    assert conclusion.startswith("- Finding: ") and "as the configuration assumes" in conclusion
+    assert "Graded" not in conclusion and "type S error" not in conclusion
+    assert result.stdout.rstrip().endswith(conclusion.strip())
 
 
 def test_bids_dir_that_is_not_a_dataset_is_a_config_error(tmp_path: Path):

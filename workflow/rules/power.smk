@@ -61,6 +61,8 @@ rule power_monte_carlo:
         measurement=rules.power_measurement.output.table,
     output:
         table=POWER / "power.tsv",
+        # what the table was made from, so that the notebooks recompute it exactly
+        settings=POWER / "power_settings.json",
     params:
         seed=config["seed"],
         signal=config["signal"],
@@ -68,7 +70,8 @@ rule power_monte_carlo:
         behaviour=config["behaviour"],
         scores=config["analysis"]["scores"],
         power={key: value for key, value in config["power"].items() if key != "pilot"},
-        n_subjects=config["n_subjects"],
+        # the participants analysed (config n_subjects, or those of analysis.bids_dir)
+        n_subjects=len(SUBJECTS),
     resources:
         mem_mb=1500,
         runtime=30,

@@ -180,6 +180,8 @@ rule validate_summary:
         maps=rules.validate_maps.output.table,
         correlations=rules.validate_correlations.output.table,
         noise=rules.validate_noise.output.table,
+        # conclusion.smk is included after this file; its rule makes the bottom line
+        conclusion=RESULTS / "conclusion.md",
     output:
         summary=report(
             VALIDATION / "summary.md",

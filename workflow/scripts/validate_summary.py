@@ -16,4 +16,5 @@ with log_to(snakemake.log[0]):
         snakemake.params.near_margin_mm,
         snakemake.output.summary,
         noise_path=snakemake.input.noise,
+        conclusion_path=snakemake.input.conclusion,
     )

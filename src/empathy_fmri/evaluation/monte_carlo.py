@@ -52,6 +52,7 @@ __all__ = [
     "power_rng",
     "power_table",
     "simulate_correlations",
+    "simulate_studies",
     "summarise_correlations",
 ]
 
@@ -297,6 +298,57 @@ def simulate_correlations(
 
 
 
+def _inflation(
+    r: np.ndarray, significant: np.ndarray, r_population: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean ``|r|``, exaggeration ratio and type S rate among the significant studies."""
+    n_significant = significant.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        abs_sig = np.where(significant, np.abs(r), 0.0).sum(axis=0) / n_significant
+        wrong = (significant & (np.sign(r) != np.sign(r_population))).sum(axis=0)
+        type_s = np.where(r_population != 0, wrong / n_significant, np.nan)
+        exaggeration = np.where(r_population != 0, abs_sig / np.abs(r_population), np.nan)
+    return abs_sig, exaggeration, type_s
+
+
+def simulate_studies(
+    population: PopulationModel,
+    n_subjects: int,
+    n_studies: int,
+    measurement: MeasurementModel,
+    seed_offset: int = 0,
+) -> np.ndarray:
+    """The simulated studies of one sample size that :func:`power_table` summarises.
+
+    Each sample size has its own random stream (:func:`power_rng` with key
+    ``(1, n_subjects)``), so these are the same studies whichever other sizes
+    the table holds: a notebook that asks for one size gets the table's rows.
+
+    Parameters
+    ----------
+    population : PopulationModel
+        Seed, ROI amplitude and behaviour models, and the scores.
+    n_subjects : int
+        Participants per study.
+    n_studies : int
+        Studies to simulate.
+    measurement : MeasurementModel
+        How ROI amplitudes are measured.
+    seed_offset : int
+        ``power.seed_offset``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_studies, n_rois, n_scores)`` Pearson r (:func:`simulate_correlations`).
+    """
+    rng = power_rng(population.seed, seed_offset, 1, int(n_subjects))
+    return simulate_correlations(
+        population.signal, population.behaviour, population.scores, int(n_subjects),
+        n_studies, rng, measurement,
+    )
+
+
 def summarise_correlations(
     r: np.ndarray, n_subjects: int, r_population: np.ndarray, alpha: float
 ) -> dict[str, np.ndarray]:
@@ -327,8 +379,11 @@ def summarise_correlations(
         ``r_median``, ``r_q025``, ``r_q975``, ``r_mean``,
         ``mean_abs_r_significant``, ``exaggeration_ratio`` (that over
         ``|r_population|``), ``type_s`` (share of significant studies whose r
-        has the opposite sign of ``r_population``), ``n_significant`` and
-        ``n_undefined`` (studies where r was undefined; never significant).
+        has the opposite sign of ``r_population``), the same three among the
+        studies significant after Holm (``mean_abs_r_significant_holm``,
+        ``exaggeration_ratio_holm``, ``type_s_holm``: the study's own test;
+        NaN where no study was), ``n_significant`` and ``n_undefined``
+        (studies where r was undefined; never significant).
     """
     n_studies = r.shape[0]
     r_population = np.asarray(r_population, float)
@@ -339,11 +394,8 @@ def summarise_correlations(
     p_holm = batched_holm(p.reshape(n_studies, -1)).reshape(p.shape)
     n_significant_holm = (p_holm < alpha).sum(axis=0)
     power_holm = n_significant_holm / n_studies
-    with np.errstate(invalid="ignore", divide="ignore"):
-        abs_sig = np.where(significant, np.abs(r), 0.0).sum(axis=0) / n_significant
-        wrong = (significant & (np.sign(r) != np.sign(r_population))).sum(axis=0)
-        type_s = np.where(r_population != 0, wrong / n_significant, np.nan)
-        exaggeration = np.where(r_population != 0, abs_sig / np.abs(r_population), np.nan)
+    abs_sig, exaggeration, type_s = _inflation(r, significant, r_population)
+    abs_sig_holm, exaggeration_holm, type_s_holm = _inflation(r, p_holm < alpha, r_population)
     quantiles = np.nanquantile(r, [0.025, 0.5, 0.975], axis=0)
     return {
         "power": power,
@@ -358,6 +410,9 @@ def summarise_correlations(
         "mean_abs_r_significant": abs_sig,
         "exaggeration_ratio": exaggeration,
         "type_s": type_s,
+        "mean_abs_r_significant_holm": abs_sig_holm,
+        "exaggeration_ratio_holm": exaggeration_holm,
+        "type_s_holm": type_s_holm,
         "n_significant": n_significant,
         "n_undefined": np.isnan(r).sum(axis=0),
     }
@@ -536,8 +591,7 @@ def power_table(
     null = expected["null_pair"].to_numpy(bool).reshape(len(scores), len(rois)).T
     tables = []
     for n in sorted({int(n) for n in sample_sizes}):
-        rng = power_rng(population.seed, seed_offset, 1, n)
-        r = simulate_correlations(signal, behaviour, scores, n, n_studies, rng, measurement)
+        r = simulate_studies(population, n, n_studies, measurement, seed_offset)
         summary = summarise_correlations(r, n, r_population, alpha)
         table = expected.copy()
         table.insert(0, "sample_size", n)

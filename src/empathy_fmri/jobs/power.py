@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import pandas as pd
@@ -16,7 +18,6 @@ from empathy_fmri.config.sections import (
     AnalysisConfig,
     AnatomyConfig,
     NoiseConfig,
-    PowerConfig,
     RegionsConfig,
     SignalConfig,
 )
@@ -28,8 +29,8 @@ from empathy_fmri.evaluation.measurement import (
     null_distance_mm,
     signal_gain,
 )
-from empathy_fmri.evaluation.monte_carlo import PopulationModel, power_table
-from empathy_fmri.io.atomic import write_tsv
+from empathy_fmri.evaluation.power_inputs import PowerInputs
+from empathy_fmri.io.atomic import write_text, write_tsv
 
 __all__ = [
     "calibrate_error",
@@ -166,41 +167,40 @@ def run_measurement_model(
 
 
 def run_power(
-    population: PopulationModel,
-    power: PowerConfig,
-    n_subjects: int,
+    settings: Mapping[str, Any],
     measurement_path: str | Path,
     table_path: str | Path,
+    settings_path: str | Path,
 ) -> None:
-    """Run :func:`~empathy_fmri.evaluation.monte_carlo.power_table` and write it.
+    """Run :func:`~empathy_fmri.evaluation.monte_carlo.power_table`; write it and its inputs.
 
     The study's own ``n_subjects`` (if at least 4) is always among the sample
     sizes, so that validation can say how often a study of this size detects
-    each effect.
+    each effect. The settings are written beside the table, so that
+    :meth:`~empathy_fmri.evaluation.power_inputs.PowerInputs.read` (the
+    notebooks) recomputes any row of it exactly.
 
     Parameters
     ----------
-    population : PopulationModel
-        Seed, ROI and behaviour models, scores.
-    power : PowerConfig
-        Sample sizes, studies, alpha and seed offset.
-    n_subjects : int
-        The study's own sample size.
+    settings : mapping
+        :func:`~empathy_fmri.evaluation.power_inputs.power_settings` of the
+        config: seed, signal, ROIs, behaviour, scores, power section, study N.
     measurement_path : path
         ``measurement_model.tsv`` from :func:`run_measurement_model`.
     table_path : path
         Output TSV.
+    settings_path : path
+        Output JSON of ``settings``.
     """
     measurement = MeasurementModel.from_table(pd.read_csv(measurement_path, sep="\t"))
-    own = [n_subjects] if n_subjects >= 4 else []
-    sizes = sorted({*power.sample_sizes, *own})
+    inputs = PowerInputs.from_settings(settings, measurement)
     start = time.perf_counter()
-    table = power_table(
-        population, sizes, power.n_studies, measurement, power.alpha, power.seed_offset
-    )
+    table = inputs.table()
     elapsed = time.perf_counter() - start
     logger.info(
         "%d sample sizes x %d studies in %.1f s (%.0f studies/s)",
-        len(sizes), power.n_studies, elapsed, len(sizes) * power.n_studies / elapsed,
+        len(inputs.sample_sizes), inputs.power.n_studies, elapsed,
+        len(inputs.sample_sizes) * inputs.power.n_studies / elapsed,
     )
     write_tsv(table_path, table)
+    write_text(settings_path, json.dumps(dict(settings), indent=1) + "\n")

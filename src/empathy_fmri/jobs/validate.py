@@ -175,6 +175,7 @@ def run_summary(
     near_margin_mm: float,
     summary_path: str | Path,
     noise_path: str | Path | None = None,
+    conclusion_path: str | Path | None = None,
 ) -> None:
     """Write :func:`summary_markdown` from the validation tables.
 
@@ -193,6 +194,9 @@ def run_summary(
         Output markdown file.
     noise_path : path, optional
         ``noise_components.tsv`` of :func:`run_noise_validation`.
+    conclusion_path : path, optional
+        ``conclusion.md`` of :func:`~empathy_fmri.jobs.conclusion.run_conclusion`,
+        copied verbatim under "Bottom line".
     """
     from empathy_fmri.io.atomic import write_text
 
@@ -204,6 +208,7 @@ def run_summary(
         alpha,
         near_margin_mm,
         None if noise_path is None else pd.read_csv(noise_path, sep="\t"),
+        None if conclusion_path is None else Path(conclusion_path).read_text(),
     )
     write_text(summary_path, text)
 
