@@ -33,11 +33,11 @@ def test_every_rule_writes_its_benchmark():
     rules = _rules()
     for name, block in rules.items():
         # BENCHMARKS and LOGS are the study's folders (benchmarks/ and logs/ by default)
-        benchmark = re.search(r"    benchmark:\n        BENCHMARKS \+ \"([^\"]+)\"", block)
+        benchmark = re.search(r"    benchmark:\n        f\"\{BENCHMARKS\}([^\"]+)\"", block)
         assert benchmark, f"rule {name} writes no benchmark into BENCHMARKS"
         path = benchmark.group(1)
         assert path.startswith(name) and path.endswith(".tsv"), (name, path)
-        log = re.search(r"    log:\n        LOGS \+ \"([^\"]+)\"", block)
+        log = re.search(r"    log:\n        f\"\{LOGS\}([^\"]+)\"", block)
         assert log, f"rule {name} writes no log"
         # one benchmark file per job: the same wildcards as the log
         wildcards = set(re.findall(r"\{(\w+)", path))

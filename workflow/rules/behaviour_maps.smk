@@ -41,9 +41,9 @@ rule behaviour_map:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "behaviour_map/{score}.log",
+        f"{LOGS}behaviour_map/{{score}}.log",
     benchmark:
-        BENCHMARKS + "behaviour_map/{score}.tsv",
+        f"{BENCHMARKS}behaviour_map/{{score}}.tsv",
     message:
         "Whole-brain regression of needle - swab on {{params.score}} "
         "({n} permutations for FWE)".format(n=config["analysis"]["n_permutations"])

@@ -30,9 +30,9 @@ rule conclusion:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "conclusion.log",
+        f"{LOGS}conclusion.log",
     benchmark:
-        BENCHMARKS + "conclusion.tsv",
+        f"{BENCHMARKS}conclusion.tsv",
     message:
         "The bottom line in plain words: {output.text}"
     script:

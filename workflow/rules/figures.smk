@@ -38,9 +38,9 @@ rule figure_task_timeline:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "figure_task_timeline.log",
+        f"{LOGS}figure_task_timeline.log",
     benchmark:
-        BENCHMARKS + "figure_task_timeline.tsv",
+        f"{BENCHMARKS}figure_task_timeline.tsv",
     message:
         "Figure: task design of {params.subject}, run 1"
     script:
@@ -64,9 +64,9 @@ rule figure_design_matrix:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "figure_design_matrix.log",
+        f"{LOGS}figure_design_matrix.log",
     benchmark:
-        BENCHMARKS + "figure_design_matrix.tsv",
+        f"{BENCHMARKS}figure_design_matrix.tsv",
     message:
         "Figure: first-level design matrix of {params.subject}"
     script:
@@ -98,9 +98,9 @@ rule figure_roi_timeseries:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "figure_roi_timeseries.log",
+        f"{LOGS}figure_roi_timeseries.log",
     benchmark:
-        BENCHMARKS + "figure_roi_timeseries.tsv",
+        f"{BENCHMARKS}figure_roi_timeseries.tsv",
     message:
         "Figure: {params.roi} time series of {params.subject} with the GLM fit"
     script:
@@ -130,9 +130,9 @@ rule figure_rois:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "figure_rois.log",
+        f"{LOGS}figure_rois.log",
     benchmark:
-        BENCHMARKS + "figure_rois.tsv",
+        f"{BENCHMARKS}figure_rois.tsv",
     message:
         "Figure: the {n} a-priori ROIs on the MNI152 template".format(n=len(ROIS))
     script:
@@ -159,9 +159,9 @@ rule figure_group_map:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "figure_group_map.log",
+        f"{LOGS}figure_group_map.log",
     benchmark:
-        BENCHMARKS + "figure_group_map.tsv",
+        f"{BENCHMARKS}figure_group_map.tsv",
     message:
         "Figure: group needle-minus-swab z map, FWE-thresholded, ROIs outlined"
     script:
@@ -184,9 +184,9 @@ rule figure_roi_effects:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "figure_roi_effects.log",
+        f"{LOGS}figure_roi_effects.log",
     benchmark:
-        BENCHMARKS + "figure_roi_effects.tsv",
+        f"{BENCHMARKS}figure_roi_effects.tsv",
     message:
         "Figure: mean needle-minus-swab effect per ROI with 95% CI"
     script:
@@ -214,9 +214,9 @@ rule figure_brain_behaviour:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "figure_brain_behaviour/{score}.log",
+        f"{LOGS}figure_brain_behaviour/{{score}}.log",
     benchmark:
-        BENCHMARKS + "figure_brain_behaviour/{score}.tsv",
+        f"{BENCHMARKS}figure_brain_behaviour/{{score}}.tsv",
     message:
         "Figure: ROI effects against {wildcards.score}, one row per ROI selection"
     script:
@@ -244,9 +244,9 @@ rule figure_behaviour_map:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "figure_behaviour_map/{score}.log",
+        f"{LOGS}figure_behaviour_map/{{score}}.log",
     benchmark:
-        BENCHMARKS + "figure_behaviour_map/{score}.tsv",
+        f"{BENCHMARKS}figure_behaviour_map/{{score}}.tsv",
     message:
         "Figure: whole-brain r map of needle - swab on {wildcards.score}, FWE-thresholded"
     script:

@@ -29,9 +29,9 @@ rule first_level:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "first_level/{subject}.log",
+        f"{LOGS}first_level/{{subject}}.log",
     benchmark:
-        BENCHMARKS + "first_level/{subject}.tsv",
+        f"{BENCHMARKS}first_level/{{subject}}.tsv",
     message:
         "First-level GLM of {wildcards.subject}"
     script:
@@ -56,9 +56,9 @@ rule participants_table:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "participants_table.log",
+        f"{LOGS}participants_table.log",
     benchmark:
-        BENCHMARKS + "participants_table.tsv",
+        f"{BENCHMARKS}participants_table.tsv",
     message:
         "Participants: {n} analysed, {k} left out".format(n=len(SUBJECTS), k=len(EXCLUDED))
     script:

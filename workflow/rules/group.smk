@@ -26,9 +26,9 @@ rule group_level:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "group_level.log",
+        f"{LOGS}group_level.log",
     benchmark:
-        BENCHMARKS + "group_level.tsv",
+        f"{BENCHMARKS}group_level.tsv",
     message:
         "Group needle-minus-swab map ({n} sign-flip permutations for FWE)".format(
             n=config["analysis"]["n_permutations"]

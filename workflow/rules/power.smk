@@ -46,9 +46,9 @@ rule power_measurement:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "power_measurement.log",
+        f"{LOGS}power_measurement.log",
     benchmark:
-        BENCHMARKS + "power_measurement.tsv",
+        f"{BENCHMARKS}power_measurement.tsv",
     message:
         "Calibrating the measurement error of the ROI means from {n} subjects' "
         "first-level variance maps".format(n=len(SUBJECTS))
@@ -78,9 +78,9 @@ rule power_monte_carlo:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "power_monte_carlo.log",
+        f"{LOGS}power_monte_carlo.log",
     benchmark:
-        BENCHMARKS + "power_monte_carlo.tsv",
+        f"{BENCHMARKS}power_monte_carlo.tsv",
     message:
         "Fast Monte Carlo: {n} studies at each sample size in {sizes}".format(
             n=config["power"]["n_studies"], sizes=config["power"]["sample_sizes"]
@@ -115,9 +115,9 @@ rule power_pilot_measurement:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "power_pilot_measurement.log",
+        f"{LOGS}power_pilot_measurement.log",
     benchmark:
-        BENCHMARKS + "power_pilot_measurement.tsv",
+        f"{BENCHMARKS}power_pilot_measurement.tsv",
     message:
         "Pilot: true and error variance of the ROI amplitudes and scores of {n} "
         "subjects, without a truth".format(n=len(SUBJECTS))
@@ -143,9 +143,9 @@ rule power_pilot_monte_carlo:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "power_pilot_monte_carlo.log",
+        f"{LOGS}power_pilot_monte_carlo.log",
     benchmark:
-        BENCHMARKS + "power_pilot_monte_carlo.tsv",
+        f"{BENCHMARKS}power_pilot_monte_carlo.tsv",
     message:
         "Power from the pilot: {n} studies at each sample size in {sizes} and true r in "
         "{true_r}".format(
@@ -194,9 +194,9 @@ rule power_figures:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "power_figures.log",
+        f"{LOGS}power_figures.log",
     benchmark:
-        BENCHMARKS + "power_figures.tsv",
+        f"{BENCHMARKS}power_figures.tsv",
     message:
         "Figures: power curves, r by sample size, exaggeration ratio"
     script:
@@ -222,9 +222,9 @@ rule power_replicate:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "power_replicate/{kind}_rep-{index}.log",
+        f"{LOGS}power_replicate/{{kind}}_rep-{{index}}.log",
     benchmark:
-        BENCHMARKS + "power_replicate/{kind}_rep-{index}.tsv",
+        f"{BENCHMARKS}power_replicate/{{kind}}_rep-{{index}}.tsv",
     message:
         "Replicate study {wildcards.kind} {wildcards.index}: simulate, first level, group, "
         "ROI and brain-behaviour statistics, in memory"
@@ -263,9 +263,9 @@ rule power_replicates_compare:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "power_replicates_compare.log",
+        f"{LOGS}power_replicates_compare.log",
     benchmark:
-        BENCHMARKS + "power_replicates_compare.tsv",
+        f"{BENCHMARKS}power_replicates_compare.tsv",
     message:
         "Comparing {k} replicate studies with the fast Monte Carlo; FWE error over {k0} null "
         "studies".format(
@@ -302,9 +302,9 @@ rule power_replicates_selections:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "power_replicates_selections.log",
+        f"{LOGS}power_replicates_selections.log",
     benchmark:
-        BENCHMARKS + "power_replicates_selections.tsv",
+        f"{BENCHMARKS}power_replicates_selections.tsv",
     message:
         "Figure: r under each ROI selection in this study and in the replicate studies"
     script:

@@ -24,9 +24,9 @@ rule roi_definitions:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "roi_definitions.log",
+        f"{LOGS}roi_definitions.log",
     benchmark:
-        BENCHMARKS + "roi_definitions.tsv",
+        f"{BENCHMARKS}roi_definitions.tsv",
     message:
         "Placing {n} ROIs: a-priori, on the group peak, on the behaviour peak (all "
         "subjects and cross-fitted in two halves)".format(n=len(ROIS))
@@ -60,9 +60,9 @@ rule roi_glm:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "roi_glm/{subject}.log",
+        f"{LOGS}roi_glm/{{subject}}.log",
     benchmark:
-        BENCHMARKS + "roi_glm/{subject}.tsv",
+        f"{BENCHMARKS}roi_glm/{{subject}}.tsv",
     message:
         "ROI-mean GLMs of {wildcards.subject} on the unsmoothed data"
     script:
@@ -87,9 +87,9 @@ rule roi_contrasts:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "roi_contrasts.log",
+        f"{LOGS}roi_contrasts.log",
     benchmark:
-        BENCHMARKS + "roi_contrasts.tsv",
+        f"{BENCHMARKS}roi_contrasts.tsv",
     message:
         "Needle-minus-swab amplitude of every subject in {n} ROIs ({estimate})".format(
             n=len(ROIS), estimate=config["analysis"]["roi_estimate"]

@@ -20,9 +20,9 @@ rule simulate_metadata:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "simulate_metadata.log",
+        f"{LOGS}simulate_metadata.log",
     benchmark:
-        BENCHMARKS + "simulate_metadata.tsv",
+        f"{BENCHMARKS}simulate_metadata.tsv",
     message:
         "Writing the BIDS dataset description and sidecars"
     script:
@@ -47,9 +47,9 @@ rule simulate_phenotype:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "simulate_phenotype.log",
+        f"{LOGS}simulate_phenotype.log",
     benchmark:
-        BENCHMARKS + "simulate_phenotype.tsv",
+        f"{BENCHMARKS}simulate_phenotype.tsv",
     message:
         "Writing participants.tsv and the moral dilemma scores of {n} participants".format(
             n=len(SUBJECTS)
@@ -75,9 +75,9 @@ rule simulate_events:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "simulate_events/{subject}.log",
+        f"{LOGS}simulate_events/{{subject}}.log",
     benchmark:
-        BENCHMARKS + "simulate_events/{subject}.tsv",
+        f"{BENCHMARKS}simulate_events/{{subject}}.tsv",
     message:
         "Writing the events of {wildcards.subject}"
     script:
@@ -113,9 +113,9 @@ rule simulate_subject:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "simulate_subject/{subject}.log",
+        f"{LOGS}simulate_subject/{{subject}}.log",
     benchmark:
-        BENCHMARKS + "simulate_subject/{subject}.tsv",
+        f"{BENCHMARKS}simulate_subject/{{subject}}.tsv",
     resources:
         mem_mb=int(300 + 400 * GRID_SCALE),
         runtime=int(10 + 5 * GRID_SCALE * len(RUNS)),
@@ -143,9 +143,9 @@ rule simulate_truth:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "simulate_truth.log",
+        f"{LOGS}simulate_truth.log",
     benchmark:
-        BENCHMARKS + "simulate_truth.tsv",
+        f"{BENCHMARKS}simulate_truth.tsv",
     message:
         "Writing the ground truth (true amplitudes, ROI masks, population correlations)"
     script:

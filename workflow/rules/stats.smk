@@ -20,9 +20,9 @@ rule brain_behaviour:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "brain_behaviour.log",
+        f"{LOGS}brain_behaviour.log",
     benchmark:
-        BENCHMARKS + "brain_behaviour.tsv",
+        f"{BENCHMARKS}brain_behaviour.tsv",
     message:
         "Correlating ROI effects with {scores}".format(scores=", ".join(config["analysis"]["scores"]))
     script:

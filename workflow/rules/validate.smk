@@ -22,9 +22,9 @@ rule validate_amplitudes:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "validate_amplitudes.log",
+        f"{LOGS}validate_amplitudes.log",
     benchmark:
-        BENCHMARKS + "validate_amplitudes.tsv",
+        f"{BENCHMARKS}validate_amplitudes.tsv",
     message:
         "Validation: per-subject ROI amplitudes against the true ones"
     script:
@@ -46,9 +46,9 @@ rule validate_noise:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "validate_noise.log",
+        f"{LOGS}validate_noise.log",
     benchmark:
-        BENCHMARKS + "validate_noise.tsv",
+        f"{BENCHMARKS}validate_noise.tsv",
     resources:
         mem_mb=int(500 + 600 * GRID_SCALE),
         runtime=int(5 + 5 * GRID_SCALE),
@@ -75,9 +75,9 @@ rule validate_roi_placement:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "validate_roi_placement.log",
+        f"{LOGS}validate_roi_placement.log",
     benchmark:
-        BENCHMARKS + "validate_roi_placement.tsv",
+        f"{BENCHMARKS}validate_roi_placement.tsv",
     message:
         "Validation: distance and overlap (Dice) of every ROI with its simulated region"
     script:
@@ -106,9 +106,9 @@ rule validate_maps:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "validate_maps.log",
+        f"{LOGS}validate_maps.log",
     benchmark:
-        BENCHMARKS + "validate_maps.tsv",
+        f"{BENCHMARKS}validate_maps.tsv",
     message:
         "Validation: FDR and FWE group maps against the true activation"
     script:
@@ -136,9 +136,9 @@ rule validate_correlations:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "validate_correlations.log",
+        f"{LOGS}validate_correlations.log",
     benchmark:
-        BENCHMARKS + "validate_correlations.tsv",
+        f"{BENCHMARKS}validate_correlations.tsv",
     message:
         "Validation: brain-behaviour r against the population and attenuated r"
     script:
@@ -165,9 +165,9 @@ rule validate_figure_selections:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "validate_figure_selections.log",
+        f"{LOGS}validate_figure_selections.log",
     benchmark:
-        BENCHMARKS + "validate_figure_selections.tsv",
+        f"{BENCHMARKS}validate_figure_selections.tsv",
     message:
         "Figure: brain-behaviour r under each ROI selection against the truth"
     script:
@@ -198,9 +198,9 @@ rule validate_summary:
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        LOGS + "validate_summary.log",
+        f"{LOGS}validate_summary.log",
     benchmark:
-        BENCHMARKS + "validate_summary.tsv",
+        f"{BENCHMARKS}validate_summary.tsv",
     message:
         "Validation: plain-language summary in {output.summary}"
     script:
