@@ -47,11 +47,12 @@ from nilearn.glm.first_level import FirstLevelModel
 root, subject, out = sys.argv[1], sys.argv[2], sys.argv[3]
 tr, high_pass, fwhm = map(float, sys.argv[4:7])
 start = time.perf_counter()
-runs = sorted(glob.glob(f"{root}/{subject}/func/*_bold.nii.gz"))
-events = [pd.read_csv(r.replace('_bold.nii.gz', '_events.tsv'), sep='\\t') for r in runs]
-confounds = [pd.read_csv(r.replace(root, root + '/derivatives/simulated-motion')
-             .replace('_bold.nii.gz', '_desc-confounds_timeseries.tsv'), sep='\\t')
-             [['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z']] for r in runs]
+deriv = f"{root}/derivatives/fmriprep/{subject}/func"
+runs = sorted(glob.glob(f"{deriv}/*_desc-preproc_bold.nii.gz"))
+keys = [r.split('/')[-1].split('_space-')[0] for r in runs]
+events = [pd.read_csv(f"{root}/{subject}/func/{k}_events.tsv", sep='\\t') for k in keys]
+confounds = [pd.read_csv(f"{deriv}/{k}_desc-confounds_timeseries.tsv", sep='\\t')
+             [['trans_x', 'trans_y', 'trans_z', 'rot_x', 'rot_y', 'rot_z']] for k in keys]
 model = FirstLevelModel(t_r=tr, slice_time_ref=0.0, hrf_model='glover', drift_model='cosine',
                         high_pass=high_pass, noise_model='ar1', smoothing_fwhm=fwhm)
 model.fit(runs, events=[e[['onset', 'duration', 'trial_type']] for e in events],
@@ -78,17 +79,12 @@ root, subject, out, config_path = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[
 config = load_config(config_path)
 analysis = AnalysisConfig.from_dict(config["analysis"])
 start = time.perf_counter()
-runs = sorted((root / subject / "func").glob("*_bold.nii.gz"))
+source = {"bids_dir": str(root), "derivatives": str(root / "derivatives" / "fmriprep"),
+          "task": config["task_name"], "space": "MNI152NLin2009aAsym"}
 statmaps = {c: {s: out / f"{c}_{s}.nii.gz" for s in ("effect", "variance", "z")}
             for c in ("needleMinusSwab", "needle", "swab", "video")}
-stages = run_first_level(
-    [str(r) for r in runs],
-    [str(r).replace("_bold.nii.gz", "_events.tsv") for r in runs],
-    [str(r).replace(str(root), str(root / "derivatives/simulated-motion")).replace(
-        "_bold.nii.gz", "_desc-confounds_timeseries.tsv") for r in runs],
-    analysis, config["design"]["tr"], statmaps,
-    [(out / f"design{k}.tsv", out / f"design{k}.png") for k in range(len(runs))],
-)
+stages = run_first_level(subject, source, analysis, statmaps, out / "design.tsv",
+                         out / "design.png")
 print(json.dumps({"total": time.perf_counter() - start, "stages": stages,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -104,16 +100,17 @@ from nilearn.glm.first_level import FirstLevelModel
 from nilearn.maskers import NiftiMasker
 from empathy_fmri.analysis.first_level import analysis_mask, confound_regressors
 from empathy_fmri.config import AnalysisConfig, load_config
+from empathy_fmri.io.layout import SIMULATED_SPACE, find_runs
 warnings.simplefilter("ignore")
 root, subject, out, config_path = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), sys.argv[4]
 config = load_config(config_path)
 analysis = AnalysisConfig.from_dict(config["analysis"])
-runs = sorted((root / subject / "func").glob("*_bold.nii.gz"))
-events = [pd.read_csv(str(r).replace("_bold.nii.gz", "_events.tsv"), sep="\\t") for r in runs]
-confounds = confound_regressors([pd.read_csv(
-    str(r).replace(str(root), str(root / "derivatives/simulated-motion")).replace(
-        "_bold.nii.gz", "_desc-confounds_timeseries.tsv"), sep="\\t") for r in runs],
-    analysis.confounds)
+found = find_runs(root, root / "derivatives" / "fmriprep", subject, config["task_name"],
+                  SIMULATED_SPACE)
+runs = [r.bold for r in found]
+events = [pd.read_csv(r.events, sep="\\t") for r in found]
+confounds = confound_regressors([pd.read_csv(r.confounds, sep="\\t") for r in found],
+                                analysis.confounds)
 fwhm = analysis.smoothing_fwhm_mm or None
 masker = NiftiMasker(mask_img=analysis_mask(runs[0]), smoothing_fwhm=fwhm,
                      dtype="float32").fit()
