@@ -12,7 +12,8 @@ CONCLUSION = RESULTS / "conclusion.md"
 rule conclusion:
     input:
         stats=rules.brain_behaviour.output.table,
-        power=rules.power_monte_carlo.output.table,
+        # the path, not rules.power_monte_carlo.output: on real data the pilot writes it
+        power=POWER / "power.tsv",
         # the graded correlations (with the population r) exist only for a simulation
         graded=[rules.validate_correlations.output.table] if SIMULATED else [],
     output:
