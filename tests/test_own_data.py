@@ -87,8 +87,10 @@ def test_fewer_subjects_leave_no_stale_participant(tiny_run, tmp_path):
     workdir = copy_workflow(tmp_path / "study")
     shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
     shutil.copytree(tiny_run / "results" / "bids", workdir / "results" / "bids")
+    # a fresh folder has no record of the earlier parameters: force the phenotype job
     fewer = run_snakemake(workdir, "--cores", "1", "--configfile", "tiny_config.yaml",
-                          "--config", "n_subjects=9", "--", "results/bids/participants.tsv")
+                          "--config", "n_subjects=9", "--forcerun", "simulate_phenotype",
+                          "--", "results/bids/participants.tsv")
     assert fewer.returncode == 0, fewer.stderr[-3000:]
     assert "removed 1 participant(s) no longer in the study (n_subjects = 9): sub-10" in (
         fewer.stdout + fewer.stderr)
