@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SNAKEMAKE, TINY_CONFIG, copy_workflow, run_snakemake
 
-pytestmark = pytest.mark.e2e
+# a second complete tiny study: outside the default run, to keep CI within its budget
+pytestmark = [pytest.mark.e2e, pytest.mark.resume]
 
 #: Every result is compared, figures included: SVGs carry no date and their ids
 #: come from a fixed salt (empathy_fmri.plotting.style), so two runs of the same
