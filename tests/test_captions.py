@@ -61,3 +61,55 @@ def test_caption_quotes_only_config_keys_that_exist(caption, written_config):
         path = match.group(1).split(".")
         if path[0] in written_config and isinstance(written_config[path[0]], dict):
             assert _has_key(written_config, path), f"{caption.name}: {match.group(1)}"
+
+
+class _Anything:
+    """Stands in for snakemake.params / wildcards / input: any attribute is a placeholder."""
+
+    def __getattr__(self, name: str) -> _Anything:
+        return _Anything()
+
+    def __str__(self) -> str:
+        return "<value>"
+
+    def __getitem__(self, name: str) -> _Anything:
+        return _Anything()
+
+
+def _strict_join(value, separator: str = "") -> str:
+    """Jinja's join, but refusing a mapping (joining a dict prints its keys, not its values)."""
+    from collections.abc import Mapping
+
+    if isinstance(value, Mapping):
+        raise TypeError(f"join of a mapping: {sorted(value)}")
+    return separator.join(str(v) for v in value)
+
+
+def _render(caption, config: dict) -> str:
+    import jinja2
+
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    environment.filters["join"] = _strict_join
+    snakemake = _Anything()
+    snakemake.config = config  # params, wildcards, rule ...: placeholders
+    return environment.from_string(caption.read_text()).render(snakemake=snakemake, files=[])
+
+
+@pytest.mark.parametrize("source", ["simulated", "bids_dir"])
+@pytest.mark.parametrize("caption", CAPTIONS, ids=[p.stem for p in CAPTIONS])
+def test_caption_renders_with_every_value_it_quotes(caption, source, written_config):
+    """Every quoted key renders to its value (no dict joined as its keys, no missing key)."""
+    import copy
+
+    config = copy.deepcopy(written_config)
+    if source == "bids_dir":
+        config["analysis"]["bids_dir"] = "/data/study"
+    text = _render(caption, config)
+    assert "{'" not in text and "['" not in text, text  # no Python repr in the text
+
+
+def test_caption_check_catches_a_joined_mapping(written_config, tmp_path):
+    caption = tmp_path / "bad.rst"
+    caption.write_text('{{ snakemake.config["analysis"]["confounds"] | join(", ") }}')
+    with pytest.raises(TypeError, match="join of a mapping"):
+        _render(caption, written_config)

@@ -634,6 +634,11 @@ def power_table() -> pd.DataFrame:
                     "r_q975": r_attenuated + 2 / np.sqrt(n),
                     "exaggeration_ratio": np.nan if r_population == 0 else 4 / np.sqrt(n / 19),
                     "type_s": 0.0 if r_population == 0 else 0.3 / np.sqrt(n / 19),
+                    "exaggeration_ratio_holm": (np.nan if r_population == 0
+                                                else 5 / np.sqrt(n / 19)),
+                    "type_s_holm": 0.0 if r_population == 0 else 0.2 / np.sqrt(n / 19),
+                    # too few Holm-significant studies for AI_L at N = 19
+                    "n_significant_holm": 12 if (roi, n) == ("AI_L", 19) else 300,
                 })
     return pd.DataFrame(rows)
 
@@ -699,6 +704,21 @@ def test_power_legends_say_what_every_line_is(power_table):
     for words in ("solid, filled", "Holm across 4 pairs", "dashed, open: uncorrected",
                   "dotted:", "80% power", "alpha = 0.05"):
         assert words in curves, words
+
+
+def test_exaggeration_is_among_holm_significant_studies(power_table):
+    """Type M and S use the analysis's own test (Holm); thin points are left out."""
+    from empathy_fmri.plotting.power import MIN_SIGNIFICANT_STUDIES, plot_exaggeration
+
+    left, right = plot_exaggeration(power_table, 19).axes[:2]
+    effect = power_table[~power_table["null_pair"]].sort_values(["roi", "sample_size"])
+    for ax, column in ((left, "exaggeration_ratio_holm"), (right, "type_s_holm")):
+        drawn = [line.get_ydata() for line in ax.get_lines() if line.get_marker() == "o"]
+        assert len(drawn) == 2
+        expected = effect[column].where(effect["n_significant_holm"] >= MIN_SIGNIFICANT_STUDIES)
+        np.testing.assert_allclose(np.concatenate(drawn), expected.to_numpy(float))
+    assert np.isnan(np.concatenate(drawn)[0])  # AI_L at N = 19: 12 studies
+    assert "Holm" in left.get_ylabel() and "Holm" in right.get_ylabel()
 
 
 def test_exaggeration_marks_where_attenuation_takes_the_ratio(power_table):

@@ -153,6 +153,8 @@ rule figure_group_map:
     params:
         radius_mm=config["analysis"]["roi_radius_mm"],
         grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+        # the subjects analysed (for the caption: a dataset's own, after exclusions)
+        n_subjects=len(SUBJECTS),
     resources:
         mem_mb=1000,
         runtime=10,
@@ -206,6 +208,8 @@ rule figure_brain_behaviour:
             labels={"score": "{score}"},
         ),
         svg=FIGURES / "brain_behaviour_score-{score}.svg",
+    params:
+        n_subjects=len(SUBJECTS),
     wildcard_constraints:
         score="|".join(config["analysis"]["scores"]),
     resources:
@@ -236,6 +240,8 @@ rule figure_behaviour_map:
             category="5. Brain-behaviour",
             labels={"score": "{score}", "figure": "whole-brain map"},
         ),
+    params:
+        n_subjects=len(SUBJECTS),
     wildcard_constraints:
         score="|".join(config["analysis"]["scores"]),
     resources:
