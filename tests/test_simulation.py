@@ -464,3 +464,27 @@ def test_run_amplitudes_vary_around_the_subject_amplitude():
         assert values.mean() == pytest.approx(value, abs=4 * sd / np.sqrt(200))
         assert values.std(ddof=1) == pytest.approx(sd, rel=0.25)
     assert run_amplitudes(rng, subject, 0.0) == subject
+
+
+@pytest.mark.parametrize("thermal_share", [0.0, 0.5])
+def test_thermal_noise_is_white_in_time(thermal_share):
+    """Only the system noise is AR(1): the mixture's lag-one is (1 - thermal share) * rho.
+
+    Spatially white system noise (kernel 0) makes the voxels independent, so
+    the standard error of the mean lag-one estimate is the voxels' SD over
+    sqrt(n). The estimator's own bias, about -(1 + 4 rho) / n_scans, is added
+    to the target. Thermal noise with the system's AR(1) would give rho (0.6),
+    about 60 standard errors away at thermal share 0.5.
+    """
+    from empathy_fmri.simulation.noise import gaussian_noise
+
+    rho, n_scans = 0.6, 400
+    mask = np.ones((12, 12, 12), dtype=bool)
+    noise = gaussian_noise(np.random.default_rng(5), mask, n_scans, 0.0, thermal_share, rho)
+    noise = noise - noise.mean(axis=0)
+    lag_one = np.sum(noise[1:] * noise[:-1], axis=0) / np.sum(noise**2, axis=0)
+    expected = (1.0 - thermal_share) * rho
+    expected -= (1.0 + 4.0 * expected) / n_scans
+    se = lag_one.std(ddof=1) / np.sqrt(lag_one.size)
+    assert abs(lag_one.mean() - expected) < 4 * se, (lag_one.mean(), expected, se)
+    np.testing.assert_allclose(noise.var(axis=0).mean(), 1.0, atol=4 * np.sqrt(2 / n_scans))

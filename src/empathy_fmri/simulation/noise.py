@@ -1,4 +1,4 @@
-"""Gaussian noise fields of a simulated fMRI run: thermal and system noise, smooth maps.
+"""Gaussian noise of a simulated fMRI run: white thermal noise, smooth AR(1) system noise.
 
 Arrays run over the voxels of a mask, in unit SD. Physiological noise and drift
 are in :mod:`~empathy_fmri.simulation.physiology` and
@@ -149,7 +149,11 @@ def gaussian_noise(
     thermal_share: float,
     ar1_rho: float,
 ) -> np.ndarray:
-    """Unit-variance noise: smooth and white parts, AR(1) in time.
+    """Unit-variance thermal plus system noise.
+
+    Thermal noise is white in space and in time: it is independent from
+    voxel to voxel and from sample to sample. System noise (scanner
+    instability and the unmodelled rest) is smooth in space and AR(1) in time.
 
     Parameters
     ----------
@@ -160,11 +164,12 @@ def gaussian_noise(
     n_scans : int
         Volumes.
     sigma_voxels : float
-        Kernel SD of the smooth part (from :func:`smoothing_sigma_voxels`).
+        Kernel SD of the system noise's spatial smoothing (from
+        :func:`smoothing_sigma_voxels`); 0 makes it white in space.
     thermal_share : float
-        Share of the variance that is spatially white.
+        Share of the variance that is thermal noise.
     ar1_rho : float
-        Lag-one temporal autocorrelation of both parts.
+        Lag-one temporal autocorrelation of the system noise.
 
     Returns
     -------
@@ -174,17 +179,19 @@ def gaussian_noise(
     if not 0 <= thermal_share <= 1:
         raise ValueError(f"thermal_share must lie in [0, 1], got {thermal_share}")
     n_voxels = int(mask.sum())
-    smooth_weight = np.sqrt(1.0 - thermal_share)
-    if sigma_voxels > 0 and smooth_weight > 0:
-        innovations = smooth_fields(rng, mask, n_scans, sigma_voxels)
-        if thermal_share > 0:
-            innovations *= smooth_weight
-            innovations += np.sqrt(thermal_share) * rng.standard_normal(
-                (n_scans, n_voxels), dtype=np.float32
-            )
+    if thermal_share == 1:
+        return rng.standard_normal((n_scans, n_voxels), dtype=np.float32)
+    if sigma_voxels > 0:
+        system = smooth_fields(rng, mask, n_scans, sigma_voxels)
     else:
-        innovations = rng.standard_normal((n_scans, n_voxels), dtype=np.float32)
-    return ar1_filter(innovations, ar1_rho)
+        system = rng.standard_normal((n_scans, n_voxels), dtype=np.float32)
+    noise = ar1_filter(system, ar1_rho)
+    if thermal_share > 0:
+        noise *= np.float32(np.sqrt(1.0 - thermal_share))
+        noise += np.float32(np.sqrt(thermal_share)) * rng.standard_normal(
+            (n_scans, n_voxels), dtype=np.float32
+        )
+    return noise
 
 
 def smooth_fields(

@@ -8,7 +8,8 @@ SD), the mean grey-matter lag-one autocorrelation and the spatial smoothness
 residuals over the brain. The simulated noise is a mixture of components
 with different structure:
 
-- thermal noise: white in space, AR(1) in time;
+- thermal noise: white in space and in time (it is independent from sample
+  to sample; Krueger & Glover 2001);
 - system noise: smooth in space, AR(1) in time;
 - physiological noise: cardiac and respiratory waves with smooth phase maps
   (:mod:`~empathy_fmri.simulation.physiology`);
@@ -22,7 +23,7 @@ from a fixed set of reference draws of their waveforms (the rates, phases and
 spectra vary between runs) and the per-voxel gains. So each run's noise
 varies around the configured statistics, as real runs do, and the
 configuration states the typical values. The thermal plus
-system part then gets the variance, the AR(1) coefficient and the smoothing
+system part then gets the variance, the system noise's AR(1) coefficient and the smoothing
 kernel that make the *mixture* match the config, as those three estimators
 compute it: the variance by root-finding (Brent) on the median tSNR, the AR(1)
 coefficient and the kernel in closed form (both statistics are linear in
@@ -127,9 +128,15 @@ class NoiseMixture:
     Attributes
     ----------
     gaussian_sd : float
-        SD of the thermal plus system noise (intensity units).
+        SD of the thermal plus system noise (intensity units), before the
+        high-pass.
     gaussian_rho : float
-        AR(1) coefficient of the thermal plus system noise.
+        AR(1) coefficient of the system noise (thermal noise is white in time).
+    thermal_weight : float
+        Share of that variance, before the high-pass, that is thermal. The
+        config's ``thermal_share`` is the share after it (what a lab would
+        measure): the high-pass removes more of the autocorrelated system
+        noise than of the white thermal noise, so this weight is smaller.
     sigma_voxels : float
         Gaussian kernel SD (voxels) of every spatially smooth component.
     variances : dict of str to float
@@ -142,6 +149,7 @@ class NoiseMixture:
     gaussian_rho: float
     sigma_voxels: float
     variances: dict[str, float]
+    thermal_weight: float
 
 
 def high_pass_basis(
@@ -341,13 +349,17 @@ def solve_mixture(
         # mean over grey voxels of (gaussian * r + lag_one) / total = ar1_rho
         weight = np.mean(gaussian / total[grey])
         offset = np.mean(lag_one[grey] / total[grey])
-        gaussian_rho = _solve_rho((ar1_rho - offset) / weight, basis, ar1_rho)
-    gaussian_sd = float(np.sqrt(gaussian / _ar1_moments(gaussian_rho, basis)[0]))
+        gaussian_rho = _solve_rho((ar1_rho - offset) / weight, basis, ar1_rho, thermal_share)
+    # pre-high-pass variances that leave shares thermal_share : 1 - thermal_share after it
+    thermal = thermal_share * gaussian / _ar1_moments(0.0, basis)[0]
+    system = (1.0 - thermal_share) * gaussian / _ar1_moments(gaussian_rho, basis)[0]
+    gaussian_sd = float(np.sqrt(thermal + system))
     sigma = _solve_kernel(fwhm_mm, geometry, thermal_share, gaussian, variance)
     summary = {name: float(np.mean(values[grey])) for name, values in variance.items()}
     summary["thermal"] = thermal_share * gaussian
     summary["system"] = (1.0 - thermal_share) * gaussian
-    return NoiseMixture(gaussian_sd, gaussian_rho, sigma, summary)
+    return NoiseMixture(gaussian_sd, gaussian_rho, sigma, summary,
+                        float(thermal / (thermal + system)))
 
 
 def _solve_variance(tsnr: float, baseline: np.ndarray, structured: np.ndarray) -> float:
@@ -364,12 +376,32 @@ def _solve_variance(tsnr: float, baseline: np.ndarray, structured: np.ndarray) -
     return float(optimize.brentq(lambda g: median_tsnr(g) - tsnr, 0.0, high, xtol=1e-9 * high))
 
 
-def _solve_rho(target_ratio: float, basis: np.ndarray, configured: float) -> float:
-    """AR(1) coefficient whose residual lag-one correlation is ``target_ratio``."""
+def _gaussian_ratio(rho: float, basis: np.ndarray, thermal_share: float) -> float:
+    """Lag-one correlation after the high-pass of thermal plus system noise.
+
+    A share ``thermal_share`` of the variance left after the high-pass is
+    white (thermal), the rest AR(1) with coefficient ``rho`` (system), as
+    :func:`~empathy_fmri.simulation.noise.gaussian_noise` draws them; each
+    part contributes its own residual lag-one correlation in proportion.
+    """
+    white = _ar1_moments(0.0, basis)
+    system = _ar1_moments(rho, basis)
+    return float(thermal_share * white[1] / white[0]
+                 + (1.0 - thermal_share) * system[1] / system[0])
+
+
+def _solve_rho(
+    target_ratio: float, basis: np.ndarray, configured: float, thermal_share: float
+) -> float:
+    """System-noise AR(1) coefficient giving the thermal plus system noise ``target_ratio``.
+
+    ``target_ratio`` is the residual lag-one correlation the thermal plus
+    system noise must have; its white thermal share dilutes the system
+    noise's.
+    """
 
     def ratio(rho: float) -> float:
-        v, c = _ar1_moments(rho, basis)
-        return c / v
+        return _gaussian_ratio(rho, basis, thermal_share)
 
     low, high = 0.0, _MAX_RHO
     if ratio(low) > target_ratio:
@@ -380,9 +412,10 @@ def _solve_rho(target_ratio: float, basis: np.ndarray, configured: float) -> flo
         )
     if ratio(high) < target_ratio:
         raise NoiseBudgetError(
-            f"'noise.ar1_rho' = {configured} cannot be reached: the thermal and system noise "
-            f"would need an AR(1) coefficient above {_MAX_RHO}; lower 'noise.ar1_rho' or "
-            "'noise.physio_psc'"
+            f"'noise.ar1_rho' = {configured} cannot be reached: the system noise would need "
+            f"an AR(1) coefficient above {_MAX_RHO} (the 'noise.thermal_share' = "
+            f"{thermal_share} of thermal noise is white); lower 'noise.ar1_rho', "
+            "'noise.thermal_share' or 'noise.physio_psc'"
         )
     return float(optimize.brentq(lambda rho: ratio(rho) - target_ratio, low, high, xtol=1e-10))
 

@@ -311,13 +311,14 @@ def simulate_subject(
             "run_needle_minus_swab_psc": amplitudes,
             "gaussian_noise_sd": mixture.gaussian_sd,
             "gaussian_ar1_rho": mixture.gaussian_rho,
+            "thermal_weight_before_high_pass": mixture.thermal_weight,
             "smoothing_sigma_voxels": mixture.sigma_voxels,
             "grey_matter_variance_after_high_pass": mixture.variances,
         }
         components: dict[str, np.ndarray] = {}
         noise = gaussian_noise(
             streams["noise"], space.mask, design.n_scans, mixture.sigma_voxels,
-            noise_cfg.thermal_share, mixture.gaussian_rho,
+            mixture.thermal_weight, mixture.gaussian_rho,
         )
         noise *= mixture.gaussian_sd
         components["thermal_system"] = noise
