@@ -15,7 +15,7 @@ rule simulate_metadata:
         simulation=SIMULATION,
         n_subjects=config["n_subjects"],
     resources:
-        mem_mb=500,
+        mem_mb=1000,
         runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"

@@ -218,6 +218,7 @@ class NoiseConfig(_Section):
     spin_history_psc_per_mm: float = 1.0
     flinch_mm: float = 0.0
     flinch_probability: float = 0.5
+    slice_order: str = "interleaved"
 
 
 @dataclass(frozen=True)

@@ -276,9 +276,20 @@ def write_dataset_metadata(
     bids_root : str or pathlib.Path
         Root of the BIDS dataset.
     """
+    from empathy_fmri.anatomy.template import load_anatomy
+    from empathy_fmri.simulation.motion import slice_acquisition_times
+
     root = Path(bids_root)
     task = simulation.task_name
     design = BlockDesign.from_config(simulation.design)
+    n_slices = load_anatomy(simulation.anatomy.voxel_size_mm,
+                            simulation.anatomy.grey_matter_threshold).shape[2]
+    slice_timing = (
+        {} if simulation.noise.slice_order == "none"
+        else {"SliceTiming": [round(float(t), 6) for t in slice_acquisition_times(
+            n_slices, design.tr_s, simulation.noise.slice_order)],
+              "SliceEncodingDirection": "k"}
+    )
     write_json(
         root / "dataset_description.json",
         {
@@ -305,6 +316,7 @@ def write_dataset_metadata(
             "MagneticFieldStrength": 3,
             "Manufacturer": "empathy-fmri simulator",
             "SpatialReference": f"{SIMULATED_SPACE} (nilearn's MNI152 template)",
+            **slice_timing,
         },
     )
     write_json(

@@ -10,7 +10,13 @@ in part, so regressing them out (as a first level does) leaves some behind:
   not recovered into a slice, a signal drop that lasts a few TRs (T1) and
   depends on the size of the movement, not its direction (Friston et al. 1996);
 - realignment estimates the motion with an error, so the regressors are not
-  the true motion.
+  the true motion;
+- motion within a volume: the slices of a volume are acquired one after
+  another during the TR (:func:`slice_acquisition_times`), so each slice sees
+  the head where it was at its own time. Realignment moves whole volumes and
+  reports their average position, so what a slice saw beyond that average is
+  left in the data, and it is not a function of the six parameters (it
+  depends on how the head moved during the TR).
 
 With ``flinch_mm`` > 0 a subject may flinch a few seconds into a needle video,
 a stimulus-correlated movement that puts a spurious needle-minus-swab effect
@@ -27,13 +33,17 @@ __all__ = [
     "GREY_MATTER_T1_S",
     "HEAD_RADIUS_MM",
     "MOTION_COLUMNS",
+    "SLICE_ORDERS",
     "confounds_table",
     "displaced_intensity",
     "flinch_parameters",
     "image_derivatives",
     "motion_parameters",
     "realignment_estimate",
+    "slice_acquisition_times",
+    "slice_motion",
     "spin_history",
+    "volume_motion",
 ]
 
 #: fMRIPrep's names of the six rigid-body parameters (mm and radians).
@@ -44,6 +54,8 @@ HEAD_RADIUS_MM = 50.0
 #: T1 of grey matter at 3 T (s), which sets how long a spin-history effect lasts
 #: (Wansapura et al. 1999).
 GREY_MATTER_T1_S = 1.3
+#: Slice orders of :func:`slice_acquisition_times` (config ``noise.slice_order``).
+SLICE_ORDERS = ("interleaved", "ascending", "none")
 #: Degrees of freedom of the Student t steps of the random walk: heavy tails,
 #: so that a run has occasional jerks as real framewise displacement traces do.
 STEP_DF = 3
@@ -134,18 +146,108 @@ def flinch_parameters(
     Returns
     -------
     numpy.ndarray
-        ``(n_scans, 6)`` displacement to add to the motion parameters.
+        ``frame_times_s.shape + (6,)`` displacement to add to the motion
+        parameters (times of any shape, e.g. ``(n_scans, n_slices)`` slice
+        times).
     """
-    flinch = np.zeros((frame_times_s.size, 6))
+    frame_times_s = np.asarray(frame_times_s, dtype=float)
+    flinch = np.zeros(frame_times_s.shape + (6,))
     for onset in onsets_s:
         if rng.uniform() >= probability:
             continue
         size = size_mm * float(np.clip(rng.normal(1.0, 0.3), 0.2, None))
         t = np.clip(frame_times_s - onset, 0.0, None) / 2.0
         bump = size * t * np.exp(1.0 - t)
-        flinch[:, 2] += 0.5 * bump
-        flinch[:, 3] += 0.5 * bump / HEAD_RADIUS_MM
+        flinch[..., 2] += 0.5 * bump
+        flinch[..., 3] += 0.5 * bump / HEAD_RADIUS_MM
     return flinch
+
+
+def slice_acquisition_times(n_slices: int, tr_s: float, order: str) -> np.ndarray:
+    """When each slice of a volume is acquired, from the start of the volume (s).
+
+    Parameters
+    ----------
+    n_slices : int
+        Slices (the grid's z axis, inferior to superior).
+    tr_s : float
+        Repetition time (s); the slices fill it evenly.
+    order : str
+        ``"interleaved"`` (even-numbered slices 0, 2, 4, ... then the odd ones,
+        the usual order of single-band 2D EPI), ``"ascending"`` (0, 1, 2, ...)
+        or ``"none"`` (every slice at time 0: no motion within a volume).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_slices,)`` times in [0, TR), as BIDS ``SliceTiming`` gives them.
+    """
+    if order not in SLICE_ORDERS:
+        raise ValueError(f"slice order must be one of {SLICE_ORDERS}, got {order!r}")
+    if order == "none":
+        return np.zeros(n_slices)
+    sequence = np.arange(n_slices)
+    if order == "interleaved":
+        sequence = np.concatenate([sequence[0::2], sequence[1::2]])
+    times = np.empty(n_slices)
+    times[sequence] = np.arange(n_slices) * (tr_s / n_slices)
+    return times
+
+
+def slice_motion(
+    walk: np.ndarray,
+    frame_times_s: np.ndarray,
+    slice_times_s: np.ndarray,
+    flinch: np.ndarray | None = None,
+) -> np.ndarray:
+    """The head's position when each slice of each volume was acquired.
+
+    Parameters
+    ----------
+    walk : numpy.ndarray
+        ``(n_scans, 6)`` random walk of :func:`motion_parameters`, the head's
+        position at the start of each volume; in between it moves linearly
+        (after the last volume it stays).
+    frame_times_s : numpy.ndarray
+        ``(n_scans,)`` start of each volume (s).
+    slice_times_s : numpy.ndarray
+        ``(n_slices,)`` from :func:`slice_acquisition_times`.
+    flinch : numpy.ndarray, optional
+        ``(n_scans, n_slices, 6)`` from :func:`flinch_parameters` at the
+        slice times, added.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_scans, n_slices, 6)``.
+    """
+    times = frame_times_s[:, None] + slice_times_s[None, :]
+    motion = np.stack(
+        [np.interp(times, frame_times_s, walk[:, k]) for k in range(walk.shape[1])], axis=-1
+    )
+    if flinch is not None:
+        motion += flinch
+    return motion
+
+
+def volume_motion(motion: np.ndarray, slice_weights: np.ndarray) -> np.ndarray:
+    """The one position per volume that realignment sees: the slices' weighted mean.
+
+    Parameters
+    ----------
+    motion : numpy.ndarray
+        ``(n_scans, n_slices, 6)`` from :func:`slice_motion`.
+    slice_weights : numpy.ndarray
+        ``(n_slices,)`` brain voxels per slice: realignment matches the whole
+        brain, so a slice counts by how much of it there is.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_scans, 6)``.
+    """
+    weights = np.asarray(slice_weights, dtype=float)
+    return np.einsum("tsk,s->tk", motion, weights / weights.sum())
 
 
 def confounds_table(parameters: np.ndarray) -> pd.DataFrame:
@@ -179,11 +281,11 @@ def confounds_table(parameters: np.ndarray) -> pd.DataFrame:
     return table
 
 
-def _displacement_mm(parameters: np.ndarray, coordinates_mm: np.ndarray) -> np.ndarray:
-    """``(n_scans, n_voxels, 3)`` displacement ``t + w x r`` (small angles)."""
-    translation = parameters[:, None, :3]
-    rotation = parameters[:, None, 3:]
-    return translation + np.cross(rotation, coordinates_mm[None, :, :])
+def _voxel_parameters(parameters: np.ndarray, voxel_slices: np.ndarray) -> np.ndarray:
+    """``(n_scans, n_voxels, 6)`` view or gather: each voxel's motion, by its slice."""
+    if parameters.ndim == 2:
+        return parameters[:, None, :]
+    return parameters[:, voxel_slices, :]
 
 
 def image_derivatives(volume: np.ndarray, voxel_indices: np.ndarray, voxel_size_mm: float):
@@ -221,6 +323,7 @@ def displaced_intensity(
     gradient: np.ndarray,
     hessian: np.ndarray,
     coordinates_mm: np.ndarray,
+    voxel_slices: np.ndarray | None = None,
 ) -> np.ndarray:
     """Intensity change when the head moves: the image read at displaced positions.
 
@@ -236,11 +339,14 @@ def displaced_intensity(
     Parameters
     ----------
     parameters : numpy.ndarray
-        ``(n_scans, 6)`` translations (mm) and rotations (rad).
+        ``(n_scans, 6)`` translations (mm) and rotations (rad), or
+        ``(n_scans, n_slices, 6)`` per slice (:func:`slice_motion`).
     gradient, hessian : numpy.ndarray
         From :func:`image_derivatives`.
     coordinates_mm : numpy.ndarray
         ``(n_voxels, 3)`` voxel positions relative to the centre of rotation.
+    voxel_slices : numpy.ndarray, optional
+        ``(n_voxels,)`` slice of each voxel, with per-slice ``parameters``.
 
     Returns
     -------
@@ -248,8 +354,9 @@ def displaced_intensity(
         ``(n_scans, n_voxels)`` float32 change from the still image.
     """
     change = np.empty((parameters.shape[0], coordinates_mm.shape[0]), dtype=np.float32)
-    for scan, moved in enumerate(parameters):
-        d = _displacement_mm(moved[None, :], coordinates_mm)[0].astype(np.float32)
+    for scan in range(parameters.shape[0]):
+        moved = _voxel_parameters(parameters[scan : scan + 1], voxel_slices)[0]
+        d = (moved[:, :3] + np.cross(moved[:, 3:], coordinates_mm)).astype(np.float32)
         change[scan] = -np.einsum("ni,ni->n", gradient, d) + 0.5 * np.einsum(
             "ni,nij,nj->n", d, hessian, d
         )
@@ -262,6 +369,7 @@ def spin_history(
     baseline: np.ndarray,
     tr_s: float,
     psc_per_mm: float,
+    voxel_slices: np.ndarray | None = None,
 ) -> np.ndarray:
     """Signal drop from through-plane movement, relaxing with T1.
 
@@ -276,7 +384,7 @@ def spin_history(
     Parameters
     ----------
     parameters : numpy.ndarray
-        ``(n_scans, 6)`` true motion.
+        ``(n_scans, 6)`` true motion, or ``(n_scans, n_slices, 6)`` per slice.
     coordinates_mm : numpy.ndarray
         ``(n_voxels, 3)`` voxel positions relative to the centre of rotation.
     baseline : numpy.ndarray
@@ -285,17 +393,21 @@ def spin_history(
         Repetition time (s).
     psc_per_mm : float
         Signal drop (percent of baseline) per mm of through-plane movement.
+    voxel_slices : numpy.ndarray, optional
+        ``(n_voxels,)`` slice of each voxel, with per-slice ``parameters``.
 
     Returns
     -------
     numpy.ndarray
         ``(n_scans, n_voxels)`` float32.
     """
-    # z component of t + w x r
+    # z component of t + w x r, each voxel at its own slice's time
+    if parameters.ndim == 2:
+        z, pitch, roll = parameters[:, 2:3], parameters[:, 3:4], parameters[:, 4:5]
+    else:
+        z, pitch, roll = (parameters[:, voxel_slices, k] for k in (2, 3, 4))
     through_plane = (
-        parameters[:, 2:3]
-        + parameters[:, 3:4] * coordinates_mm[None, :, 1]
-        - parameters[:, 4:5] * coordinates_mm[None, :, 0]
+        z + pitch * coordinates_mm[None, :, 1] - roll * coordinates_mm[None, :, 0]
     )
     steps = np.abs(np.diff(through_plane, axis=0, prepend=through_plane[:1]))
     decay = np.exp(-tr_s / GREY_MATTER_T1_S)

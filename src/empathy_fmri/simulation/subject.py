@@ -36,7 +36,10 @@ from empathy_fmri.simulation.motion import (
     image_derivatives,
     motion_parameters,
     realignment_estimate,
+    slice_acquisition_times,
+    slice_motion,
     spin_history,
+    volume_motion,
 )
 from empathy_fmri.simulation.noise import gaussian_noise, smooth_fields
 from empathy_fmri.simulation.noise_mixture import NoiseGeometry, nuisance_basis, solve_mixture
@@ -81,6 +84,10 @@ class SimulationSpace:
         voxel SD), which head motion moves.
     centred_coordinates_mm : numpy.ndarray
         ``(n_voxels, 3)`` voxel positions relative to the brain's centre.
+    voxel_slices : numpy.ndarray
+        ``(n_voxels,)`` the axial slice (z index of the grid) of each voxel.
+    slice_weights : numpy.ndarray
+        ``(n_slices,)`` brain voxels per slice.
     grey_baseline : float
         Median baseline of grey-matter voxels; the noise SD is this over the tSNR.
     physio_gain : numpy.ndarray
@@ -98,6 +105,8 @@ class SimulationSpace:
     motion_gradient: np.ndarray
     motion_hessian: np.ndarray
     centred_coordinates_mm: np.ndarray
+    voxel_slices: np.ndarray
+    slice_weights: np.ndarray
     grey_baseline: float
     physio_gain: np.ndarray
     noise_geometry: NoiseGeometry
@@ -217,6 +226,8 @@ def build_space(
         motion_gradient=gradient,
         motion_hessian=hessian,
         centred_coordinates_mm=coords - coords.mean(axis=0),
+        voxel_slices=ijk[:, 2],
+        slice_weights=np.bincount(ijk[:, 2], minlength=brain.shape[2]).astype(float),
         grey_baseline=grey_baseline,
         physio_gain=physio_gain.astype(np.float32),
         noise_geometry=NoiseGeometry.from_mask(
@@ -288,15 +299,22 @@ def simulate_subject(
             power_law_series(streams["drift"], design.n_scans, noise_cfg.drift_exponent, 2)
             if drift_fraction > 0 else None
         )
-        motion = motion_parameters(streams["motion"], design.n_scans, noise_cfg.motion_mm)
+        # the head where each slice saw it; realignment sees one position per volume
+        walk = motion_parameters(streams["motion"], design.n_scans, noise_cfg.motion_mm)
+        slice_times = slice_acquisition_times(
+            space.slice_weights.size, design.tr_s, noise_cfg.slice_order
+        )
+        flinch = None
         if noise_cfg.flinch_mm > 0:
             needle_onsets = events.loc[events["trial_type"] == "needle", "onset"].to_numpy()
-            motion += flinch_parameters(
-                streams["flinch"], needle_onsets, frame_times, noise_cfg.flinch_mm,
-                noise_cfg.flinch_probability,
+            flinch = flinch_parameters(
+                streams["flinch"], needle_onsets, frame_times[:, None] + slice_times[None, :],
+                noise_cfg.flinch_mm, noise_cfg.flinch_probability,
             )
+        motion = slice_motion(walk, frame_times, slice_times, flinch)
         estimated = realignment_estimate(
-            streams["motion"], motion, noise_cfg.realignment_error_mm
+            streams["motion"], volume_motion(motion, space.slice_weights),
+            noise_cfg.realignment_error_mm,
         )
         # the config's statistics hold after the high-pass and the six realignment
         # regressors, the nuisance model every first level has
@@ -340,18 +358,18 @@ def simulate_subject(
         if np.any(motion):
             moved = displaced_intensity(
                 motion, space.motion_gradient, space.motion_hessian,
-                space.centred_coordinates_mm,
+                space.centred_coordinates_mm, space.voxel_slices,
             )
             if noise_cfg.spin_history_psc_per_mm > 0:
                 moved += spin_history(
                     motion, space.centred_coordinates_mm, space.baseline, design.tr_s,
-                    noise_cfg.spin_history_psc_per_mm,
+                    noise_cfg.spin_history_psc_per_mm, space.voxel_slices,
                 )
             components["motion"] = moved
         for component in components.values():
             bold += component
         if noise_cfg.rician:
-            thermal_sd = mixture.gaussian_sd * np.sqrt(noise_cfg.thermal_share)
+            thermal_sd = mixture.gaussian_sd * np.sqrt(mixture.thermal_weight)
             quadrature = streams["noise"].standard_normal(bold.shape, dtype=np.float32)
             bold = np.sqrt(bold**2 + (thermal_sd * quadrature) ** 2)
         if not keep_components:
