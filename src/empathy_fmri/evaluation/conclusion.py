@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from empathy_fmri.evaluation.wording import number, percent
+from empathy_fmri.task.scores import SCORE_NAMES
 
 __all__ = [
     "INFLATED_RATIO",
@@ -59,9 +60,6 @@ def _times(value: float) -> str:
     return f"{value:.1f} times"
 
 
-#: Short names of the scores, for "ROI–score" pairs.
-SCORE_NAMES = {"willingness_to_harm": "willingness to harm", "D": "deontology D",
-               "U": "utilitarianism U"}
 
 
 def _pair(roi: str, score: str) -> str:

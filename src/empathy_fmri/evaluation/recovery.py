@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from empathy_fmri.evaluation.measurement import MeasurementModel
+from empathy_fmri.task.scores import SCORE_NAMES
 
 __all__ = [
     "ALTERNATIVE_ESTIMATES",
@@ -30,12 +31,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: How the summary names each behavioural score.
-SCORE_LABELS = {
-    "willingness_to_harm": "willingness to harm",
-    "D": "deontological inclination (D)",
-    "U": "utilitarian inclination (U)",
-}
+#: How the summary names each behavioural score (one wording everywhere).
+SCORE_LABELS = SCORE_NAMES
 
 
 #: Columns of ``roi_contrasts.tsv`` holding each ROI estimate (``analysis.roi_estimate``).

@@ -20,6 +20,7 @@ from empathy_fmri.plotting.style import (
     figure_style,
     roi_colour,
 )
+from empathy_fmri.task.scores import SCORE_NAMES
 
 __all__ = [
     "plot_exaggeration",
@@ -32,11 +33,7 @@ __all__ = [
 #: the standard error of a type S share near 0.3 is sqrt(0.3 * 0.7 / 20) = 0.10.
 MIN_SIGNIFICANT_STUDIES = 20
 
-_SCORE_TITLES = {
-    "willingness_to_harm": "willingness to harm",
-    "D": "deontological inclination D",
-    "U": "utilitarian inclination U",
-}
+_SCORE_TITLES = SCORE_NAMES
 
 
 def _rois(table: pd.DataFrame) -> list[str]:

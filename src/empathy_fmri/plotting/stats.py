@@ -13,6 +13,7 @@ from empathy_fmri.plotting.style import (
     SELECTION_LABELS,
     figure_style,
 )
+from empathy_fmri.task.scores import SCORE_NAMES
 
 __all__ = [
     "EFFECT_LABEL",
@@ -27,9 +28,8 @@ EFFECT_LABEL = "needle - swab effect (% signal change)"
 
 #: Axis labels of the behavioural scores of the phenotype file.
 SCORE_LABELS = {
-    "willingness_to_harm": "willingness to harm (share of harmful choices)",
-    "D": "deontological parameter D",
-    "U": "utilitarian parameter U",
+    **SCORE_NAMES,
+    "willingness_to_harm": f"{SCORE_NAMES['willingness_to_harm']} (share of harmful choices)",
 }
 
 
