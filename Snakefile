@@ -25,6 +25,7 @@ include: "workflow/rules/behaviour_maps.smk"
 include: "workflow/rules/power.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/conclusion.smk"
+include: "workflow/rules/warnings.smk"
 include: "workflow/rules/figures.smk"
 
 
@@ -52,7 +53,8 @@ onsuccess:
     # What is on disk, not what was asked for: the bottom line as its rule wrote it.
     try:
         print(finished_message(RESULTS, RUN_STARTED, CONCLUSION,
-                               [rules.brain_behaviour.output.table, rules.power_monte_carlo.output.table]))
+                               [rules.brain_behaviour.output.table, rules.power_monte_carlo.output.table],
+                               WARNINGS, rules.warnings_record.input))
     except OSError as err:  # the run succeeded; a message that cannot be read must not undo that
         print(f"empathy-fmri: done (the summary could not be read: {err}).")
 
@@ -108,6 +110,7 @@ rule all:
         BEHAVIOUR_MAP_FILES,
         FIGURE_FILES,
         rules.conclusion.output,
+        rules.warnings_record.output,
         GRADING if SIMULATED else [],
         POWER_FILES,
         # the dataset-level BIDS files no analysis job reads
