@@ -3,7 +3,7 @@
 import time
 
 from empathy_fmri.io.console import finished_message
-from empathy_fmri.io.stale_temporaries import remove_stale_temporaries
+from empathy_fmri.io.stale_temporaries import remove_stale_temporaries, removal_message
 
 #: When this run started: files written since are what it built (onsuccess).
 RUN_STARTED = time.time()
@@ -33,10 +33,9 @@ onstart:
     print(f"empathy-fmri: {len(SUBJECTS)} subjects, config {CONFIG_HASH}; results in {RESULTS}/, logs in {LOGS}")
     # A killed job's atomic writes leave hidden temporaries (.tmp-<id>-<name>);
     # none can be in use now (Snakemake holds the lock and has started no job).
-    _temporaries = remove_stale_temporaries([RESULTS])
+    _temporaries = removal_message(remove_stale_temporaries([RESULTS]))
     if _temporaries:
-        print(f"empathy-fmri: removed {len(_temporaries)} temporary file(s) a stopped run left "
-              f"behind: {', '.join(str(p) for p in _temporaries)}")
+        print(_temporaries)
     if SIMULATED:
         # a smaller n_subjects than last time: the simulator's own folders must
         # not keep the participants it no longer has (the dataset stays valid)

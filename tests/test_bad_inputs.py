@@ -15,8 +15,12 @@ import dataclasses
 import gzip
 import json
 import logging
+import os
 import pickle
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +33,7 @@ import yaml
 from empathy_fmri.anatomy.template import load_anatomy
 from empathy_fmri.config.sections import AnalysisConfig
 from empathy_fmri.evaluation.conclusion import bottom_line_text
+from empathy_fmri.io.atomic import atomic_path, write_tsv
 from empathy_fmri.io.bids import (
     STATISTICS,
     bold_image,
@@ -43,6 +48,11 @@ from empathy_fmri.io.layout import (
     preproc_bold_path,
     raw_events_path,
     run_key,
+)
+from empathy_fmri.io.stale_temporaries import (
+    removal_message,
+    remove_stale_temporaries,
+    stale_temporaries,
 )
 from empathy_fmri.jobs.brain_behaviour import run_brain_behaviour
 from empathy_fmri.jobs.first_level import run_first_level, write_participants_table
@@ -644,6 +654,62 @@ def test_config_that_leaves_results_empty_is_named_in_the_record(
     if "n_permutations_stats" in analysis:
         assert not statistical_warnings(
             n_subjects, {**DEFAULT_ANALYSIS, "n_permutations_stats": 300})
+
+
+# --- interruption: a job stopped while it writes a result ---------------------------------
+
+#: A job killed (SIGKILL) in the middle of an atomic write: its cleanup never runs.
+KILLED_WRITE = """
+import os, signal, sys
+from empathy_fmri.io.atomic import atomic_path
+with atomic_path(sys.argv[1]) as temporary:
+    temporary.write_text("roi\\tr\\nAI_L\\t0.")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _write_then(path: Path, stop: BaseException) -> None:
+    with atomic_path(path) as temporary:
+        temporary.write_text("roi\tr\nAI_L\t0.")  # half a table
+        raise stop
+
+
+def stopped_by_an_error(path: Path, log: Path) -> None:
+    with pytest.raises(OSError), log_to(log):
+        _write_then(path, OSError(28, "No space left on device"))
+    assert "job failed" in log.read_text() and "No space left" in log.read_text()
+
+
+def stopped_by_ctrl_c(path: Path, log: Path) -> None:
+    with pytest.raises(SystemExit) as stopped, log_to(log):
+        _write_then(path, KeyboardInterrupt())
+    assert stopped.value.code == 130 and "interrupted after" in log.read_text()
+
+
+def killed(path: Path, log: Path) -> None:
+    run = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(path)], timeout=120,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert run.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("stop", [stopped_by_an_error, stopped_by_ctrl_c, killed],
+                         ids=lambda stop: stop.__name__)
+def test_a_write_stopped_midway_keeps_the_result_and_leaves_no_temporary(stop, tmp_path):
+    """An error or Ctrl-C cleans up at once; a kill leaves one, removed by name at next start."""
+    result = tmp_path / "results" / "stats" / "brain_behaviour.tsv"
+    write_tsv(result, pd.DataFrame({"roi": ["AI_L"], "r": [0.25]}))
+    before = result.read_bytes()
+    stop(result, tmp_path / "logs" / "brain_behaviour.log")
+    assert result.read_bytes() == before  # never half a file under the result's name
+    left = stale_temporaries([tmp_path / "results"])
+    assert len(left) == (1 if stop is killed else 0), left
+    message = removal_message(remove_stale_temporaries([tmp_path / "results"]))
+    if stop is killed:
+        assert "removed 1 temporary file(s)" in message and str(left[0]) in message
+        assert left[0].name.endswith(f"-{result.name}")
+    else:
+        assert message is None
+    assert not stale_temporaries([tmp_path / "results"]) and result.read_bytes() == before
 
 
 # --- what the user sees ------------------------------------------------------------------

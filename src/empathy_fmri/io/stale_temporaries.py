@@ -11,13 +11,14 @@ starts, before any job could be writing one.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from empathy_fmri.io.atomic import TEMPORARY_NAME
 
 __all__ = [
     "remove_stale_temporaries",
+    "removal_message",
     "stale_temporaries",
 ]
 
@@ -76,3 +77,22 @@ def remove_stale_temporaries(roots: Iterable[str | Path]) -> list[Path]:
             continue
         removed.append(path)
     return removed
+
+
+def removal_message(removed: Sequence[str | Path]) -> str | None:
+    """The line the workflow prints for :func:`remove_stale_temporaries`, naming every file.
+
+    Parameters
+    ----------
+    removed : sequence of path
+        What :func:`remove_stale_temporaries` returned.
+
+    Returns
+    -------
+    str or None
+        None when nothing was removed.
+    """
+    if not removed:
+        return None
+    return (f"empathy-fmri: removed {len(removed)} temporary file(s) a stopped run left "
+            f"behind: {', '.join(str(path) for path in removed)}")
