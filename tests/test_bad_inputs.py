@@ -381,9 +381,12 @@ def test_header_tr_other_than_the_sidecar_is_a_named_warning(subject, spoil, sho
 def test_roi_glm_job_checks_its_runs_too(subject, spoil, tmp_path):
     spoil(subject)
     table = tmp_path / "roi_glm.tsv"
-    with pytest.raises(InputFileError):
+    with pytest.raises(InputFileError) as caught:
         run_roi_glm("sub-01", subject.source, tmp_path / "centres.tsv",
                     tmp_path / "group_z.nii.gz", 0.3, AnalysisConfig(), table)
+    # the same one-paragraph message as the first level's, naming the same file
+    for part in _expected(dict(ERROR_CASES)[spoil], subject):
+        assert part in str(caught.value), part
     assert not table.exists()
 
 
