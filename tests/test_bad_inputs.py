@@ -555,7 +555,7 @@ def _record(tmp_path: Path, inputs: list[Path], listed: list[str], stats_json: P
     text = tmp_path / "warnings.md"
     items = run_warnings_record(table, inputs, stats_json, n_subjects,
                                 {**DEFAULT_ANALYSIS, **analysis},
-                                "bids/phenotype/moral_dilemmas.tsv", text)
+                                "bids/phenotype/moral_dilemmas.tsv", text, list(excluded or {}))
     return items, text.read_text()
 
 
@@ -608,6 +608,21 @@ def test_excluded_participant_is_named_in_the_warnings_record(subject, tmp_path)
                      "reason: moved 3 mm in run 2); it is in the dataset but in no map, table "
                      "or correlation of this run."]
     assert "sub-02" in text and "moved 3 mm in run 2" in text
+
+
+def test_a_participant_left_out_by_another_job_is_named_with_the_table():
+    """A row of participants.tsv not analysed for another reason than the config's exclusion."""
+    from empathy_fmri.jobs.warnings_record import warning_items
+
+    table = pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-03"],
+                          "analysed": ["no", "yes", "no"],
+                          "reason": ["moved 3 mm", "n/a", "n/a"]})
+    assert warning_items([], table, [], {}, "moral_dilemmas.tsv", ["sub-01"]) == [
+        "Left out of the analysis: sub-01 ('analysis.participants.exclude', reason: moved 3 "
+        "mm); it is in the dataset but in no map, table or correlation of this run.",
+        "Left out of the analysis: sub-03 (results/analysis/participants.tsv, reason: no "
+        "reason given); it is in the dataset but in no map, table or correlation of this run.",
+    ]
 
 
 def test_participants_missing_from_a_correlation_are_named_in_the_record(

@@ -269,7 +269,7 @@ def test_console_message_prints_the_warnings_after_the_bottom_line(tmp_path: Pat
     participants = pd.DataFrame({"participant_id": ["sub-01", "sub-02"],
                                  "analysed": ["yes", "no"], "reason": ["n/a", "moved 3 mm"]})
     items = warning_items(statistical_warnings(18, analysis), participants, [], {},
-                          "moral_dilemmas.tsv")
+                          "moral_dilemmas.tsv", ["sub-02"])
     warnings.write_text(bottom_line_text(items))
     inputs = results / "participants.tsv"
     inputs.write_text("made before the record\n")
@@ -278,7 +278,7 @@ def test_console_message_prints_the_warnings_after_the_bottom_line(tmp_path: Pat
     assert message.index("Bottom line (") < message.index(f"Warnings ({warnings}):")
     assert message.rstrip().endswith(bottom_line_text(items).strip())
     assert "'analysis.n_permutations_stats'" in message and "Holm" in message
-    assert "sub-02" in message and "moved 3 mm" in message
+    assert "sub-02 ('analysis.participants.exclude', reason: moved 3 mm)" in message
     # the record older than what it is made from: marked, as the bottom line is
     os.utime(warnings, (started - 120, started - 120))
     assert f"Warnings ({warnings}, older than {inputs}" in finished_message(

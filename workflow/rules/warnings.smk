@@ -26,6 +26,7 @@ rule warnings_record:
             for key in ("rois", "scores", "alpha", "n_permutations_stats", "n_bootstrap")
         },
         phenotype=str(PHENOTYPE),
+        excluded=sorted(EXCLUDED),
     resources:
         mem_mb=500,
         runtime=5,

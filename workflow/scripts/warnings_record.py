@@ -17,4 +17,5 @@ with log_to(snakemake.log[0]):
         dict(snakemake.params.analysis),
         snakemake.params.phenotype,
         snakemake.output.text,
+        list(snakemake.params.excluded),
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ def warning_items(
     inputs: Sequence[Mapping[str, Any]],
     stats: Mapping[str, Any],
     phenotype: str,
+    excluded: Collection[str] = (),
 ) -> list[str]:
     """The warnings of a run, one sentence each, naming who or what they concern.
 
@@ -75,6 +76,9 @@ def warning_items(
     phenotype : str
         The phenotype file (``analysis.phenotype`` in the dataset), named in
         those sentences.
+    excluded : collection of str
+        ``analysis.participants.exclude``: a participant left out for it is
+        said to be, with the key; one left out otherwise, with the table.
 
     Returns
     -------
@@ -88,9 +92,12 @@ def warning_items(
     for subject, reason in zip(left_out["participant_id"], left_out["reason"], strict=True):
         reason = " ".join(str(reason).split()).rstrip(".")
         reason = reason if reason and reason != "n/a" else "no reason given"
+        # the config key for an exclusion the config made, the table for any other
+        source = ("'analysis.participants.exclude'" if subject in excluded
+                  else "results/analysis/participants.tsv")
         items.append(
-            f"Left out of the analysis: {subject} ('analysis.participants.exclude', reason: "
-            f"{reason}); it is in the dataset but in no map, table or correlation of this run."
+            f"Left out of the analysis: {subject} ({source}, reason: {reason}); it is in "
+            "the dataset but in no map, table or correlation of this run."
         )
     for info in sorted(inputs, key=lambda i: str(i["participant_id"])):
         for warning in info.get("warnings", []):
@@ -119,6 +126,7 @@ def run_warnings_record(
     analysis: Mapping[str, Any],
     phenotype: str | Path,
     text_path: str | Path,
+    excluded: Collection[str] = (),
 ) -> list[str]:
     """Write :func:`warning_items` of a run as a list (``results/warnings.md``).
 
@@ -144,6 +152,8 @@ def run_warnings_record(
         Output: one ``- `` item per warning, plain text, Markdown and
         reStructuredText at once (:func:`~empathy_fmri.evaluation.conclusion.bottom_line_text`),
         or the one line :data:`NO_WARNINGS`.
+    excluded : collection of str
+        ``analysis.participants.exclude``; see :func:`warning_items`.
 
     Returns
     -------
@@ -154,7 +164,8 @@ def run_warnings_record(
     inputs = [json.loads(Path(path).read_text()) for path in inputs_paths]
     stats = json.loads(Path(stats_json_path).read_text())
     items = warning_items(
-        statistical_warnings(n_subjects, analysis), participants, inputs, stats, str(phenotype)
+        statistical_warnings(n_subjects, analysis), participants, inputs, stats, str(phenotype),
+        excluded,
     )
     for item in items:
         logger.warning("%s", item)
