@@ -3,6 +3,7 @@
 import time
 
 from empathy_fmri.io.console import finished_message
+from empathy_fmri.io.stale_temporaries import remove_stale_temporaries, removal_message
 
 #: When this run started: files written since are what it built (onsuccess).
 RUN_STARTED = time.time()
@@ -24,11 +25,17 @@ include: "workflow/rules/behaviour_maps.smk"
 include: "workflow/rules/power.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/conclusion.smk"
+include: "workflow/rules/warnings.smk"
 include: "workflow/rules/figures.smk"
 
 
 onstart:
     print(f"empathy-fmri: {len(SUBJECTS)} subjects, config {CONFIG_HASH}; results in {RESULTS}/, logs in {LOGS}")
+    # A killed job's atomic writes leave hidden temporaries (.tmp-<id>-<name>);
+    # none can be in use now (Snakemake holds the lock and has started no job).
+    _temporaries = removal_message(remove_stale_temporaries([RESULTS]))
+    if _temporaries:
+        print(_temporaries)
     if SIMULATED:
         # a smaller n_subjects than last time: the simulator's own folders must
         # not keep the participants it no longer has (the dataset stays valid)
@@ -45,7 +52,8 @@ onsuccess:
     # What is on disk, not what was asked for: the bottom line as its rule wrote it.
     try:
         print(finished_message(RESULTS, RUN_STARTED, CONCLUSION,
-                               [rules.brain_behaviour.output.table, rules.power_monte_carlo.output.table]))
+                               [rules.brain_behaviour.output.table, rules.power_monte_carlo.output.table],
+                               WARNINGS, rules.warnings_record.input))
     except OSError as err:  # the run succeeded; a message that cannot be read must not undo that
         print(f"empathy-fmri: done (the summary could not be read: {err}).")
 
@@ -101,6 +109,7 @@ rule all:
         BEHAVIOUR_MAP_FILES,
         FIGURE_FILES,
         rules.conclusion.output,
+        rules.warnings_record.output,
         GRADING if SIMULATED else [],
         POWER_FILES,
         # the dataset-level BIDS files no analysis job reads

@@ -15,8 +15,12 @@ import dataclasses
 import gzip
 import json
 import logging
+import os
 import pickle
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,9 +28,12 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from empathy_fmri.anatomy.template import load_anatomy
 from empathy_fmri.config.sections import AnalysisConfig
+from empathy_fmri.evaluation.conclusion import bottom_line_text
+from empathy_fmri.io.atomic import atomic_path, write_tsv
 from empathy_fmri.io.bids import (
     STATISTICS,
     bold_image,
@@ -42,10 +49,16 @@ from empathy_fmri.io.layout import (
     raw_events_path,
     run_key,
 )
+from empathy_fmri.io.stale_temporaries import (
+    removal_message,
+    remove_stale_temporaries,
+    stale_temporaries,
+)
 from empathy_fmri.jobs.brain_behaviour import run_brain_behaviour
-from empathy_fmri.jobs.first_level import run_first_level
+from empathy_fmri.jobs.first_level import run_first_level, write_participants_table
 from empathy_fmri.jobs.logs import log_to
 from empathy_fmri.jobs.roi_contrasts import run_roi_glm
+from empathy_fmri.jobs.warnings_record import NO_WARNINGS, run_warnings_record
 from empathy_fmri.task.conditions import CONDITIONS, CONTRASTS
 
 TR_S = 2.0
@@ -99,11 +112,16 @@ class Subject:
 
     def outputs(self) -> list[Path]:
         maps = [path for stats in self.statmaps.values() for path in stats.values()]
-        return maps + list(self.designs)
+        return maps + list(self.designs) + [self.inputs_json]
+
+    @property
+    def inputs_json(self) -> Path:
+        return self.out / SUBJECT / f"{SUBJECT}_task-{TASK}_desc-inputs.json"
 
     def run_first_level(self, analysis: AnalysisConfig | None = None) -> None:
         run_first_level(
             SUBJECT, self.source, analysis or AnalysisConfig(), self.statmaps, *self.designs,
+            self.inputs_json,
         )
 
 
@@ -363,18 +381,30 @@ def test_header_tr_other_than_the_sidecar_is_a_named_warning(subject, spoil, sho
 def test_roi_glm_job_checks_its_runs_too(subject, spoil, tmp_path):
     spoil(subject)
     table = tmp_path / "roi_glm.tsv"
-    with pytest.raises(InputFileError):
+    with pytest.raises(InputFileError) as caught:
         run_roi_glm("sub-01", subject.source, tmp_path / "centres.tsv",
                     tmp_path / "group_z.nii.gz", 0.3, AnalysisConfig(), table)
+    # the same one-paragraph message as the first level's, naming the same file
+    for part in _expected(dict(ERROR_CASES)[spoil], subject):
+        assert part in str(caught.value), part
     assert not table.exists()
 
 
-def test_extra_trial_type_is_a_named_nuisance_regressor(subject, caplog):
+def fixation_trial_type(s: Subject) -> None:
     def add_fixation(table: pd.DataFrame) -> pd.DataFrame:
         extra = pd.DataFrame({"onset": ["2.0"], "duration": ["4.0"], "trial_type": ["fixation"]})
         return pd.concat([table, extra], ignore_index=True)
 
-    edit_tsv(subject.events(), add_fixation)
+    edit_tsv(s.events(), add_fixation)
+
+
+def block_past_the_end(s: Subject) -> None:
+    write_bold(s.bold(), n_scans=52)  # the last block (94-110 s) ends after 104 s
+    write_confounds(s.confounds(), n_rows=52)
+
+
+def test_extra_trial_type_is_a_named_nuisance_regressor(subject, caplog):
+    fixation_trial_type(subject)
     with caplog.at_level(logging.WARNING):
         subject.run_first_level()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -388,8 +418,7 @@ def test_extra_trial_type_is_a_named_nuisance_regressor(subject, caplog):
 
 
 def test_block_past_the_end_is_a_named_warning(subject, caplog):
-    write_bold(subject.bold(), n_scans=52)  # the last block (94-110 s) ends after 104 s
-    write_confounds(subject.confounds(), n_rows=52)
+    block_past_the_end(subject)
     with caplog.at_level(logging.WARNING):
         subject.run_first_level()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -506,6 +535,199 @@ def test_bad_phenotype_is_named_and_nothing_is_written(stats_inputs, spoil, part
         assert part in message, f"{part!r} not in: {message}"
     assert not stats_inputs["table"].exists()
     assert not stats_inputs["json"].exists()
+
+
+# --- the warnings record: every warning of a run, naming who or what ---------------------
+
+#: The analysis section of config.yaml as written: 5 a-priori ROIs x 3 scores,
+#: 5000 permutations, 2000 bootstrap resamples; at its 19 subjects nothing is
+#: empty by construction (checked by test_a_clean_run_has_a_one_line_record).
+DEFAULT_ANALYSIS = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())[
+    "analysis"]
+
+
+def _record(tmp_path: Path, inputs: list[Path], listed: list[str], stats_json: Path,
+            excluded: dict[str, str] | None = None, n_subjects: int = 19,
+            **analysis: int) -> tuple[list[str], str]:
+    """Run the participants-table and warnings-record jobs; return the items and the file."""
+    table = tmp_path / "analysis" / "participants.tsv"
+    write_participants_table(listed, excluded or {}, inputs, table)
+    text = tmp_path / "warnings.md"
+    items = run_warnings_record(table, inputs, stats_json, n_subjects,
+                                {**DEFAULT_ANALYSIS, **analysis},
+                                "bids/phenotype/moral_dilemmas.tsv", text, list(excluded or {}))
+    return items, text.read_text()
+
+
+def _clean_stats(tmp_path: Path) -> Path:
+    """The brain-behaviour JSON of a study with every phenotype row and score."""
+    (tmp_path / "stats_run").mkdir()
+    paths = make_stats_inputs(tmp_path / "stats_run")
+    _run_stats(paths)
+    return paths["json"]
+
+
+#: Doubtful inputs the first level reads on, with what the record must say of them.
+WARNING_CASES = [
+    (other_tr, ["{bold}", "2.5 s in its header", "uses 2 s"]),
+    (tr_in_milliseconds, ["{bold}", "2500 msec"]),
+    (fixation_trial_type, ["{events}", "'fixation'", "nuisance regressor"]),
+    (block_past_the_end, ["{events}", "52 volumes", "only their start"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("spoil", "parts"), WARNING_CASES, ids=[c[0].__name__ for c in WARNING_CASES]
+)
+def test_doubtful_input_is_named_in_the_warnings_record(subject, spoil, parts, tmp_path):
+    spoil(subject)
+    subject.run_first_level()
+    recorded = json.loads(subject.inputs_json.read_text())["warnings"]
+    items, text = _record(tmp_path, [subject.inputs_json], [SUBJECT], _clean_stats(tmp_path))
+    # the job's warnings, and nothing else: the config and the participants are fine
+    assert items == [f"Input of {SUBJECT}: {w}" + ("" if w.endswith(".") else ".")
+                     for w in recorded] and items
+    assert any(all(part in item for part in _expected(parts, subject)) for item in items), items
+    assert text == bottom_line_text(items)
+    for part in _expected(parts, subject):
+        assert part in text, part
+
+
+def test_a_clean_run_has_a_one_line_record(subject, tmp_path):
+    subject.run_first_level()
+    assert json.loads(subject.inputs_json.read_text())["warnings"] == []
+    items, text = _record(tmp_path, [subject.inputs_json], [SUBJECT], _clean_stats(tmp_path))
+    assert items == [] and text == f"- {NO_WARNINGS}\n"
+
+
+def test_excluded_participant_is_named_in_the_warnings_record(subject, tmp_path):
+    subject.run_first_level()
+    items, text = _record(tmp_path, [subject.inputs_json], [SUBJECT, "sub-02"],
+                          _clean_stats(tmp_path), excluded={"sub-02": "moved 3 mm in run 2."})
+    assert items == ["Left out of the analysis: sub-02 ('analysis.participants.exclude', "
+                     "reason: moved 3 mm in run 2); it is in the dataset but in no map, table "
+                     "or correlation of this run."]
+    assert "sub-02" in text and "moved 3 mm in run 2" in text
+
+
+def test_a_participant_left_out_by_another_job_is_named_with_the_table():
+    """A row of participants.tsv not analysed for another reason than the config's exclusion."""
+    from empathy_fmri.jobs.warnings_record import warning_items
+
+    table = pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-03"],
+                          "analysed": ["no", "yes", "no"],
+                          "reason": ["moved 3 mm", "n/a", "n/a"]})
+    assert warning_items([], table, [], {}, "moral_dilemmas.tsv", ["sub-01"]) == [
+        "Left out of the analysis: sub-01 ('analysis.participants.exclude', reason: moved 3 "
+        "mm); it is in the dataset but in no map, table or correlation of this run.",
+        "Left out of the analysis: sub-03 (results/analysis/participants.tsv, reason: no "
+        "reason given); it is in the dataset but in no map, table or correlation of this run.",
+    ]
+
+
+def test_participants_missing_from_a_correlation_are_named_in_the_record(
+    subject, stats_inputs, tmp_path
+):
+    def spoil(table: pd.DataFrame) -> pd.DataFrame:
+        table.loc[table["participant_id"] == "sub-02", "U"] = "n/a"
+        return table[table["participant_id"] != "sub-06"]
+
+    edit_tsv(stats_inputs["phenotype"], spoil)
+    _run_stats(stats_inputs)
+    subject.run_first_level()
+    items, _ = _record(tmp_path, [subject.inputs_json], [SUBJECT], stats_inputs["json"])
+    assert [item.split(":")[0] for item in items] == [
+        "Left out of every brain-behaviour correlation", "Left out of the correlations with 'U'"]
+    assert "sub-06" in items[0] and "'analysis.phenotype'" in items[0]
+    assert "sub-02" in items[1] and "moral_dilemmas.tsv" in items[1]
+
+
+#: Settings that leave results empty by construction: (analysis keys, N, what the record says).
+CONFIG_WARNING_CASES = [
+    # 1 / 100 x 15 pairs = 0.15 >= alpha: nothing can survive Holm
+    ({"n_permutations_stats": 99}, 19,
+     ["'analysis.n_permutations_stats'", "Holm", "15 ROI x score pairs", "at least 300"]),
+    # 1 / 5! x 15 = 0.125, and 2000 x 5^-4 resamples of one subject alike
+    ({}, 5, ["'analysis.n_bootstrap' = 2000", "bootstrap confidence intervals", "n/a"]),
+    # 1 / 300 x 15 = 0.05, not below alpha = 0.05: Holm's bound is exact
+    ({"n_permutations_stats": 299}, 19, ["at least 300", "p_corrected >= 0.05"]),
+]
+
+
+@pytest.mark.parametrize(("analysis", "n_subjects", "parts"), CONFIG_WARNING_CASES,
+                         ids=["few_permutations", "few_subjects", "holm_at_the_bound"])
+def test_config_that_leaves_results_empty_is_named_in_the_record(
+    subject, tmp_path, analysis, n_subjects, parts
+):
+    from empathy_fmri.config.checks import statistical_warnings
+
+    subject.run_first_level()
+    items, text = _record(tmp_path, [subject.inputs_json], [SUBJECT], _clean_stats(tmp_path),
+                          n_subjects=n_subjects, **analysis)
+    expected = statistical_warnings(n_subjects, {**DEFAULT_ANALYSIS, **analysis})
+    assert items == [f"Configuration: {w}." for w in expected]
+    assert any(all(part in item for part in parts) for item in items), items
+    assert all(part in text for part in parts)
+    # one permutation more and the bound is passed: no Holm warning
+    if "n_permutations_stats" in analysis:
+        assert not statistical_warnings(
+            n_subjects, {**DEFAULT_ANALYSIS, "n_permutations_stats": 300})
+
+
+# --- interruption: a job stopped while it writes a result ---------------------------------
+
+#: A job killed (SIGKILL) in the middle of an atomic write: its cleanup never runs.
+KILLED_WRITE = """
+import os, signal, sys
+from empathy_fmri.io.atomic import atomic_path
+with atomic_path(sys.argv[1]) as temporary:
+    temporary.write_text("roi\\tr\\nAI_L\\t0.")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _write_then(path: Path, stop: BaseException) -> None:
+    with atomic_path(path) as temporary:
+        temporary.write_text("roi\tr\nAI_L\t0.")  # half a table
+        raise stop
+
+
+def stopped_by_an_error(path: Path, log: Path) -> None:
+    with pytest.raises(OSError), log_to(log):
+        _write_then(path, OSError(28, "No space left on device"))
+    assert "job failed" in log.read_text() and "No space left" in log.read_text()
+
+
+def stopped_by_ctrl_c(path: Path, log: Path) -> None:
+    with pytest.raises(SystemExit) as stopped, log_to(log):
+        _write_then(path, KeyboardInterrupt())
+    assert stopped.value.code == 130 and "interrupted after" in log.read_text()
+
+
+def killed(path: Path, log: Path) -> None:
+    run = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(path)], timeout=120,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert run.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("stop", [stopped_by_an_error, stopped_by_ctrl_c, killed],
+                         ids=lambda stop: stop.__name__)
+def test_a_write_stopped_midway_keeps_the_result_and_leaves_no_temporary(stop, tmp_path):
+    """An error or Ctrl-C cleans up at once; a kill leaves one, removed by name at next start."""
+    result = tmp_path / "results" / "stats" / "brain_behaviour.tsv"
+    write_tsv(result, pd.DataFrame({"roi": ["AI_L"], "r": [0.25]}))
+    before = result.read_bytes()
+    stop(result, tmp_path / "logs" / "brain_behaviour.log")
+    assert result.read_bytes() == before  # never half a file under the result's name
+    left = stale_temporaries([tmp_path / "results"])
+    assert len(left) == (1 if stop is killed else 0), left
+    message = removal_message(remove_stale_temporaries([tmp_path / "results"]))
+    if stop is killed:
+        assert "removed 1 temporary file(s)" in message and str(left[0]) in message
+        assert left[0].name.endswith(f"-{result.name}")
+    else:
+        assert message is None
+    assert not stale_temporaries([tmp_path / "results"]) and result.read_bytes() == before
 
 
 # --- what the user sees ------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO
 
 from empathy_fmri.evaluation.conclusion import bottom_line, bottom_line_text
 
@@ -241,3 +242,46 @@ def test_console_message_prints_the_written_conclusion_and_only_what_exists(tmp_
     os.utime(results / "conclusion.md", (started - 10, started - 10))
     stats.write_text("new\n")
     assert "older than" in finished_message(results, started, results / "conclusion.md", [stats])
+
+
+def test_console_message_prints_the_warnings_after_the_bottom_line(tmp_path: Path):
+    """A run with an excluded participant and too few permutations says both at its end."""
+    import os
+    import time
+
+    import yaml
+
+    from empathy_fmri.config.checks import statistical_warnings
+    from empathy_fmri.io.console import finished_message
+    from empathy_fmri.jobs.warnings_record import warning_items
+
+    results = tmp_path / "results"
+    results.mkdir()
+    started = time.time()
+    conclusion = results / "conclusion.md"
+    conclusion.write_text(bottom_line_text(bottom_line(_stats(), _power(), 0.05, _population())))
+    warnings = results / "warnings.md"
+    # no record yet (a run of part of the workflow): said, not passed over
+    message = finished_message(results, started, conclusion, [], warnings)
+    assert f"No warnings record yet: {warnings}" in message
+    analysis = {**yaml.safe_load((REPO / "config.yaml").read_text())["analysis"],
+                "n_permutations_stats": 99}
+    participants = pd.DataFrame({"participant_id": ["sub-01", "sub-02"],
+                                 "analysed": ["yes", "no"], "reason": ["n/a", "moved 3 mm"]})
+    items = warning_items(statistical_warnings(18, analysis), participants, [], {},
+                          "moral_dilemmas.tsv", ["sub-02"])
+    warnings.write_text(bottom_line_text(items))
+    inputs = results / "participants.tsv"
+    inputs.write_text("made before the record\n")
+    os.utime(inputs, (started - 60, started - 60))
+    message = finished_message(results, started, conclusion, [], warnings, [inputs])
+    assert message.index("Bottom line (") < message.index(f"Warnings ({warnings}):")
+    assert message.rstrip().endswith(bottom_line_text(items).strip())
+    assert "'analysis.n_permutations_stats'" in message and "Holm" in message
+    assert "sub-02 ('analysis.participants.exclude', reason: moved 3 mm)" in message
+    # the record older than what it is made from: marked, as the bottom line is
+    os.utime(warnings, (started - 120, started - 120))
+    assert f"Warnings ({warnings}, older than {inputs}" in finished_message(
+        results, started, conclusion, [], warnings, [inputs])
+    # the console of an older workflow, which gives no record, prints none
+    assert "Warnings" not in finished_message(results, started, conclusion)

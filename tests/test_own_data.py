@@ -39,6 +39,9 @@ def test_excluded_participant_is_simulated_but_not_analysed(tmp_path):
     assert counts["simulate_subject"] == 19  # the dataset stays complete and valid
     assert counts["first_level"] == 18
     assert counts["roi_glm"] == 18
+    # named before any job, as in the warnings record at the end
+    assert ("empathy-fmri warning: sub-02 is left out of the analysis "
+            "('analysis.participants.exclude': moved 3 mm)") in result.stderr
 
 
 def test_exclusion_of_an_unknown_participant_is_refused(tmp_path):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_snakemake
+from conftest import TINY_CONFIG, copy_workflow, run_snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -116,3 +118,60 @@ def test_report_opens_with_the_bottom_line(tiny_run: Path, report_html: str):
     # the same text starts the validation summary
     summary = (tiny_run / "results" / "validation" / "summary.md").read_text()
     assert "## Bottom line\n\n" + conclusion.strip() in summary
+
+
+def test_report_shows_the_warnings_beside_the_bottom_line(tiny_run: Path, report_html: str):
+    """The warnings record follows the conclusion on the first screen, as written."""
+    description = _workflow_description(report_html)
+    warnings = (tiny_run / "results" / "warnings.md").read_text()
+    assert warnings.startswith("- No warnings: ")  # see test_workflow: a clean tiny study
+    first_words = warnings.removeprefix("- ").split(":")[0]
+    assert description.index("What a study of this design can honestly claim") \
+        < description.index("Warnings</") < description.index(f"{first_words}:") \
+        < description.index("The study")
+    assert re.search(r"<li>(<p>)?No warnings: every participant", description)
+    assert '"results/warnings.md": ' in report_html  # and its own entry with the caption
+
+
+def test_too_few_permutations_and_an_exclusion_reach_record_console_and_report(
+    tiny_run: Path, tmp_path: Path
+):
+    """The tiny run's first-level records, re-read under a config that warns twice.
+
+    With 99 permutations the smallest permutation p is 1/100, so Holm across
+    the 15 ROI x score pairs cannot go below 0.15; sub-02 is excluded. Only
+    the participants table and the record are made again (from the tiny
+    run's files), then the report of that record.
+    """
+    workdir = copy_workflow(tmp_path / "warned")
+    shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
+    for pattern in ["analysis/participants.tsv", "stats/brain_behaviour.json",
+                    "derivatives/glm/sub-*/*_desc-inputs.json"]:
+        for path in (tiny_run / "results").glob(pattern):
+            copy = workdir / path.relative_to(tiny_run)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, copy)
+    options = ["--configfile", "tiny_config.yaml", "--config",
+               "analysis={n_permutations_stats: 99, participants: {exclude: {sub-02: moved 4 mm}}}",
+               "--allowed-rules", "participants_table", "warnings_record"]
+    run = run_snakemake(workdir, "--cores", "1", *options,
+                        "--forcerun", "participants_table", "warnings_record",
+                        "--", "results/warnings.md", timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    record = (workdir / "results" / "warnings.md").read_text()
+    holm = "after Holm's correction across the 15 ROI x score pairs"
+    excluded = ("Left out of the analysis: sub-02 ('analysis.participants.exclude', "
+                "reason: moved 4 mm)")
+    for text in (holm, excluded, "'analysis.n_permutations_stats' to at least 300"):
+        assert text in record, text
+    # the same words before the first job (stderr) and after the bottom line (stdout)
+    assert holm in run.stderr
+    assert run.stdout.rstrip().endswith(record.strip())
+    report = run_snakemake(workdir, *options, "--report", "results/report.html",
+                           "--", "results/warnings.md", timeout=300)
+    assert report.returncode == 0, report.stderr[-3000:]
+    description = _workflow_description((workdir / "results" / "report.html").read_text())
+    shown = html.unescape(re.sub(r"<[^>]+>", "", description))  # the text as a reader sees it
+    assert shown.index("Warnings") < shown.index(holm) < shown.index("The study")
+    assert excluded in shown
+    assert "System Message" not in description

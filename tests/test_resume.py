@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SNAKEMAKE, TINY_CONFIG, copy_workflow, run_snakemake
 
+from empathy_fmri.io.stale_temporaries import stale_temporaries
+
 # a second complete tiny study: outside the default run, to keep CI within its budget
 pytestmark = [pytest.mark.e2e, pytest.mark.resume]
 
@@ -33,16 +35,16 @@ def _resume_commands() -> list[str]:
 def _results(workdir: Path) -> dict[str, Path]:
     """Every result file, by path.
 
-    A temporary file that a killed job left behind (``.tmp-*``, see the README)
-    is not a result, and ``results/report.html`` is made by ``snakemake
-    --report`` (tests/test_report.py writes it into the shared tiny run), not
-    by the workflow.
+    A temporary file that a killed job left behind (``.tmp-*``) counts: the
+    resumed run removes them when it starts, so none may be left.
+    ``results/report.html`` is made by ``snakemake --report``
+    (tests/test_report.py writes it into the shared tiny run), not by the
+    workflow.
     """
     return {
         str(path.relative_to(workdir)): path
         for path in sorted((workdir / "results").rglob("*"))
         if path.is_file()
-        and not path.name.startswith(".tmp-")
         and not path.name.endswith(NOT_COMPARED)
         and path.relative_to(workdir).as_posix() != "results/report.html"
     }
@@ -82,6 +84,11 @@ def test_killed_run_resumes_to_the_same_results(tiny_run: Path, tmp_path: Path):
     ), "Snakemake did not load profiles/default by itself"
     assert list((workdir / ".snakemake" / "locks").iterdir()), "a kill should leave the lock"
     assert not (workdir / "results" / "stats" / "brain_behaviour.tsv").exists()
+    # what the kill left of its atomic writes, and one more that is sure to be there
+    killed_left = stale_temporaries([workdir / "results"])
+    planted = workdir / "results" / "stats" / ".tmp-0123abcd-brain_behaviour.tsv"
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_text("roi\tr\nAI_L\t0.")
 
     commands = _resume_commands()
     assert [shlex.split(c)[:2] for c in commands] == [
@@ -94,6 +101,11 @@ def test_killed_run_resumes_to_the_same_results(tiny_run: Path, tmp_path: Path):
         )
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr[-6000:]}"
     assert "empathy-fmri: done." in result.stdout
+    removed = len(killed_left) + 1
+    assert f"empathy-fmri: removed {removed} temporary file(s) a stopped run left behind" \
+        in result.stdout, (killed_left, result.stdout[:3000])
+    assert str(planted.relative_to(workdir)) in result.stdout
+    assert not stale_temporaries([workdir / "results"])
 
     resumed, reference = _results(workdir), _results(tiny_run)
     assert sorted(resumed) == sorted(reference)

@@ -252,17 +252,22 @@ def test_analysis_rules_never_read_the_truth(tiny_run: Path):
     assert seen_bold_input, "the summary did not list the first level's inputs"
 
 
-def test_run_ends_with_what_it_built_and_the_bottom_line(tiny_run: Path):
-    """The console's last words: files and figures on disk, then conclusion.md verbatim."""
+def test_run_ends_with_what_it_built_the_bottom_line_and_the_warnings(tiny_run: Path):
+    """The console's last words: files and figures on disk, conclusion.md, then warnings.md."""
     stdout = (tiny_run / "tiny_run.stdout").read_text()
     conclusion = (tiny_run / "results" / "conclusion.md").read_text().strip()
+    warnings = (tiny_run / "results" / "warnings.md").read_text().strip()
     assert "empathy-fmri: done. This run wrote " in stdout
     n_figures = sum(len(list((tiny_run / "results" / folder).glob("*.png")))
                     for folder in ("figures", "validation", "power"))
     assert f"{n_figures} figures in results/figures, results/validation, results/power" in stdout
     assert "Bottom line (results/conclusion.md):" in stdout
-    assert stdout.rstrip().endswith(conclusion)
+    assert stdout.rstrip().endswith(
+        f"{conclusion}\n\nWarnings (results/warnings.md):\n\n{warnings}")
     assert "Graded against the simulated truth: " in conclusion
+    # the tiny study: every participant analysed, 300 permutations are just enough
+    # for Holm over its 15 pairs (1/301 x 15 < 0.05), simulated inputs without a doubt
+    assert warnings.startswith("- No warnings: ")
 
 
 def test_second_run_has_nothing_to_do(tiny_run: Path):

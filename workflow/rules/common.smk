@@ -157,6 +157,10 @@ if _impossible:
 STATISTICAL_WARNINGS = statistical_warnings(len(SUBJECTS), config["analysis"])
 for _warning in STATISTICAL_WARNINGS:
     print(f"empathy-fmri warning: {_warning}.", file=sys.stderr)
+# named here, in results/analysis/participants.tsv and in results/warnings.md
+for _subject, _reason in EXCLUDED.items():
+    print(f"empathy-fmri warning: {_subject} is left out of the analysis "
+          f"('analysis.participants.exclude': {_reason}).", file=sys.stderr)
 
 
 wildcard_constraints:

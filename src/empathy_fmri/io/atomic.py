@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import nibabel as nib
 import pandas as pd
 
 __all__ = [
+    "TEMPORARY_NAME",
     "atomic_path",
     "link_or_copy",
     "write_json",
@@ -22,6 +24,11 @@ __all__ = [
     "write_text",
     "write_tsv",
 ]
+
+
+#: How :func:`atomic_path` names its temporary files: ``.tmp-<8 hex digits>-<final name>``
+#: (:mod:`empathy_fmri.io.stale_temporaries` finds those a killed job left behind).
+TEMPORARY_NAME = re.compile(r"\.tmp-[0-9a-f]{8}-.+")
 
 
 @contextlib.contextmanager

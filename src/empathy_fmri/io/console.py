@@ -28,11 +28,14 @@ def finished_message(
     started: float,
     conclusion: str | Path,
     conclusion_inputs: Sequence[str | Path] = (),
+    warnings: str | Path | None = None,
+    warnings_inputs: Sequence[str | Path] = (),
 ) -> str:
-    """Say what a finished run wrote and print its bottom line, from the files on disk.
+    """Say what a finished run wrote and print its bottom line and warnings, from the files on disk.
 
     Nothing is recomputed: the bottom line is the text of ``conclusion`` as
-    the rule ``conclusion`` wrote it, and a folder is named only if it holds
+    the rule ``conclusion`` wrote it, the warnings follow it as the rule
+    ``warnings_record`` wrote them, and a folder is named only if it holds
     what the sentence says (a run of one job does not claim figures).
 
     Parameters
@@ -47,6 +50,11 @@ def finished_message(
     conclusion_inputs : sequence of path
         Tables the conclusion is made from; if one of them is newer, the
         printed conclusion is marked as out of date.
+    warnings : path, optional
+        ``warnings.md``, printed after the bottom line (its absence is said
+        when there is a bottom line); None leaves the warnings out.
+    warnings_inputs : sequence of path
+        Files the warnings record is made from, as ``conclusion_inputs``.
 
     Returns
     -------
@@ -79,13 +87,25 @@ def finished_message(
     if places:
         lines.append("Results: " + "; ".join(places) + ".")
     if conclusion.is_file():
-        newer = [str(path) for path in map(Path, conclusion_inputs)
-                 if path.is_file() and path.stat().st_mtime > conclusion.stat().st_mtime]
-        note = (f", older than {', '.join(newer)}: run snakemake --cores 4 to update it"
-                if newer else "")
-        lines += ["", f"Bottom line ({conclusion}{note}):", "",
-                  conclusion.read_text(encoding="utf-8").strip()]
+        lines += ["", f"Bottom line ({conclusion}{_out_of_date(conclusion, conclusion_inputs)}):",
+                  "", conclusion.read_text(encoding="utf-8").strip()]
     else:
         lines.append(f"No bottom line yet: {conclusion} is written by the full run "
                      "(snakemake --cores 4).")
+    if warnings is not None:
+        warnings = Path(warnings)
+        if warnings.is_file():
+            lines += ["", f"Warnings ({warnings}{_out_of_date(warnings, warnings_inputs)}):", "",
+                      warnings.read_text(encoding="utf-8").strip()]
+        elif conclusion.is_file():
+            lines.append(f"No warnings record yet: {warnings} is written by the full run "
+                         "(snakemake --cores 4).")
     return "\n".join(lines)
+
+
+def _out_of_date(path: Path, inputs: Sequence[str | Path]) -> str:
+    """A note naming the ``inputs`` newer than ``path``, or nothing."""
+    newer = [str(p) for p in map(Path, inputs)
+             if p.is_file() and p.stat().st_mtime > path.stat().st_mtime]
+    return (f", older than {', '.join(newer)}: run snakemake --cores 4 to update it"
+            if newer else "")

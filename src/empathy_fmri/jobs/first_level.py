@@ -12,6 +12,7 @@ import pandas as pd
 from empathy_fmri.config.sections import AnalysisConfig
 from empathy_fmri.io.atomic import write_json, write_nifti, write_tsv
 from empathy_fmri.io.run_inputs import SubjectRuns, read_subject_runs
+from empathy_fmri.jobs.logs import recorded_warnings
 from empathy_fmri.pipeline.first_level import first_level_step
 from empathy_fmri.plotting.design import plot_design_matrices
 from empathy_fmri.plotting.style import save_figure
@@ -93,7 +94,9 @@ def run_first_level(
         Output: every run's design matrix in one table (column ``run``), and drawn.
     inputs_json : str or pathlib.Path, optional
         Output: what was read (runs, files, TR, volumes, confound columns,
-        nuisance trial types), for the participants table and the report.
+        nuisance trial types) and the warnings logged while reading and
+        fitting (``warnings``, one line each, e.g. a header TR other than the
+        sidecar's), for the participants table and the warnings record.
     expected_bold : sequence of path, optional
         The BOLD inputs the workflow gave the job.
     n_jobs : int
@@ -113,6 +116,27 @@ def run_first_level(
         needs (see :func:`empathy_fmri.io.run_inputs.read_subject_runs`); no
         output is written then.
     """
+    with recorded_warnings() as warnings:
+        timings = _fit_and_write(
+            subject, source, analysis, statmap_paths, design_tsv, design_png, inputs_json,
+            expected_bold, n_jobs, warnings,
+        )
+    return timings
+
+
+def _fit_and_write(
+    subject: str,
+    source: dict[str, str],
+    analysis: AnalysisConfig,
+    statmap_paths: dict[str, dict[str, str | Path]],
+    design_tsv: str | Path,
+    design_png: str | Path,
+    inputs_json: str | Path | None,
+    expected_bold: Sequence[str | Path] | None,
+    n_jobs: int,
+    warnings: list[str],
+) -> dict[str, float]:
+    """The body of :func:`run_first_level`; ``warnings`` fills while it runs."""
     clock = time.perf_counter()
     runs = read_runs(subject, source, analysis, expected_bold)
     timings = {"read_runs": time.perf_counter() - clock}
@@ -150,6 +174,9 @@ def run_first_level(
             ],
             "confound_columns": list(runs.confounds[0].columns) if runs.confounds else [],
             "nuisance_trial_types": runs.nuisance_trial_types,
+            # what was logged as a warning while reading and fitting (e.g. a
+            # header TR other than the sidecar's), for the warnings record
+            "warnings": list(warnings),
             "files": [
                 {"bold": str(r.bold), "events": str(r.events),
                  "confounds": str(r.confounds) if runs.confounds else None,

@@ -13,7 +13,50 @@ from empathy_fmri.io.errors import InputFileError, LayoutError
 
 __all__ = [
     "log_to",
+    "recorded_warnings",
 ]
+
+
+class _Recorder(logging.Handler):
+    """Keep the message of every record it handles."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split()))
+
+
+@contextlib.contextmanager
+def recorded_warnings(name: str = "empathy_fmri") -> Iterator[list[str]]:
+    """Collect the warnings the package logs while the block runs, to record them in a result.
+
+    A job's log is overwritten by its next run and is no input of other
+    jobs; a warning that the report and the end-of-run message must show
+    (a doubtful input file, say) is therefore also written into one of the
+    job's outputs (the first level's ``_desc-inputs.json``), and this is how
+    the job gets them. The records still reach the log as before.
+
+    Parameters
+    ----------
+    name : str
+        Logger whose WARNING (and worse) records are kept, with its children.
+
+    Yields
+    ------
+    list of str
+        The messages, each on one line, in the order they were logged;
+        filled while the block runs.
+    """
+    messages: list[str] = []
+    handler = _Recorder(messages)
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
 
 
 @contextlib.contextmanager
