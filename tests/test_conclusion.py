@@ -70,7 +70,8 @@ def test_nothing_significant_says_so_and_counts_the_misses():
     assert "uncorrected p below" not in finding  # every p is 0.6
     stats = _stats({("IFG_L", "D"): (0.50, 0.02, 0.12)})
     strongest = bottom_line(stats, _power(), 0.05, _population())[0]
-    assert ("The strongest was IFG_L\u2013deontological inclination D, r = 0.50 [0.10, 0.90], p(Holm) = 0.120 "
+    assert ("The strongest was IFG_L\u2013deontological inclination D, r = 0.50 [0.10, 0.90], "
+            "p(Holm) = 0.120 "
             "(uncorrected p = 0.020). 1 had an uncorrected p below 0.05; by this standard it "
             "is not significant.") in strongest
     assert "missed all 4 correlations that exist in the simulated population" in graded
@@ -101,7 +102,8 @@ def test_wrong_sign_results_are_named_type_s():
     assert "of the 2 significant correlations, both have the wrong sign (type S error)" in graded
     assert ("IFG_L\u2013willingness to harm, r = 0.50 where the population value is \u22120.24 "
             "(2.1 times as large in size)") in graded
-    assert "IFG_L\u2013deontological inclination D, r = \u22120.65 where the population value is 0.30" in graded
+    assert ("IFG_L\u2013deontological inclination D, r = \u22120.65 where the population value "
+            "is 0.30") in graded
     assert ("The study detected 0 of the 4 correlations that exist in the simulated population "
             "with the right sign") in graded
     claim = bottom_line(stats, _power(), 0.05, _population())[3]
@@ -112,7 +114,8 @@ def test_right_sign_but_too_large_is_named_type_m_with_its_ratio():
     stats = _stats({("IFG_L", "D"): (0.60, 0.001, 0.01)})
     graded = bottom_line(stats, _power(), 0.05, _population())[1]
     assert "of the 1 significant correlation, it is inflated (type M error)" in graded
-    assert "IFG_L\u2013deontological inclination D, r = 0.60: 2.0 times the population value 0.30" in graded
+    assert ("IFG_L\u2013deontological inclination D, r = 0.60: 2.0 times the population value "
+            "0.30") in graded
     assert "The study detected 1 of the 4 correlations" in graded
     # the threshold is a parameter: at 2.5 the same result is not called inflated
     lenient = bottom_line(stats, _power(), 0.05, _population(), inflated_ratio=2.5)[1]
@@ -131,8 +134,8 @@ def test_a_significant_null_pair_is_a_false_positive_and_mixed_results_are_liste
                     ("IFG_R", "willingness_to_harm"): (0.52, 0.002, 0.02)})
     graded = bottom_line(stats, _power(), 0.05, _population())[1]
     assert "1 has the wrong sign (type S error), 1 is a false positive" in graded
-    assert "false positive: IFG_L\u2013utilitarian inclination U, r = 0.55 where the population value is 0" \
-        in graded
+    assert ("false positive: IFG_L\u2013utilitarian inclination U, r = 0.55 where the population "
+            "value is 0") in graded
     assert "wrong sign: IFG_R\u2013willingness to harm" in graded
 
 
