@@ -126,8 +126,9 @@ def run_study(overrides: dict, cores: int, targets: list[str], tiny: bool,
     if tiny:
         shutil.copy(TINY, workdir / "tiny_config.yaml")
         configfiles = ["tiny_config.yaml", "overrides.yaml"]
-    command = [SNAKEMAKE, "--cores", str(cores), "--quiet", *(targets or ["all"]),
-               "--configfile", *configfiles]
+    # targets first: --quiet and --configfile take every word after them
+    command = [SNAKEMAKE, *(targets or ["all"]), "--cores", str(cores), "--configfile",
+               *configfiles]
     start = time.perf_counter()
     with open(workdir / "snakemake.log", "w") as log:
         done = subprocess.run(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
