@@ -17,8 +17,15 @@ The stages of one study run one after the other; the three study sizes run
 one after the other too, so a change of load on the machine between them
 shows in the ratios. CPU time moves less with load than wall time.
 
+On a busy machine the sizes can run as separate processes at once, each
+saving its jobs, and be compared afterwards:
+
+    python bench/bench_scaling.py --subjects 40 --grids --tables T &
+    python bench/bench_scaling.py --subjects 10 --grids --tables T
+    python bench/bench_scaling.py --subjects 10 20 40 --grids --tables T --from-tables
+
 Run: python bench/bench_scaling.py [--cores 2] [--subjects 10 20 40]
-     [--grids 3 2] [--keep]
+     [--grids 3 2] [--keep] [--tables DIR [--from-tables]]
 """
 
 from __future__ import annotations
@@ -144,13 +151,50 @@ def run_study(overrides: dict, cores: int, targets: list[str], tiny: bool,
     return wall_s, jobs
 
 
-def subject_scaling(sizes: list[int], cores: int, keep: bool) -> None:
+def tiny_study(n: int, cores: int, keep: bool, tables: Path | None,
+               reuse: bool) -> tuple[float, pd.DataFrame]:
+    """Run the tiny study with ``n`` subjects, or read a run saved in ``tables``.
+
+    Parameters
+    ----------
+    n : int
+        Subjects.
+    cores : int
+        ``snakemake --cores``.
+    keep : bool
+        Keep the study's folder.
+    tables : Path or None
+        Folder where each run's job table is saved (``tiny_subjects-<n>.tsv``,
+        with the run's wall time in column ``run_wall_s``).
+    reuse : bool
+        Read the run from ``tables`` instead of running it.
+
+    Returns
+    -------
+    wall_s : float
+        Wall time of the run.
+    jobs : pandas.DataFrame
+        From :func:`job_table`.
+    """
+    path = tables / f"tiny_subjects-{n}.tsv" if tables else None
+    if reuse and path is not None:
+        jobs = pd.read_csv(path, sep="\t")
+        return float(jobs.pop("run_wall_s").iloc[0]), jobs
+    wall_s, jobs = run_study({"n_subjects": n}, cores, [], tiny=True, keep=keep)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        jobs.assign(run_wall_s=wall_s).to_csv(path, sep="\t", index=False)
+    return wall_s, jobs
+
+
+def subject_scaling(sizes: list[int], cores: int, keep: bool, tables: Path | None = None,
+                    reuse: bool = False) -> None:
     """Part 1: the tiny study at each size; time per stage, per subject, and memory."""
     totals = {}
     stage_tables = {}
     per_subject_jobs = {}
     for n in sizes:
-        wall_s, jobs = run_study({"n_subjects": n}, cores, [], tiny=True, keep=keep)
+        wall_s, jobs = tiny_study(n, cores, keep, tables, reuse)
         totals[n] = {"wall_s": wall_s, "job_s": jobs["s"].sum(), "cpu_s": jobs["cpu_s"].sum(),
                      "jobs": len(jobs), "peak_mb": jobs["max_rss_mb"].max()}
         stage_tables[n] = jobs.groupby("stage").agg(
@@ -243,9 +287,17 @@ def main() -> None:
     parser.add_argument("--grids", type=int, nargs="*", default=[3, 2],
                         help="voxel sizes (mm) of part 2 (none: skip part 2)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--tables", type=Path, default=None,
+                        help="save each tiny run's job table in this folder")
+    parser.add_argument("--from-tables", action="store_true",
+                        help="run nothing in part 1: read the sizes' runs from --tables "
+                             "(e.g. sizes run as separate processes) and compare them")
     args = parser.parse_args()
+    if args.from_tables and args.tables is None:
+        parser.error("--from-tables needs --tables")
     if args.subjects:
-        subject_scaling(sorted(args.subjects), args.cores, args.keep)
+        subject_scaling(sorted(args.subjects), args.cores, args.keep, args.tables,
+                        args.from_tables)
     if args.grids:
         grid_memory(args.grids, args.cores, args.keep)
 
