@@ -11,7 +11,8 @@
 2. Runs the default study (config.yaml as shipped, 5 subjects, the fewest
    whose sign-flip FWE test can reach alpha) at 3 mm and at 2 mm up to the
    ROI-mean GLM of its first subject: every simulate, first-level, group and
-   ROI job that needs, and prints each job's peak memory.
+   ROI job that needs, and prints each job's peak memory (``--up-to
+   first_level``: only the first subject's simulation and first level).
 
 The stages of one study run one after the other; the three study sizes run
 one after the other too, so a change of load on the machine between them
@@ -252,12 +253,30 @@ def subject_scaling(sizes: list[int], cores: int, keep: bool, tables: Path | Non
           f"{'flat (within 20%)' if flat else 'not flat (off by more than 20%)'}")
 
 
-def grid_memory(grids: list[int], cores: int, keep: bool) -> None:
-    """Part 2: peak memory per job of the default study up to one ROI-mean GLM, per grid."""
+def grid_memory(grids: list[int], cores: int, keep: bool, up_to: str = "roi_glm") -> None:
+    """Part 2: peak memory per job of the default study up to one subject's job, per grid.
+
+    Parameters
+    ----------
+    grids : list of int
+        Voxel sizes (mm).
+    cores : int
+        ``snakemake --cores``.
+    keep : bool
+        Keep the study's folder.
+    up_to : {"roi_glm", "first_level"}
+        The first subject's job to run up to: its ROI-mean GLM (which needs
+        every subject's first level and the group map) or only its first level
+        (its events, simulation and first level: three jobs).
+    """
     task = yaml.safe_load((REPO / "config.yaml").read_text())["task_name"]
     subject = participant_id(0, FEWEST_SUBJECTS)
-    target = (f"results/roi/{subject}/{subject}_task-{task}"
-              "_contrast-needleMinusSwab_roiglm.tsv")
+    target = {
+        "roi_glm": f"results/roi/{subject}/{subject}_task-{task}"
+                   "_contrast-needleMinusSwab_roiglm.tsv",
+        "first_level": f"results/derivatives/glm/{subject}/{subject}_task-{task}"
+                       "_desc-inputs.json",
+    }[up_to]
     for grid in grids:
         wall_s, jobs = run_study(
             {"n_subjects": FEWEST_SUBJECTS, "anatomy": {"voxel_size_mm": grid}}, cores, [target],
@@ -266,8 +285,8 @@ def grid_memory(grids: list[int], cores: int, keep: bool) -> None:
         per_rule = jobs.groupby("rule").agg(
             jobs=("s", "size"), mean_s=("s", "mean"), cpu_s=("cpu_s", "mean"),
             peak_mb=("max_rss_mb", "max"))
-        print(f"\ndefault study at {grid} mm, {FEWEST_SUBJECTS} subjects, up to the ROI-mean "
-              f"GLM of {subject}: {wall_s:.0f} s wall; per job:")
+        print(f"\ndefault study at {grid} mm, {FEWEST_SUBJECTS} subjects, up to the {up_to} "
+              f"job of {subject}: {wall_s:.0f} s wall; per job:")
         print(per_rule.sort_values("peak_mb", ascending=False).round(1).to_string())
         subject_jobs = per_rule.loc[per_rule.index.isin(PER_SUBJECT_RULES), "peak_mb"]
         print(f"peak memory per job at {grid} mm: {per_rule['peak_mb'].max():.0f} MB "
@@ -286,6 +305,8 @@ def main() -> None:
                         help="study sizes of part 1, smallest first (none: skip part 1)")
     parser.add_argument("--grids", type=int, nargs="*", default=[3, 2],
                         help="voxel sizes (mm) of part 2 (none: skip part 2)")
+    parser.add_argument("--up-to", choices=["roi_glm", "first_level"], default="roi_glm",
+                        help="part 2 runs up to this job of the first subject")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     parser.add_argument("--tables", type=Path, default=None,
                         help="save each tiny run's job table in this folder")
@@ -299,7 +320,7 @@ def main() -> None:
         subject_scaling(sorted(args.subjects), args.cores, args.keep, args.tables,
                         args.from_tables)
     if args.grids:
-        grid_memory(args.grids, args.cores, args.keep)
+        grid_memory(args.grids, args.cores, args.keep, args.up_to)
 
 
 if __name__ == "__main__":
