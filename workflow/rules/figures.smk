@@ -208,6 +208,8 @@ rule figure_brain_behaviour:
         svg=FIGURES / "brain_behaviour_score-{score}.svg",
     wildcard_constraints:
         score="|".join(config["analysis"]["scores"]),
+    params:
+        analysis={"dilemmas": config["analysis"]["dilemmas"]},
     resources:
         mem_mb=1000,
         runtime=15,

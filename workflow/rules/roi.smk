@@ -16,7 +16,9 @@ rule roi_definitions:
         anatomy=config["anatomy"],
         analysis={
             key: config["analysis"][key]
-            for key in ("rois", "roi_radius_mm", "selection_search_radius_mm", "scores")
+            for key in (
+                "rois", "roi_radius_mm", "selection_search_radius_mm", "scores", "dilemmas",
+            )
         },
     resources:
         mem_mb=1000,
