@@ -169,3 +169,58 @@ def test_the_simulated_study_refuses_analysis_dilemmas():
     config["analysis"]["dilemmas"] = SIMULATED.to_dict()
     with pytest.raises(ConfigError, match="'analysis.dilemmas' is set.*'analysis.bids_dir'"):
         validate_config(config)
+
+
+def test_the_pilot_bootstrap_redraws_the_named_counts(tmp_path):
+    """The counts analysis.dilemmas names give the bootstrap of the simulator's count columns."""
+    from empathy_fmri.evaluation.pilot_measurement import score_error_variance
+    from empathy_fmri.io.phenotype import dilemma_counts
+
+    scored, raw, _ = _simulated(tmp_path, BehaviourConfig(), 40)
+    simulated = read_phenotype(scored, SCORES)
+    computed = read_phenotype(raw, SCORES, SIMULATED)
+    counts = dilemma_counts(raw, computed, SIMULATED)
+    for score in SCORES:
+        # the same draws from the same counts: identical variances, not merely close
+        expected = score_error_variance(simulated, score, np.random.default_rng(5), 200)
+        got = score_error_variance(computed, score, np.random.default_rng(5), 200, counts)
+        np.testing.assert_array_equal(got, expected)
+        # finite for everyone (0 where a participant's counts are all or none)
+        assert np.isfinite(expected).all() and expected.mean() > 0
+
+
+@pytest.mark.e2e
+def test_a_dry_run_with_raw_dilemma_counts_resolves(tmp_path, placeholder_dataset):
+    """analysis.bids_dir with analysis.dilemmas: every job that reads the scores is planned.
+
+    The dataset is the tiny study's file list with placeholder content (a
+    dry run reads no data file); the phenotype file, raw counts only, is
+    given by its absolute path.
+    """
+    import yaml
+    from conftest import TINY_CONFIG, copy_workflow, job_counts, run_snakemake
+
+    workdir = copy_workflow(tmp_path / "workflow")
+    dataset, subjects = placeholder_dataset
+    phenotype = tmp_path / "dilemmas.tsv"
+    pd.DataFrame({"participant_id": subjects, "cong_rejected": 7, "incong_rejected": 3}).to_csv(
+        phenotype, sep="\t", index=False)
+    overrides = yaml.safe_load(TINY_CONFIG.read_text())
+    overrides["analysis"].update(
+        bids_dir=str(dataset), phenotype=str(phenotype),
+        dilemmas={"congruent_rejected": "cong_rejected", "incongruent_rejected": "incong_rejected",
+                  "n_congruent": 10, "n_incongruent": 10},
+        scores=["willingness_to_harm", "U"],
+    )
+    (workdir / "lab.yaml").write_text(yaml.safe_dump(overrides))
+    result = run_snakemake(workdir, "-n", "--configfile", "lab.yaml", timeout=300)
+    text = result.stdout + result.stderr
+    assert result.returncode == 0, text[-3000:]
+    assert "Traceback" not in text
+    counts = job_counts(result.stdout)
+    for rule in ("participants_table", "roi_definitions", "brain_behaviour",
+                 "power_pilot_measurement"):
+        assert counts.get(rule) == 1, (rule, counts)
+    # one whole-brain map and one scatter figure per score, named by analysis.scores
+    assert counts["behaviour_map"] == 2 and counts["figure_brain_behaviour"] == 2
+    assert counts["first_level"] == len(subjects)
