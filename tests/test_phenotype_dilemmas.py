@@ -224,3 +224,23 @@ def test_a_dry_run_with_raw_dilemma_counts_resolves(tmp_path, placeholder_datase
     # one whole-brain map and one scatter figure per score, named by analysis.scores
     assert counts["behaviour_map"] == 2 and counts["figure_brain_behaviour"] == 2
     assert counts["first_level"] == len(subjects)
+
+
+def test_the_readme_example_of_analysis_dilemmas_is_a_valid_config():
+    import re
+    import textwrap
+
+    import yaml
+
+    text = (REPO / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "dilemmas:" in b]
+    assert len(blocks) == 1
+    example = yaml.safe_load(textwrap.dedent(blocks[0]))["analysis"]
+    config = load_config(REPO / "config.yaml")
+    config["analysis"].update(example, bids_dir="/data/lab")
+    checked = validate_config(config)["analysis"]
+    from empathy_fmri.config import AnalysisConfig
+
+    dilemmas = AnalysisConfig.from_dict(checked).dilemmas
+    assert dilemmas == DilemmasConfig("congruent_harm_rejected", "incongruent_harm_rejected", 10,
+                                      "n_incongruent_answered")
