@@ -218,8 +218,9 @@ def test_a_dry_run_with_raw_dilemma_counts_resolves(tmp_path, placeholder_datase
     assert result.returncode == 0, text[-3000:]
     assert "Traceback" not in text
     counts = job_counts(result.stdout)
+    # roi_coverage: the ROIs are measured on the dataset's own grid before they are placed
     for rule in ("participants_table", "roi_definitions", "brain_behaviour",
-                 "power_pilot_measurement"):
+                 "power_pilot_measurement", "roi_coverage"):
         assert counts.get(rule) == 1, (rule, counts)
     # one whole-brain map and one scatter figure per score, named by analysis.scores
     assert counts["behaviour_map"] == 2 and counts["figure_brain_behaviour"] == 2
