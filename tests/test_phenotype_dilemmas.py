@@ -55,13 +55,21 @@ def test_raw_counts_give_the_simulated_scores(tmp_path, behaviour, caplog):
     with caplog.at_level(logging.INFO, logger="empathy_fmri.io.phenotype"):
         computed = read_phenotype(raw, SCORES, SIMULATED)
     written = pd.read_csv(scored, sep="\t").set_index("participant_id")
-    # the simulator's own values (before writing) are matched exactly: one model, one function
+    # the simulator's own values (before writing) are matched exactly, to the 12 decimals
+    # read_phenotype keeps: one model, one function
     truth = pd.DataFrame([
         subject_behaviour(seed, behaviour, i, draw_participant(seed, behaviour, i, n))
         for i in range(n)
     ], index=written.index)
     for score in SCORES:
-        assert computed[score].to_numpy().tolist() == truth[score].to_numpy().tolist(), score
+        assert computed[score].tolist() == np.round(truth[score], 12).tolist(), score
+        # equal scores tie exactly and distinct ones stay apart (exact fractions), so ranks
+        # (Spearman's rho) are those of the exact scores
+        exact = _exact_scores(written, behaviour)[score]
+        same = exact[:, None] == exact[None, :]
+        values = computed[score].to_numpy()
+        assert ((values[:, None] == values[None, :]) == same).all(), score
+        assert same.sum() > n  # ties exist among 80 scores of 10 dilemmas each
         # the file holds them to write_tsv's %.6g: half a unit of the 6th significant
         # digit is a relative error of at most 5e-6
         np.testing.assert_allclose(computed[score], written[score], rtol=5e-6, atol=0)
@@ -74,6 +82,23 @@ def test_raw_counts_give_the_simulated_scores(tmp_path, behaviour, caplog):
         assert f"{len(edge)} participant(s)" in warnings[0]
     else:
         assert edge == [] and warnings == []
+
+
+def _exact_scores(table: pd.DataFrame, behaviour: BehaviourConfig) -> dict[str, np.ndarray]:
+    """U, D and willingness to harm as exact fractions (the U = 1 correction included)."""
+    from fractions import Fraction
+
+    out = {score: [] for score in SCORES}
+    n_c, n_i = behaviour.n_congruent, behaviour.n_incongruent
+    for c, i in zip(table["congruent_harm_rejected"], table["incongruent_harm_rejected"],
+                    strict=True):
+        p_c, p_i = Fraction(int(c), n_c), Fraction(int(i), n_i)
+        out["willingness_to_harm"].append(1 - p_i)
+        if p_c - p_i == 1:
+            p_c, p_i = 1 - Fraction(1, 2 * n_c), Fraction(1, 2 * n_i)
+        out["U"].append(p_c - p_i)
+        out["D"].append(p_i / (1 - (p_c - p_i)))
+    return {score: np.array(values, dtype=object) for score, values in out.items()}
 
 
 def test_participants_table_records_the_computed_scores_and_edge_cases(tmp_path):

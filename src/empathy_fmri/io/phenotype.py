@@ -86,7 +86,8 @@ def read_phenotype(
     dilemmas : DilemmasConfig, optional
         ``analysis.dilemmas``: the columns of raw dilemma counts. Given, the
         columns of :data:`DILEMMA_SCORES` are computed from them for every
-        row (see :func:`dilemma_counts` for what a row must hold), and
+        row (to 12 decimals, so that equal scores tie exactly; see
+        :func:`dilemma_counts` for what a row must hold), and
         ``scores`` may name them; the participants whose scores needed the
         extreme-proportion correction (``pd_edge_case`` ``yes``) are logged
         as a warning. None: the scores are columns of the file as they are.
@@ -240,7 +241,15 @@ def _with_dilemma_scores(
     estimates = estimate_process_dissociation(c_rejected, i_rejected, n_c, n_i)
     table = table.copy()
     for column in ("U", "D", "willingness_to_harm"):
-        table[column] = estimates[column].to_numpy(float)
+        # Each score is a fraction of small integers, but the floating-point steps of
+        # the estimate can leave two equal fractions a unit apart in the 17th digit
+        # (0.1 and 0.09999999999999998), which breaks their tie: Spearman's rho and
+        # the bootstrap would then differ from the same scores read from a file.
+        # Two distinct scores, fractions with denominators of at most 8 n_c n_i (D
+        # after the U = 1 correction), differ by at least 1 / (8 n_c n_i)^2: 1.6e-10
+        # for 100 dilemmas of each kind. So 12 decimals keep them apart (up to about
+        # 350 of each kind) and make equal ones tie.
+        table[column] = np.round(estimates[column].to_numpy(float), 12)
     edge = estimates["pd_edge_case"].to_numpy(bool)
     table["pd_edge_case"] = np.where(edge, "yes", "no")
     logger.info(
