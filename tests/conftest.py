@@ -51,6 +51,35 @@ def job_counts(output: str) -> dict[str, int]:
     raise AssertionError("no total line in the job stats")
 
 
+@pytest.fixture(scope="session")
+def placeholder_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Every file the simulator would write for the tiny config, with placeholder content.
+
+    The files are listed by ``snakemake --summary`` and created with no
+    content (JSON files ``{}``), with a dataset description and a
+    ``participants.tsv``: a stand-in for a lab's dataset that a dry run
+    (which reads no data file) takes as one. Tests must not change it.
+    Returns the dataset's folder and its participant labels.
+    """
+    workdir = copy_workflow(tmp_path_factory.mktemp("placeholder_workflow"))
+    shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
+    summary = run_snakemake(workdir, "--summary", "--configfile", "tiny_config.yaml",
+                            timeout=300)
+    assert summary.returncode == 0, summary.stderr[-3000:]
+    dataset = tmp_path_factory.mktemp("placeholder") / "bids"
+    files = [line.split("\t")[0] for line in summary.stdout.splitlines()]
+    files = [f.removeprefix("results/bids/") for f in files if f.startswith("results/bids/")]
+    assert any(f.endswith("_bold.nii.gz") for f in files)
+    subjects = sorted({f.split("/")[0] for f in files if f.startswith("sub-")})
+    for name in files:
+        path = dataset / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}" if name.endswith(".json") else "")
+    (dataset / "dataset_description.json").write_text('{"Name": "pilot", "BIDSVersion": "1.9.0"}')
+    (dataset / "participants.tsv").write_text("participant_id\n" + "\n".join(subjects) + "\n")
+    return dataset, subjects
+
+
 def validator_errors(*arguments: str) -> list[dict]:
     """Errors of ``bids-validator-deno --json <arguments>``, the derivatives' included."""
     validator = shutil.which("bids-validator-deno") or str(

@@ -762,7 +762,7 @@ def test_input_error_is_a_value_error_and_pickles(tmp_path):
 
 def test_a_phenotype_without_a_subjects_row_is_refused_naming_them(tmp_path):
     """The whole-brain regression and the score-selected ROIs need every subject's row."""
-    from empathy_fmri.io.bids import require_phenotype_rows
+    from empathy_fmri.io.phenotype import require_phenotype_rows
 
     phenotype = pd.DataFrame({"D": [0.5, 0.6]}, index=pd.Index(["sub-01", "sub-03"],
                                                                  name="participant_id"))

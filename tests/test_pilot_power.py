@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -393,7 +392,7 @@ def test_score_reliability_wording_follows_the_config(default_config):
 
 
 @pytest.mark.e2e
-def test_real_data_dry_run_lists_the_pilot_power_rules(tmp_path):
+def test_real_data_dry_run_lists_the_pilot_power_rules(tmp_path, placeholder_dataset):
     """analysis.bids_dir set: the pilot's power rules (and power figures) are in the DAG.
 
     The dataset stands in for a real one: every file the simulator would
@@ -404,21 +403,7 @@ def test_real_data_dry_run_lists_the_pilot_power_rules(tmp_path):
     from conftest import TINY_CONFIG, copy_workflow, run_snakemake
 
     workdir = copy_workflow(tmp_path / "workflow")
-    shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
-    summary = run_snakemake(workdir, "--summary", "--configfile", "tiny_config.yaml",
-                            timeout=300)
-    assert summary.returncode == 0, summary.stderr[-3000:]
-    dataset = tmp_path / "pilot"
-    files = [line.split("\t")[0] for line in summary.stdout.splitlines()]
-    files = [f.removeprefix("results/bids/") for f in files if f.startswith("results/bids/")]
-    assert any(f.endswith("_bold.nii.gz") for f in files)
-    subjects = sorted({f.split("/")[0] for f in files if f.startswith("sub-")})
-    for name in files:
-        path = dataset / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("{}" if name.endswith(".json") else "")
-    (dataset / "dataset_description.json").write_text('{"Name": "pilot", "BIDSVersion": "1.9.0"}')
-    (dataset / "participants.tsv").write_text("participant_id\n" + "\n".join(subjects) + "\n")
+    dataset, subjects = placeholder_dataset
     overrides = yaml.safe_load(TINY_CONFIG.read_text())
     overrides["analysis"]["bids_dir"] = str(dataset)
     (workdir / "pilot.yaml").write_text(yaml.safe_dump(overrides))

@@ -301,15 +301,31 @@ def test_a_noise_change_reruns_exactly_what_depends_on_the_noise(tiny_run: Path)
 def test_analysis_runs_unchanged_on_another_bids_dataset(
     tiny_run: Path, tmp_path: Path, tiny_config
 ):
-    """Point analysis.bids_dir at a BIDS dataset: it is analysed, nothing simulated or graded."""
+    """Point analysis.bids_dir at a BIDS dataset: it is analysed, nothing simulated or graded.
+
+    The copy keeps only the raw dilemma counts of the phenotype file, as a
+    lab's may: ``analysis.dilemmas`` scores them, and every result must be
+    the simulated run's.
+    """
     import yaml
     from conftest import TINY_CONFIG, copy_workflow
 
+    from empathy_fmri.io.phenotype import DILEMMA_SCORES
+
     dataset = tmp_path / "other_dataset"
     shutil.copytree(tiny_run / "results" / "bids", dataset)
+    phenotype = dataset / "phenotype" / "moral_dilemmas.tsv"
+    simulated_scores = _table(phenotype).set_index("participant_id")
+    _table(phenotype).drop(columns=list(DILEMMA_SCORES)).to_csv(phenotype, sep="\t",
+                                                                index=False)
     workdir = copy_workflow(tmp_path / "analysis_only")
     overrides = yaml.safe_load(TINY_CONFIG.read_text())
     overrides["analysis"]["bids_dir"] = str(dataset)
+    overrides["analysis"]["dilemmas"] = {
+        "congruent_rejected": "congruent_harm_rejected",
+        "incongruent_rejected": "incongruent_harm_rejected",
+        "n_congruent": 10, "n_incongruent": 10,
+    }
     (workdir / "external.yaml").write_text(yaml.safe_dump(overrides))
     result = run_snakemake(workdir, "--cores", "2", "--configfile", "external.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -328,6 +344,34 @@ def test_analysis_runs_unchanged_on_another_bids_dataset(
     assert (participants["tr_s"] == tiny_config["design"]["tr"]).all()
     assert (participants["confound_columns"] == 6).all()  # motion: basic
     assert set(participants["nuisance_trial_types"]) == {"none"}
+    # the scores computed from the counts are the simulator's (its file holds them to
+    # %.6g: a relative error of at most 5e-6), and so are the correlations on them
+    scored = participants.set_index("participant_id")
+    for score in ("U", "D", "willingness_to_harm"):
+        np.testing.assert_allclose(scored[score], simulated_scores.loc[scored.index, score],
+                                   rtol=5e-6, atol=0)
+    assert list(scored["pd_edge_case"]) == list(simulated_scores.loc[scored.index,
+                                                                     "pd_edge_case"])
+    ours, theirs = (_table(root / "results/stats/brain_behaviour.tsv")
+                    for root in (workdir, tiny_run))
+    assert ours[["roi", "selection", "score"]].equals(theirs[["roi", "selection", "score"]])
+    # the file's scores are the computed ones rounded to 6 digits (5e-6 relative): r and
+    # its intervals move by about that (1e-6 measured here), the ranks not at all (equal
+    # scores tie, see io/phenotype.py), and the permutation and bootstrap draws are the
+    # same (same seed, same order); these data are fixed, so the p values are too
+    for column in ("r", "ci_low", "ci_high", "bootstrap_ci_low", "bootstrap_ci_high"):
+        np.testing.assert_allclose(ours[column], theirs[column], rtol=0, atol=1e-4)
+    for column in ("spearman_rho", "p", "p_corrected"):
+        np.testing.assert_array_equal(ours[column], theirs[column])
+    # the a-priori ROIs were measured on the dataset's grid inside its masks: the
+    # simulator's masks are the MNI152 brain, so each count is the ROI's own size
+    coverage = _table(workdir / "results/analysis/roi_coverage.tsv")
+    centres = _table(workdir / "results/roi/roi_centres.tsv")
+    sizes = centres[centres["selection"] == "independent"].set_index("roi")["n_voxels"]
+    for roi, counts in coverage.groupby("roi"):
+        assert set(counts["n_voxels"]) == {sizes[roi]}, roi
+    assert len(coverage) == len(sizes) * tiny_config["n_subjects"] * tiny_config["design"][
+        "n_runs"]
     # power holds for real data: from the dataset as a pilot, at power.pilot.true_r
     pilot = _table(workdir / "results/power/pilot_measurement.tsv")
     assert list(pilot["measure"]) == list(tiny_config["analysis"]["rois"]) + list(

@@ -30,7 +30,7 @@ rule behaviour_map:
         subjects=SUBJECTS,
         analysis={
             key: config["analysis"][key]
-            for key in ("alpha", "n_permutations", "cluster_min_voxels")
+            for key in ("alpha", "n_permutations", "cluster_min_voxels", "dilemmas")
         },
         rois=ANALYSIS_ROI_CENTRES,
         seed=config["seed"],

@@ -212,6 +212,8 @@ rule figure_brain_behaviour:
         n_subjects=len(SUBJECTS),
     wildcard_constraints:
         score="|".join(config["analysis"]["scores"]),
+    params:
+        analysis={"dilemmas": config["analysis"]["dilemmas"]},
     resources:
         mem_mb=1000,
         runtime=15,

@@ -41,6 +41,8 @@ rule first_level:
 rule participants_table:
     input:
         inputs=expand(rules.first_level.output.inputs, subject=SUBJECTS),
+        # scores computed from raw dilemma counts are recorded here, edge cases too
+        phenotype=PHENOTYPE if config["analysis"]["dilemmas"] else [],
     output:
         table=report(
             RESULTS / "analysis" / "participants.tsv",
@@ -50,6 +52,7 @@ rule participants_table:
     params:
         listed=list(_listed),
         excluded=EXCLUDED,
+        analysis={"dilemmas": config["analysis"]["dilemmas"]},
     resources:
         mem_mb=500,
         runtime=5,

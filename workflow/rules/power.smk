@@ -103,7 +103,10 @@ rule power_pilot_measurement:
         noise_fwhm_mm=config["noise"]["fwhm_mm"],
         analysis={
             key: config["analysis"][key]
-            for key in ("rois", "roi_radius_mm", "smoothing_fwhm_mm", "roi_estimate", "scores")
+            for key in (
+                "rois", "roi_radius_mm", "smoothing_fwhm_mm", "roi_estimate", "scores",
+                "dilemmas",
+            )
         },
         # only the score reliability: a new true r must not re-run the calibration
         pilot={"score_reliability": config["power"]["pilot"]["score_reliability"]},

@@ -3,12 +3,48 @@
 # leaving each subject out), fit each subject's ROI-mean GLM on the unsmoothed
 # data, gather every amplitude into one table.
 
+#: Every analysed run of a dataset from elsewhere, for the ROI check on its own grid.
+_ANALYSED_RUNS = [run for s in SUBJECTS for run in SUBJECT_RUNS[s]]
+
+
+rule roi_coverage:
+    # the ROIs measured on the data's own grid, inside its brain masks (the
+    # config check before any job measures them on the simulation grid);
+    # only a dataset from elsewhere (analysis.bids_dir) needs it
+    input:
+        masks=[str(run.mask) for run in _ANALYSED_RUNS if run.mask is not None],
+        bolds=[str(run.bold) for run in _ANALYSED_RUNS if run.mask is None],
+    output:
+        table=RESULTS / "analysis" / "roi_coverage.tsv",
+    params:
+        analysis={
+            key: config["analysis"][key] for key in ("rois", "roi_radius_mm", "min_roi_voxels")
+        },
+        grey_matter_threshold=config["anatomy"]["grey_matter_threshold"],
+    # run before the first levels, so that a bad ROI stops the study at once
+    priority: 50
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        f"{LOGS}roi_coverage.log",
+    benchmark:
+        f"{BENCHMARKS}roi_coverage.tsv",
+    message:
+        "Checking {n} ROIs on the data's grid inside its brain masks".format(n=len(ROIS))
+    script:
+        "../scripts/roi_coverage.py"
+
 
 rule roi_definitions:
     input:
         group_z=rules.group_level.output.z,
         effects=[subject_statmaps(s)["needleMinusSwab"]["effect"] for s in SUBJECTS],
         phenotype=PHENOTYPE,
+        # a dataset from elsewhere: its ROIs were checked on its own grid first
+        coverage=[] if SIMULATED else rules.roi_coverage.output.table,
     output:
         centres=RESULTS / "roi" / "roi_centres.tsv",
     params:
@@ -16,7 +52,9 @@ rule roi_definitions:
         anatomy=config["anatomy"],
         analysis={
             key: config["analysis"][key]
-            for key in ("rois", "roi_radius_mm", "selection_search_radius_mm", "scores")
+            for key in (
+                "rois", "roi_radius_mm", "selection_search_radius_mm", "scores", "dilemmas",
+            )
         },
     resources:
         mem_mb=1000,

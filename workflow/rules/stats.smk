@@ -11,7 +11,7 @@ rule brain_behaviour:
     params:
         analysis={
             key: config["analysis"][key]
-            for key in ("scores", "n_permutations_stats", "n_bootstrap", "alpha")
+            for key in ("scores", "n_permutations_stats", "n_bootstrap", "alpha", "dilemmas")
         },
         seed=config["seed"],
     resources:

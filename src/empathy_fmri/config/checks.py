@@ -116,7 +116,7 @@ SIMULATED_SCORES = ("willingness_to_harm", "D", "U")
 
 
 def analysis_input_problems(analysis: Mapping[str, Any]) -> list[str]:
-    """Problems of the keys that say how to read the data: conditions and scores.
+    """Problems of the keys that say how to read the data: conditions, scores, dilemmas.
 
     Parameters
     ----------
@@ -143,6 +143,12 @@ def analysis_input_problems(analysis: Mapping[str, Any]) -> list[str]:
                 f"'analysis.scores' lists {unknown}, which the simulated phenotype does not "
                 f"have (it has {list(SIMULATED_SCORES)}); other columns exist only in your "
                 "own data ('analysis.bids_dir')"
+            )
+        if analysis.get("dilemmas"):
+            problems.append(
+                "'analysis.dilemmas' is set, but the simulated phenotype already holds U, D "
+                "and willingness_to_harm, scored from its counts with the same model; it is "
+                "for your own data ('analysis.bids_dir'): set it to null"
             )
     return problems
 

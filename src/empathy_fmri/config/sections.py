@@ -21,6 +21,7 @@ __all__ = [
     "AnatomyConfig",
     "BehaviourConfig",
     "DesignConfig",
+    "DilemmasConfig",
     "NoiseConfig",
     "PilotPowerConfig",
     "PowerConfig",
@@ -236,6 +237,22 @@ class BehaviourConfig(_Section):
 
 
 @dataclass(frozen=True)
+class DilemmasConfig(_Section):
+    """Columns of raw dilemma counts to score (config section ``analysis.dilemmas``).
+
+    ``n_congruent`` and ``n_incongruent`` are a number of dilemmas (the same
+    for every participant) or the name of the column that holds each
+    participant's; typed ``str | int`` so that :func:`_convert` keeps either
+    as written.
+    """
+
+    congruent_rejected: str
+    incongruent_rejected: str
+    n_congruent: str | int
+    n_incongruent: str | int
+
+
+@dataclass(frozen=True)
 class AnalysisConfig(_Section):
     """First level, group, ROI and brain-behaviour statistics (section ``analysis``)."""
 
@@ -265,6 +282,7 @@ class AnalysisConfig(_Section):
     derivatives: str = "derivatives/fmriprep"
     space: str | None = None
     phenotype: str = "phenotype/moral_dilemmas.tsv"
+    dilemmas: DilemmasConfig | None = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ with this many runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -210,7 +210,11 @@ def brain_measurement(
 
 
 def score_error_variance(
-    phenotype: pd.DataFrame, score: str, rng: np.random.Generator, n_draws: int = 2000
+    phenotype: pd.DataFrame,
+    score: str,
+    rng: np.random.Generator,
+    n_draws: int = 2000,
+    counts: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> np.ndarray:
     """Each participant's sampling variance of a dilemma score: parametric bootstrap.
 
@@ -234,7 +238,8 @@ def score_error_variance(
     Parameters
     ----------
     phenotype : pandas.DataFrame
-        With the columns of :data:`COUNT_COLUMNS`, one row per participant.
+        One row per participant; with the columns of :data:`COUNT_COLUMNS`
+        unless ``counts`` is given.
     score : str
         ``willingness_to_harm``, ``D`` or ``U``.
     rng : numpy.random.Generator
@@ -243,6 +248,12 @@ def score_error_variance(
         Bootstrap draws per participant (the relative Monte Carlo error of a
         variance is about ``sqrt(2 / n_draws)`` per participant, less for the
         mean over participants).
+    counts : mapping, optional
+        ``{"congruent": (rejected, n), "incongruent": (rejected, n)}``, one
+        value per row of ``phenotype`` (the raw counts that
+        ``analysis.dilemmas`` names, from
+        :func:`empathy_fmri.io.phenotype.dilemma_counts`); None: from the
+        columns of :data:`COUNT_COLUMNS`.
 
     Returns
     -------
@@ -255,24 +266,30 @@ def score_error_variance(
         If a count column is missing, or a participant answered fewer than 2
         dilemmas of a kind.
     """
-    columns = [c for pair in COUNT_COLUMNS.values() for c in pair]
-    missing = [c for c in columns if c not in phenotype.columns]
-    if missing:
-        raise ValueError(
-            f"the phenotype table lacks the dilemma count column(s) {missing}, needed to "
-            "estimate the scores' reliability ('power.pilot.score_reliability' null); give "
-            "the reliability as a number instead"
-        )
     if n_draws < 2:
         raise ValueError(f"n_draws must be at least 2, got {n_draws}")
     rejected, totals = {}, {}
-    for kind, (rejected_column, accepted_column) in COUNT_COLUMNS.items():
-        rejected[kind] = pd.to_numeric(phenotype[rejected_column], errors="coerce").to_numpy(
-            float
-        )
-        totals[kind] = rejected[kind] + pd.to_numeric(
-            phenotype[accepted_column], errors="coerce"
-        ).to_numpy(float)
+    if counts is not None:
+        for kind in COUNT_COLUMNS:
+            rejected[kind] = np.asarray(counts[kind][0], float)
+            totals[kind] = np.asarray(counts[kind][1], float)
+    else:
+        columns = [c for pair in COUNT_COLUMNS.values() for c in pair]
+        missing = [c for c in columns if c not in phenotype.columns]
+        if missing:
+            raise ValueError(
+                f"the phenotype table lacks the dilemma count column(s) {missing}, needed to "
+                "estimate the scores' reliability ('power.pilot.score_reliability' null); "
+                "give the reliability as a number instead, or name the raw counts in "
+                "'analysis.dilemmas'"
+            )
+        for kind, (rejected_column, accepted_column) in COUNT_COLUMNS.items():
+            rejected[kind] = pd.to_numeric(phenotype[rejected_column], errors="coerce").to_numpy(
+                float
+            )
+            totals[kind] = rejected[kind] + pd.to_numeric(
+                phenotype[accepted_column], errors="coerce"
+            ).to_numpy(float)
     valid = np.isfinite(totals["congruent"]) & np.isfinite(totals["incongruent"])
     for kind, total in totals.items():
         if np.any(total[valid] < 2):
@@ -302,6 +319,7 @@ def score_measurement(
     reliability: float | None,
     rng: np.random.Generator | None = None,
     n_draws: int = 2000,
+    counts: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> pd.DataFrame:
     """True and error variance of each behavioural score, given or from the counts.
 
@@ -320,6 +338,8 @@ def score_measurement(
         Random source of the bootstrap (needed when ``reliability`` is None).
     n_draws : int
         Bootstrap draws per participant (:func:`score_error_variance`).
+    counts : mapping, optional
+        The raw counts, as :func:`score_error_variance` takes them.
 
     Returns
     -------
@@ -335,7 +355,7 @@ def score_measurement(
         if reliability is None:
             if rng is None:
                 raise ValueError("estimating the score reliability needs an rng")
-            errors = score_error_variance(phenotype, score, rng, n_draws)
+            errors = score_error_variance(phenotype, score, rng, n_draws, counts)
             keep = np.isfinite(values) & np.isfinite(errors)
             split = split_variance(values[keep], float(np.mean(errors[keep])),
                                    name=f"score {score}")

@@ -24,8 +24,6 @@ __all__ = [
     "design_matrix_path",
     "list_subjects",
     "read_events",
-    "read_phenotype",
-    "require_phenotype_rows",
     "statmap_path",
     "to_volume",
 ]
@@ -271,86 +269,6 @@ def read_events(
         )
     table["trial_type"] = table["trial_type"].map(lambda t: rename.get(t, t))
     return table
-
-
-def require_phenotype_rows(
-    phenotype: pd.DataFrame, subjects: Sequence[str], path: str | Path, purpose: str
-) -> None:
-    """Refuse a phenotype table that lacks a row for one of the subjects analysed.
-
-    Parameters
-    ----------
-    phenotype : pandas.DataFrame
-        From :func:`read_phenotype`.
-    subjects : sequence of str
-        Participant labels the analysis uses.
-    path : str or pathlib.Path
-        The phenotype file, for the message.
-    purpose : str
-        What needs every subject's scores, for the message.
-
-    Raises
-    ------
-    InputFileError
-        Naming every subject without a row.
-    """
-    without = [s for s in subjects if s not in phenotype.index]
-    if without:
-        raise InputFileError(
-            path,
-            f"has no row for {len(without)} of the {len(subjects)} subjects "
-            f"({', '.join(without)}); {purpose} needs every subject's scores: add their "
-            "rows (participant_id must match the BIDS labels, e.g. "
-            f"{', '.join(list(subjects)[:3])}), or remove those subjects from the dataset",
-        )
-
-
-def read_phenotype(path: str | Path, scores: Sequence[str]) -> pd.DataFrame:
-    """Read the moral dilemma phenotype file, indexed by ``participant_id``.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        ``phenotype/moral_dilemmas.tsv``.
-    scores : sequence of str
-        Score columns to read (``analysis.scores``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``participant_id`` (``sub-`` prefixed, as BIDS labels
-        are), with the ``scores`` as floats (``n/a`` is NaN: a missing score)
-        and the file's other columns as read.
-
-    Raises
-    ------
-    InputFileError
-        If the file is empty or not a table, lacks ``participant_id`` or a
-        score column, has a row without or with a repeated participant_id, or
-        a score value that is not a number (or ``n/a``).
-    """
-    scores = list(scores)
-    kind = "phenotype table (participant_id and the behavioural scores)"
-    table = _read_table(path, kind, dtype={"participant_id": str})
-    _missing_columns(
-        path, table, ["participant_id", *scores], "phenotype file",
-        "(participant_id and the scores named in 'analysis.scores')",
-    )
-    unnamed = np.flatnonzero(table["participant_id"].isna().to_numpy())
-    if unnamed.size:
-        raise InputFileError(
-            path, f"column 'participant_id' is empty or n/a on line {unnamed[0] + 2}"
-        )
-    ids = [s if s.startswith("sub-") else f"sub-{s}" for s in table["participant_id"].str.strip()]
-    repeated = sorted(set(pd.Index(ids)[pd.Index(ids).duplicated()]))
-    if repeated:
-        raise InputFileError(
-            path, f"has more than one row for the participant(s) {repeated}; expected one each"
-        )
-    for score in scores:
-        table[score] = _numbers(path, table, score, "a number", allow_missing=True, row_names=ids)
-    table.index = pd.Index(ids, name="participant_id")
-    return table.drop(columns="participant_id")
 
 
 def check_bold(

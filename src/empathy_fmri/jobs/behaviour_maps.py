@@ -16,10 +16,10 @@ from empathy_fmri.analysis.behaviour_maps import (
     score_design,
 )
 from empathy_fmri.analysis.first_level import analysis_mask
-from empathy_fmri.config.sections import AnalysisConfig
+from empathy_fmri.config.sections import AnalysisConfig, DilemmasConfig
 from empathy_fmri.io.atomic import write_json, write_nifti, write_tsv
-from empathy_fmri.io.bids import read_phenotype, require_phenotype_rows
 from empathy_fmri.io.errors import InputFileError
+from empathy_fmri.io.phenotype import read_phenotype, require_phenotype_rows
 
 __all__ = [
     "run_behaviour_map",
@@ -29,7 +29,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def subject_scores(phenotype_path: str | Path, subjects: Sequence[str], score: str) -> pd.Series:
+def subject_scores(
+    phenotype_path: str | Path, subjects: Sequence[str], score: str,
+    dilemmas: DilemmasConfig | None = None,
+) -> pd.Series:
     """Read one score for exactly these subjects, refusing to leave anyone out.
 
     Unlike the ROI correlations (``brain_behaviour``, which leave out a
@@ -45,6 +48,9 @@ def subject_scores(phenotype_path: str | Path, subjects: Sequence[str], score: s
         Participant labels (``sub-XX``) of the effect maps, in their order.
     score : str
         Score column.
+    dilemmas : DilemmasConfig, optional
+        ``analysis.dilemmas``: score the raw dilemma counts
+        (:func:`~empathy_fmri.io.phenotype.read_phenotype`).
 
     Returns
     -------
@@ -57,7 +63,7 @@ def subject_scores(phenotype_path: str | Path, subjects: Sequence[str], score: s
         If the file cannot be read, lacks the column, has no row or ``n/a``
         for a subject, or holds the same value for every subject.
     """
-    phenotype = read_phenotype(phenotype_path, [score])
+    phenotype = read_phenotype(phenotype_path, [score], dilemmas)
     require_phenotype_rows(phenotype, subjects, phenotype_path,
                            f"the whole-brain regression on '{score}'")
     values = phenotype.loc[list(subjects), score]
@@ -99,7 +105,7 @@ def run_behaviour_map(
     score : str
         The score column (one of ``analysis.scores``).
     analysis : AnalysisConfig
-        ``alpha``, ``n_permutations`` and ``cluster_min_voxels``.
+        ``alpha``, ``n_permutations``, ``cluster_min_voxels`` and ``dilemmas``.
     roi_centres_mm : mapping
         A-priori ROI centres, to name the clusters.
     outputs : mapping
@@ -121,7 +127,7 @@ def run_behaviour_map(
         raise ValueError(
             f"a regression map needs at least {MIN_SUBJECTS} subjects, got {len(subjects)}"
         )
-    values = subject_scores(phenotype_path, subjects, score)
+    values = subject_scores(phenotype_path, subjects, score, analysis.dilemmas)
     design = score_design(values, score)
     mask = analysis_mask(effect_paths[0])
     result = fit_behaviour_map(

@@ -9,8 +9,8 @@ import pandas as pd
 
 from empathy_fmri.config.sections import AnalysisConfig
 from empathy_fmri.io.atomic import write_json, write_tsv
-from empathy_fmri.io.bids import read_phenotype
 from empathy_fmri.io.errors import InputFileError
+from empathy_fmri.io.phenotype import read_phenotype
 from empathy_fmri.pipeline.brain_behaviour import brain_behaviour_step
 
 __all__ = [
@@ -61,7 +61,7 @@ def run_brain_behaviour(
     """
     roi_table = pd.read_csv(roi_table_path, sep="\t")
     scores = list(analysis.scores)
-    phenotype = read_phenotype(phenotype_path, scores)
+    phenotype = read_phenotype(phenotype_path, scores, analysis.dilemmas)
     subjects = [str(s) for s in dict.fromkeys(roi_table["participant_id"])]
     without = [s for s in subjects if s not in phenotype.index]
     with_row = [s for s in subjects if s in phenotype.index]

@@ -12,6 +12,7 @@ import pandas as pd
 from nilearn import image
 
 from empathy_fmri.analysis.roi_timeseries import fit_roi_timeseries
+from empathy_fmri.config.sections import DilemmasConfig
 from empathy_fmri.io.results import read_design_matrices, read_roi_centres
 from empathy_fmri.plotting.behaviour_maps import fwe_r_map, plot_behaviour_map
 from empathy_fmri.plotting.brain import plot_group_map, plot_rois, roi_mask_images
@@ -305,6 +306,7 @@ def figure_brain_behaviour(
     score: str,
     outputs: Sequence[str | Path],
     confidence_level: float = 0.95,
+    dilemmas: DilemmasConfig | None = None,
 ) -> None:
     """Read the ROI, phenotype and statistics tables, draw :func:`plot_brain_behaviour`, save.
 
@@ -322,11 +324,14 @@ def figure_brain_behaviour(
         Figure files.
     confidence_level : float
         Level of the regression band.
+    dilemmas : DilemmasConfig, optional
+        ``analysis.dilemmas``: score the raw dilemma counts, as every job
+        does (:func:`~empathy_fmri.io.phenotype.read_phenotype`).
     """
-    from empathy_fmri.io.bids import read_phenotype
+    from empathy_fmri.io.phenotype import read_phenotype
 
     roi_table = pd.read_csv(roi_table_path, sep="\t")
-    phenotype = read_phenotype(phenotype_path, [score])
+    phenotype = read_phenotype(phenotype_path, [score], dilemmas)
     results = pd.read_csv(results_path, sep="\t", na_values="n/a")
     figure = plot_brain_behaviour(roi_table, phenotype, results, score, confidence_level)
     save_figure(figure, outputs)

@@ -7,10 +7,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from empathy_fmri.config.sections import AnalysisConfig
+from empathy_fmri.config.sections import AnalysisConfig, DilemmasConfig
 from empathy_fmri.io.atomic import write_json, write_nifti, write_tsv
+from empathy_fmri.io.phenotype import DILEMMA_SCORES, read_phenotype
 from empathy_fmri.io.run_inputs import SubjectRuns, read_subject_runs
 from empathy_fmri.jobs.logs import recorded_warnings
 from empathy_fmri.pipeline.first_level import first_level_step
@@ -196,6 +198,8 @@ def write_participants_table(
     excluded: dict[str, str],
     inputs_paths: Sequence[str | Path],
     table_path: str | Path,
+    phenotype_path: str | Path | None = None,
+    dilemmas: DilemmasConfig | None = None,
 ) -> pd.DataFrame:
     """Who was analysed, who was left out and why, and what was read of each.
 
@@ -210,7 +214,16 @@ def write_participants_table(
     table_path : str or pathlib.Path
         Output TSV: ``participant_id``, ``analysed``, ``reason``, ``runs``,
         ``tr_s``, ``n_volumes``, ``n_volumes_fitted`` (without non-steady-state
-        or scrubbed volumes), ``confound_columns``, ``nuisance_trial_types``.
+        or scrubbed volumes), ``confound_columns``, ``nuisance_trial_types``;
+        with ``dilemmas``, also the scores computed from the raw dilemma
+        counts (``U``, ``D``, ``willingness_to_harm``) and ``pd_edge_case``
+        (``yes`` where the extreme-proportion correction was applied; ``n/a``
+        for a participant without a phenotype row).
+    phenotype_path : str or pathlib.Path, optional
+        The phenotype file (``analysis.phenotype``), needed with ``dilemmas``.
+    dilemmas : DilemmasConfig, optional
+        ``analysis.dilemmas``: score the raw dilemma counts as every job does
+        (:func:`~empathy_fmri.io.phenotype.read_phenotype`).
 
     Returns
     -------
@@ -240,6 +253,15 @@ def write_participants_table(
             if info else "n/a",
         })
     table = pd.DataFrame(rows)
+    if dilemmas is not None:
+        if phenotype_path is None:
+            raise ValueError("scoring the raw dilemma counts needs the phenotype file")
+        scored = read_phenotype(phenotype_path, DILEMMA_SCORES[:3], dilemmas)
+        for column in DILEMMA_SCORES:
+            table[column] = [
+                scored.loc[s, column] if s in scored.index else np.nan for s in listed
+            ]
+        table["pd_edge_case"] = table["pd_edge_case"].fillna("n/a")
     write_tsv(table_path, table)
     for subject, reason in excluded.items():
         logger.warning("%s left out of the analysis: %s", subject, reason)

@@ -20,8 +20,8 @@ from empathy_fmri.evaluation.monte_carlo import power_rng
 from empathy_fmri.evaluation.pilot_measurement import brain_measurement, score_measurement
 from empathy_fmri.evaluation.pilot_power import PILOT_STREAM, pilot_power_table
 from empathy_fmri.io.atomic import write_tsv
-from empathy_fmri.io.bids import read_phenotype
 from empathy_fmri.io.errors import InputFileError
+from empathy_fmri.io.phenotype import dilemma_counts, read_phenotype
 from empathy_fmri.jobs.power import calibrate_error
 
 __all__ = [
@@ -56,7 +56,9 @@ def run_pilot_measurement(
         ``phenotype/moral_dilemmas.tsv`` of the pilot dataset.
     anatomy, noise_fwhm_mm, analysis
         As for :func:`~empathy_fmri.jobs.power.calibrate_error`;
-        ``analysis.scores`` names the scores.
+        ``analysis.scores`` names the scores, ``analysis.dilemmas`` the raw
+        counts to score them from (and to bootstrap when the reliability is
+        estimated).
     pilot : PilotPowerConfig
         ``score_reliability`` (None: from the dilemma counts).
     seed, seed_offset : int
@@ -81,12 +83,19 @@ def run_pilot_measurement(
     )
     brain = brain_measurement(roi_table, calibration)
     scores = list(analysis.scores)
-    phenotype = read_phenotype(phenotype_path, scores)
+    phenotype = read_phenotype(phenotype_path, scores, analysis.dilemmas)
     subjects = [str(s) for s in dict.fromkeys(roi_table["participant_id"])]
     phenotype = phenotype.loc[[s for s in subjects if s in phenotype.index]]
     rng = power_rng(seed, seed_offset, PILOT_STREAM, 0)
+    # the bootstrap redraws the raw counts that 'analysis.dilemmas' names (checked
+    # by read_phenotype), or else the simulator's count columns
+    counts = (
+        dilemma_counts(phenotype_path, phenotype, analysis.dilemmas)
+        if analysis.dilemmas is not None else None
+    )
     try:
-        behaviour = score_measurement(phenotype, scores, pilot.score_reliability, rng)
+        behaviour = score_measurement(phenotype, scores, pilot.score_reliability, rng,
+                                      counts=counts)
     except ValueError as err:
         raise InputFileError(phenotype_path, str(err)) from err
     for row in pd.concat([brain, behaviour]).itertuples():

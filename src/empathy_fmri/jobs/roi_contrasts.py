@@ -17,7 +17,7 @@ from empathy_fmri.evaluation.measurement import (
     null_position_masks,
 )
 from empathy_fmri.io.atomic import write_tsv
-from empathy_fmri.io.bids import read_phenotype, require_phenotype_rows
+from empathy_fmri.io.phenotype import read_phenotype, require_phenotype_rows
 from empathy_fmri.jobs.first_level import read_runs
 from empathy_fmri.pipeline.roi import (
     ALL,
@@ -57,7 +57,7 @@ def run_roi_definitions(
     anatomy : AnatomyConfig
         A-priori centres, radius and grey-matter threshold.
     analysis : AnalysisConfig
-        ``selection_search_radius_mm`` and ``scores``.
+        ``selection_search_radius_mm``, ``scores`` and ``dilemmas``.
     centres_path : path
         Output TSV.
 
@@ -65,10 +65,10 @@ def run_roi_definitions(
     ------
     InputFileError
         If the phenotype file is unreadable or malformed
-        (:func:`~empathy_fmri.io.bids.read_phenotype`), or has no row for a
+        (:func:`~empathy_fmri.io.phenotype.read_phenotype`), or has no row for a
         subject (named in the message); nothing is written then.
     """
-    phenotype = read_phenotype(phenotype_path, analysis.scores)
+    phenotype = read_phenotype(phenotype_path, analysis.scores, analysis.dilemmas)
     require_phenotype_rows(phenotype, list(effect_paths), phenotype_path,
                            "placing the ROIs selected on a score (behaviour_peak, cross_validated)")
     table = roi_definitions(

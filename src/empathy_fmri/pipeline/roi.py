@@ -156,7 +156,7 @@ def roi_definitions(
         map's grid); needed for ``behaviour_peak`` and ``cross_validated``.
     phenotype : pandas.DataFrame, optional
         Indexed by ``participant_id``, a column per score of ``analysis.scores``
-        (as :func:`empathy_fmri.io.bids.read_phenotype` returns it); needed
+        (as :func:`empathy_fmri.io.phenotype.read_phenotype` returns it); needed
         with ``effect_imgs``. Subjects with ``n/a`` for a score are left out
         of that score's selection.
 

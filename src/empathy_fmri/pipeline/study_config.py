@@ -2,7 +2,9 @@
 
 :func:`empathy_fmri.config.validate_config` checks the schema and the
 cross-field rules; this adds the checks that need the anatomy (ROI centres in
-the brain, in grey matter) and the noise model (reachable smoothness).
+the brain, in grey matter, on the simulation grid; a dataset from elsewhere,
+``analysis.bids_dir``, has its ROIs checked on its own grid inside its brain
+masks by the job ``roi_coverage``) and the noise model (reachable smoothness).
 """
 
 from __future__ import annotations
@@ -41,11 +43,14 @@ def check_study_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """
     checked = validate_config(config)
     anatomy, analysis, regions = checked["anatomy"], checked["analysis"], checked["regions"]
-    problems = noise_problems(checked) + roi_placement_problems(
+    # the a-priori ROIs are measured on the grid the analysis reads: the simulation's,
+    # or for a dataset from elsewhere its own, inside its brain masks (rule roi_coverage)
+    analysed_here = [] if analysis["bids_dir"] else roi_placement_problems(
         analysis["rois"], analysis["roi_radius_mm"], anatomy["voxel_size_mm"],
         anatomy["grey_matter_threshold"], min_voxels=analysis["min_roi_voxels"],
         key="analysis",
-    ) + roi_placement_problems(
+    )
+    problems = noise_problems(checked) + analysed_here + roi_placement_problems(
         regions["centres"], regions["radius_mm"], anatomy["voxel_size_mm"],
         anatomy["grey_matter_threshold"], min_voxels=analysis["min_roi_voxels"],
         key="regions",

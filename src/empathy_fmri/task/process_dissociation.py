@@ -9,8 +9,8 @@ import pandas as pd
 def estimate_process_dissociation(
     congruent_rejected: np.ndarray,
     incongruent_rejected: np.ndarray,
-    n_congruent: int,
-    n_incongruent: int,
+    n_congruent: int | np.ndarray,
+    n_incongruent: int | np.ndarray,
 ) -> pd.DataFrame:
     """Estimate D, U and willingness to harm from dilemma responses.
 
@@ -18,8 +18,9 @@ def estimate_process_dissociation(
     ----------
     congruent_rejected, incongruent_rejected : numpy.ndarray
         Dilemmas in which harm was rejected, per participant.
-    n_congruent, n_incongruent : int
-        Dilemmas of each kind.
+    n_congruent, n_incongruent : int or numpy.ndarray
+        Dilemmas of each kind: one number for every participant, or one per
+        participant (a lab's dataset may differ between participants).
 
     Returns
     -------
