@@ -12,6 +12,7 @@ from empathy_fmri.config.sections import SimulationConfig
 from empathy_fmri.io.bids import bold_image
 from empathy_fmri.simulation.population import SubjectTruth, draw_subject, subject_behaviour
 from empathy_fmri.simulation.subject import SimulatedRun, SimulationSpace, simulate_subject
+from empathy_fmri.simulation.tissue_signals import tissue_signals
 
 __all__ = [
     "SimulatedSubject",
@@ -28,7 +29,9 @@ class SimulatedSubject:
     truth : SubjectTruth
         Latent trait, true amplitudes, D/U, HRF.
     runs : list of SimulatedRun
-        Arrays, events, confounds and noise parameters of every run.
+        Arrays, events, confounds and noise parameters of every run; the
+        confounds hold fMRIPrep's tissue signals of the run's image, then
+        the motion columns.
     images : list of nibabel.Nifti1Image
         Each run's BOLD image (int16 with scaling, as written to BIDS).
     behaviour : dict
@@ -77,5 +80,10 @@ def simulate_subject_data(
         bold_image(run.bold, space.mask, space.anatomy.affine, float(simulation.design.tr))
         for run in runs
     ]
+    for run, image in zip(runs, images, strict=True):
+        # fMRIPrep's global, CSF and white-matter means, of the image as it is written
+        run.confounds = pd.concat(
+            [tissue_signals(image, space.tissue_masks), run.confounds], axis=1
+        )
     behaviour = subject_behaviour(simulation.seed, simulation.behaviour, subject_index, truth)
     return SimulatedSubject(truth, runs, images, behaviour)
