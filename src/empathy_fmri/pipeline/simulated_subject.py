@@ -16,6 +16,7 @@ from empathy_fmri.simulation.tissue_signals import tissue_signals
 
 __all__ = [
     "SimulatedSubject",
+    "add_tissue_signals",
     "simulate_subject_data",
 ]
 
@@ -81,9 +82,24 @@ def simulate_subject_data(
         for run in runs
     ]
     for run, image in zip(runs, images, strict=True):
-        # fMRIPrep's global, CSF and white-matter means, of the image as it is written
-        run.confounds = pd.concat(
-            [tissue_signals(image, space.tissue_masks), run.confounds], axis=1
-        )
+        add_tissue_signals(run, image, space)
     behaviour = subject_behaviour(simulation.seed, simulation.behaviour, subject_index, truth)
     return SimulatedSubject(truth, runs, images, behaviour)
+
+
+def add_tissue_signals(run: SimulatedRun, image: nib.Nifti1Image, space: SimulationSpace) -> None:
+    """Put fMRIPrep's tissue signals of a run's image before its motion confounds.
+
+    Parameters
+    ----------
+    run : SimulatedRun
+        The run; its ``confounds`` gain ``global_signal``, ``csf``,
+        ``white_matter`` (with derivatives and squares) and ``csf_wm``.
+    image : nibabel.Nifti1Image
+        The run's BOLD image as written
+        (:func:`empathy_fmri.io.bids.bold_image` of ``run.bold``): the means
+        are of the stored values, as a reader of the file computes them.
+    space : SimulationSpace
+        Its :attr:`~empathy_fmri.simulation.subject.SimulationSpace.tissue_masks`.
+    """
+    run.confounds = pd.concat([tissue_signals(image, space.tissue_masks), run.confounds], axis=1)
