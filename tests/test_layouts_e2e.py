@@ -47,8 +47,8 @@ def _analyse(dataset: Path, workdir: Path, settings: dict) -> tuple[float, str]:
                                        "bids_dir": str(dataset)}, "power": CHEAP["power"]}
     (workdir / "layout.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
-    # about 40 jobs of a few CPU seconds each; a shared machine can stretch that past
-    # run_snakemake's usual 15 minutes (the ds006243-like run took 15.5 at load 30)
+    # 36 jobs of 1-8 CPU seconds each (about 200 s in all); a shared machine can stretch
+    # that past run_snakemake's usual 15 minutes (22 minutes were measured at load 20-30)
     result = run_snakemake(workdir, "--cores", "2", "--configfile", "layout.yaml",
                            timeout=2400)
     seconds = time.perf_counter() - start
