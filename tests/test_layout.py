@@ -17,15 +17,14 @@ import logging
 import shutil
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
+from layouts import DS_SPACE, DS_TASK, DS_TR_S, write_ds006243_like
 from nilearn._utils.data_gen import create_fake_bids_dataset
 
-from empathy_fmri.anatomy.template import load_anatomy
 from empathy_fmri.config.sections import AnalysisConfig
-from empathy_fmri.io.bids import STATISTICS, bold_image, design_matrix_path, statmap_path
+from empathy_fmri.io.bids import STATISTICS, design_matrix_path, statmap_path
 from empathy_fmri.io.errors import InputFileError, LayoutError
 from empathy_fmri.io.layout import find_runs, find_spaces, repetition_time, sidecar_metadata
 from empathy_fmri.io.run_inputs import read_subject_runs
@@ -100,67 +99,13 @@ def test_fake_bids_first_level_runs_with_the_study_conditions(fake_bids, tmp_pat
 
 # --- a dataset shaped like OpenNeuro ds006243 ---------------------------------------------
 
-TASK = "pain"
-SPACE = "MNI152NLin2009cAsym"
-TR_S = 2.5
+TASK, SPACE, TR_S = DS_TASK, DS_SPACE, DS_TR_S
 N_SCANS = 60
-TRIALS = ["cue", "anticipation", "otherpain", "othernopain", "selfpain", "selfnopain"]
-
-
-def _real_confounds(n_rows: int, seed: int) -> pd.DataFrame:
-    """fMRIPrep's full column set (nilearn's real file), its rows repeated to the run length."""
-    from nilearn.interfaces.fmriprep import load_confounds
-
-    data = Path(load_confounds.__code__.co_filename).parent / "data"
-    real = pd.read_csv(data / "test-v21_desc-confounds_timeseries.tsv", sep="\t")
-    # rows 1.. repeated (row 0 holds the n/a of the derivatives, as in any real file)
-    rows = np.concatenate([[0], np.resize(np.arange(1, len(real)), n_rows - 1)])
-    table = real.iloc[rows].reset_index(drop=True)
-    rng = np.random.default_rng(seed)
-    for column in ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"):
-        table[column] = 0.05 * rng.standard_normal(n_rows).cumsum()
-    return table
-
-
-def _write_ds006243_like(root: Path) -> Path:
-    anatomy = load_anatomy(8)
-    (root / "dataset_description.json").parent.mkdir(parents=True, exist_ok=True)
-    (root / "dataset_description.json").write_text(
-        json.dumps({"Name": "ds006243-like", "BIDSVersion": "1.8.0"}))
-    (root / "participants.tsv").write_text("participant_id\tage\nsub-01\t23\nsub-02\t31\n")
-    derivatives = root / "derivatives" / "fmriprep"
-    rng = np.random.default_rng(3)
-    for subject, n_runs in (("sub-01", 2), ("sub-02", 1)):
-        for run in range(1, n_runs + 1):
-            key = f"{subject}_task-{TASK}_run-{run:02d}"
-            func = root / subject / "func"
-            func.mkdir(parents=True, exist_ok=True)
-            (func / f"{key}_bold.json").write_text(json.dumps({"RepetitionTime": TR_S}))
-            onsets = np.arange(4.0, N_SCANS * TR_S - 20, 12.5)
-            kinds = [TRIALS[2 + k % 4] for k in range(len(onsets))]
-            events = pd.DataFrame({
-                "onset": np.concatenate([onsets - 3.0, onsets - 1.5, onsets]).clip(0),
-                "duration": [1.0] * len(onsets) + [1.5] * len(onsets) + [4.0] * len(onsets),
-                "trial_type": ["cue"] * len(onsets) + ["anticipation"] * len(onsets) + kinds,
-            }).sort_values("onset")
-            events.to_csv(func / f"{key}_events.tsv", sep="\t", index=False)
-            out = derivatives / subject / "func"
-            out.mkdir(parents=True, exist_ok=True)
-            data = 1000 + 10 * rng.standard_normal((N_SCANS, int(anatomy.brain_mask.sum())))
-            bold = out / f"{key}_space-{SPACE}_res-2_desc-preproc_bold.nii.gz"
-            bold_image(data, anatomy.brain_mask, anatomy.affine, TR_S).to_filename(bold)
-            mask = nib.Nifti1Image(anatomy.brain_mask.astype(np.uint8), anatomy.affine)
-            mask.to_filename(out / f"{key}_space-{SPACE}_res-2_desc-brain_mask.nii.gz")
-            _real_confounds(N_SCANS, run).to_csv(
-                out / f"{key}_desc-confounds_timeseries.tsv", sep="\t", index=False, na_rep="n/a")
-            # a second space, as fMRIPrep writes by default: it must be told apart
-            shutil.copy(bold, out / f"{key}_space-T1w_desc-preproc_bold.nii.gz")
-    return root
 
 
 @pytest.fixture(scope="module")
 def ds006243_like(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write_ds006243_like(tmp_path_factory.mktemp("ds006243") / "bids")
+    return write_ds006243_like(tmp_path_factory.mktemp("ds006243") / "bids", n_scans=N_SCANS)
 
 
 def test_ds006243_like_runs_differ_between_subjects(ds006243_like):

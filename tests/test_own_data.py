@@ -101,3 +101,23 @@ def test_fewer_subjects_leave_no_stale_participant(tiny_run, tmp_path):
     assert not list(bids.rglob("sub-10*"))
     assert validator_errors(str(bids)) == []
     assert validator_errors(str(bids / "derivatives" / "fmriprep")) == []
+
+
+def test_missing_phenotype_of_a_dataset_names_the_key(tmp_path):
+    # found by the ds006243-like end-to-end run before its fixture had a phenotype: the
+    # workflow stopped with Snakemake's MissingInputException of rule roi_definitions
+    from layouts import DS_SPACE, DS_TASK, write_ds006243_like
+
+    dataset = write_ds006243_like(tmp_path / "ds", n_scans=20)
+    (dataset / "phenotype" / "moral_dilemmas.tsv").unlink()
+    workdir = copy_workflow(tmp_path / "analysis")
+    result = run_snakemake(
+        workdir, "-n", "--config", f"task_name={DS_TASK}",
+        f"analysis={{bids_dir: {dataset}, space: {DS_SPACE}, "
+        "conditions: {needle: [otherpain], swab: [othernopain]}}",
+    )
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    assert "Config error: 'analysis.phenotype' is 'phenotype/moral_dilemmas.tsv'" in text
+    assert str(dataset / "phenotype" / "moral_dilemmas.tsv") in text
+    assert "MissingInputException" not in text and "Traceback" not in text

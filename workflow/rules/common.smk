@@ -149,6 +149,14 @@ else:
     except LayoutError as err:
         sys.exit(f"Data error: {err}.\nExclude the participant ('analysis.participants.exclude', "
                  "with the reason) or fix the dataset.")
+    if not PHENOTYPE.is_file():
+        # Snakemake would say only that an input of roi_definitions is missing
+        sys.exit(
+            f"Config error: 'analysis.phenotype' is {config['analysis']['phenotype']!r}, so the "
+            f"behavioural scores are read from '{PHENOTYPE}', which does not exist; give the "
+            "path (relative to 'analysis.bids_dir', or absolute) of a table with participant_id "
+            f"and the columns of 'analysis.scores' ({', '.join(config['analysis']['scores'])})."
+        )
 
 _impossible = statistical_problems(len(SUBJECTS), config["analysis"])
 if _impossible:

@@ -37,6 +37,7 @@ from empathy_fmri.task.conditions import CONDITIONS, CONTRASTS
 from empathy_fmri.task.hrf import block_response_peak
 
 __all__ = [
+    "TISSUE_STRATEGIES",
     "FirstLevelResult",
     "analysis_mask",
     "confound_regressors",
@@ -116,23 +117,29 @@ _MOTION_SUFFIXES = {
 }
 
 
+#: The mean-signal columns each of ``load_confounds``' tissue strategies reads.
+TISSUE_STRATEGIES = {"wm_csf": ("csf", "white_matter"), "global_signal": ("global_signal",)}
+
+
 def confound_regressors(
     confounds: Sequence[pd.DataFrame] | None, strategy: Mapping[str, Any]
 ) -> list[pd.DataFrame] | None:
     """Select confounds in memory as nilearn's ``load_confounds`` selects them from files.
 
     For the in-memory simulated studies (replicates, noise validation), whose
-    confounds never reach a file: the ``motion`` strategy's columns, first-row
-    derivatives filled and columns demeaned by nilearn's own
-    ``prepare_output``, so the regressors equal those the workflow's
-    :func:`~empathy_fmri.io.run_inputs.read_run_confounds` reads.
+    confounds never reach a file: the columns of the ``motion``, ``wm_csf``
+    and ``global_signal`` strategies (each with its option: basic, power2,
+    derivatives or full), first-row derivatives filled and columns demeaned
+    by nilearn's own ``prepare_output``, so the regressors equal those the
+    workflow's :func:`~empathy_fmri.io.run_inputs.read_run_confounds` reads.
 
     Parameters
     ----------
     confounds : sequence of pandas.DataFrame or None
         Each run's full confounds table (fMRIPrep's columns).
     strategy : mapping
-        ``analysis.confounds``; ``strategy`` may list ``motion`` only.
+        ``analysis.confounds``; ``strategy`` may list ``motion``, ``wm_csf``
+        and ``global_signal``.
 
     Returns
     -------
@@ -142,24 +149,35 @@ def confound_regressors(
     Raises
     ------
     ValueError
-        If the strategy asks for more than motion (those need fMRIPrep's
-        tissue signals, which only the files have).
+        If the strategy asks for another strategy (scrubbing, CompCor and
+        the others need what only fMRIPrep's files have), or a table lacks a
+        column it needs (the tissue signals are made from the written image,
+        :func:`empathy_fmri.pipeline.simulated_subject.add_tissue_signals`).
     """
     from nilearn.interfaces.fmriprep.load_confounds_utils import prepare_output
 
     strategies = list(strategy.get("strategy", ()))
     if confounds is None or not strategies:
         return None
-    other = [s for s in strategies if s != "motion"]
+    other = [s for s in strategies if s != "motion" and s not in TISSUE_STRATEGIES]
     if other:
         raise ValueError(
             f"'analysis.confounds.strategy' {strategies}: the in-memory simulated studies "
-            f"support the motion strategy only, not {other}"
+            f"support the motion, wm_csf and global_signal strategies only, not {other}"
         )
-    suffixes = _MOTION_SUFFIXES[strategy.get("motion", "basic")]
-    columns = [f"{name}{suffix}" for suffix in suffixes for name in MOTION_PARAMETERS]
+    columns = []
+    for name in strategies:
+        signals = MOTION_PARAMETERS if name == "motion" else TISSUE_STRATEGIES[name]
+        suffixes = _MOTION_SUFFIXES[strategy.get(name, "basic")]
+        columns += [f"{signal}{suffix}" for suffix in suffixes for signal in signals]
     selected = []
     for table in confounds:
+        missing = [column for column in columns if column not in table.columns]
+        if missing:
+            raise ValueError(
+                f"'analysis.confounds.strategy' {strategies} needs the confound columns "
+                f"{missing}, which the simulated run's table does not have"
+            )
         _, regressors = prepare_output(table[columns].astype(float).copy(), demean=True)
         selected.append(pd.DataFrame(regressors, columns=columns))
     return selected

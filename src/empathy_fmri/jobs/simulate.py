@@ -85,7 +85,8 @@ def write_subject(
     ``write_events`` is False), and
     in the fMRIPrep-style derivative (``derivatives/fmriprep``) the same image
     as ``desc-preproc`` BOLD in :data:`SIMULATED_SPACE`, its brain mask and
-    the head-motion confounds; and to ``truth_root`` the
+    the confounds (fMRIPrep's global, CSF and white-matter signals of the
+    written image, and the head-motion columns); and to ``truth_root`` the
     subject's true needle-minus-swab map and the noise parameters used.
 
     Parameters
@@ -135,7 +136,8 @@ def write_subject(
         if write_events:
             _write_events(raw_events_path(bids_root, key), run.events)
         confounds = fmriprep_confounds_path(derivatives, key)
-        write_tsv(confounds, run.confounds)
+        # 8 digits: a tissue mean of about 1000 keeps 1e-5 of it, far below its noise
+        write_tsv(confounds, run.confounds, float_format="%.8g")
         write_json(confounds.with_suffix(".json"), _confounds_sidecar())
         run_parameters.append({"run": run_number, **run.parameters})
     truth_dir = Path(truth_root) / subject
@@ -418,8 +420,32 @@ def write_truth(
     )
 
 
+_TISSUE_DESCRIPTIONS = {
+    "global_signal": "the brain mask (desc-brain_mask)",
+    "csf": "the CSF mask: CSF probability (1 - grey - white of nilearn's MNI152 templates) "
+           "above 0.99 in the brain mask",
+    "white_matter": "the white-matter mask: white-matter probability above 0.99 in the brain "
+                    "mask, after removing voxels within 3 mm of grey-matter probability above "
+                    "0.05 (fMRIPrep's erosion at the grey-matter border)",
+    "csf_wm": "the combined mask: CSF plus white-matter probability above 0.99 in the brain "
+              "mask, after the same grey-matter removal",
+}
+
+
 def _confounds_sidecar() -> dict[str, Any]:
     sidecar: dict[str, Any] = {}
+    for name, mask in _TISSUE_DESCRIPTIONS.items():
+        sidecar[name] = {
+            "Description": f"Mean BOLD intensity of each volume over {mask}",
+            "Method": "Mean",
+        }
+        if name == "csf_wm":
+            continue
+        sidecar[f"{name}_derivative1"] = {
+            "Description": f"Backward difference of {name} (n/a in the first volume)"
+        }
+        sidecar[f"{name}_derivative1_power2"] = {"Description": f"Square of {name}_derivative1"}
+        sidecar[f"{name}_power2"] = {"Description": f"Square of {name}"}
     for axis in "xyz":
         sidecar[f"trans_{axis}"] = {"Description": f"Translation along {axis}", "Units": "mm"}
         sidecar[f"rot_{axis}"] = {"Description": f"Rotation about {axis}", "Units": "rad"}
@@ -482,7 +508,8 @@ it (swab). BOLD images are in MNI space (nilearn's MNI152 template grid), not
 in native space: the simulation starts from a standard brain, so the raw runs
 and derivatives/fmriprep's desc-preproc runs are the same images. That
 derivative is laid out as fMRIPrep writes it: preprocessed BOLD, brain masks and
-head-motion confounds (desc-confounds_timeseries.tsv, fMRIPrep's column names).
+confounds (desc-confounds_timeseries.tsv, fMRIPrep's column names: global, CSF
+and white-matter signals, head motion, framewise displacement).
 phenotype/moral_dilemmas.tsv holds a moral dilemma task scored with the
 process-dissociation model (Conway & Gawronski 2013).
 """

@@ -304,7 +304,7 @@ def run_noise_validation(
     """
     from scipy import ndimage
 
-    from empathy_fmri.analysis.first_level import confound_regressors
+    from empathy_fmri.analysis.first_level import TISSUE_STRATEGIES, confound_regressors
     from empathy_fmri.config.sections import AnalysisConfig, SimulationConfig
     from empathy_fmri.evaluation.noise_removal import (
         component_removal,
@@ -313,6 +313,8 @@ def run_noise_validation(
         task_effect,
     )
     from empathy_fmri.io.atomic import write_tsv
+    from empathy_fmri.io.bids import bold_image
+    from empathy_fmri.pipeline.simulated_subject import add_tissue_signals
     from empathy_fmri.plotting.style import save_figure
     from empathy_fmri.plotting.validation import plot_noise_removal
     from empathy_fmri.simulation.design import BlockDesign
@@ -330,6 +332,11 @@ def run_noise_validation(
         truth = draw_subject(simulation, index, n_subjects)
         runs = simulate_subject(simulation, index, truth, space, keep_components=True)
         for run_number, run in enumerate(runs, start=1):
+            if set(analysis.confounds["strategy"]) & set(TISSUE_STRATEGIES):
+                # the tissue signals are means of the image as the dataset holds it
+                add_tissue_signals(run, bold_image(
+                    run.bold, space.mask, space.anatomy.affine, float(simulation.design.tr),
+                ), space)
             regressors = confound_regressors([run.confounds], analysis.confounds)
             design = first_level_design(
                 run.events, None if regressors is None else regressors[0], frame_times,

@@ -12,9 +12,11 @@ from empathy_fmri.config.sections import SimulationConfig
 from empathy_fmri.io.bids import bold_image
 from empathy_fmri.simulation.population import SubjectTruth, draw_subject, subject_behaviour
 from empathy_fmri.simulation.subject import SimulatedRun, SimulationSpace, simulate_subject
+from empathy_fmri.simulation.tissue_signals import tissue_signals
 
 __all__ = [
     "SimulatedSubject",
+    "add_tissue_signals",
     "simulate_subject_data",
 ]
 
@@ -28,7 +30,9 @@ class SimulatedSubject:
     truth : SubjectTruth
         Latent trait, true amplitudes, D/U, HRF.
     runs : list of SimulatedRun
-        Arrays, events, confounds and noise parameters of every run.
+        Arrays, events, confounds and noise parameters of every run; the
+        confounds hold fMRIPrep's tissue signals of the run's image, then
+        the motion columns.
     images : list of nibabel.Nifti1Image
         Each run's BOLD image (int16 with scaling, as written to BIDS).
     behaviour : dict
@@ -77,5 +81,25 @@ def simulate_subject_data(
         bold_image(run.bold, space.mask, space.anatomy.affine, float(simulation.design.tr))
         for run in runs
     ]
+    for run, image in zip(runs, images, strict=True):
+        add_tissue_signals(run, image, space)
     behaviour = subject_behaviour(simulation.seed, simulation.behaviour, subject_index, truth)
     return SimulatedSubject(truth, runs, images, behaviour)
+
+
+def add_tissue_signals(run: SimulatedRun, image: nib.Nifti1Image, space: SimulationSpace) -> None:
+    """Put fMRIPrep's tissue signals of a run's image before its motion confounds.
+
+    Parameters
+    ----------
+    run : SimulatedRun
+        The run; its ``confounds`` gain ``global_signal``, ``csf``,
+        ``white_matter`` (with derivatives and squares) and ``csf_wm``.
+    image : nibabel.Nifti1Image
+        The run's BOLD image as written
+        (:func:`empathy_fmri.io.bids.bold_image` of ``run.bold``): the means
+        are of the stored values, as a reader of the file computes them.
+    space : SimulationSpace
+        Its :attr:`~empathy_fmri.simulation.subject.SimulationSpace.tissue_masks`.
+    """
+    run.confounds = pd.concat([tissue_signals(image, space.tissue_masks), run.confounds], axis=1)

@@ -20,6 +20,7 @@ from scipy import ndimage
 
 from empathy_fmri.anatomy.spheres import sphere_masks
 from empathy_fmri.anatomy.template import Anatomy, load_anatomy
+from empathy_fmri.anatomy.tissue_masks import confound_masks
 from empathy_fmri.config.sections import (
     AnatomyConfig,
     RegionsConfig,
@@ -94,6 +95,10 @@ class SimulationSpace:
         Relative physiological noise amplitude per voxel (RMS one in grey matter).
     noise_geometry : NoiseGeometry
         Per-voxel amplitudes and neighbours that the noise solution needs.
+    tissue_masks : dict of str to numpy.ndarray
+        Boolean 3D masks of fMRIPrep's mean-signal confounds (``global_signal``,
+        ``csf``, ``white_matter``, ``csf_wm``;
+        :func:`~empathy_fmri.anatomy.tissue_masks.confound_masks`).
     """
 
     anatomy: Anatomy
@@ -110,6 +115,7 @@ class SimulationSpace:
     grey_baseline: float
     physio_gain: np.ndarray
     noise_geometry: NoiseGeometry
+    tissue_masks: dict[str, np.ndarray]
 
     @property
     def grey_voxels(self) -> np.ndarray:
@@ -133,7 +139,9 @@ class SimulatedRun:
     events : pandas.DataFrame
         BIDS events.
     confounds : pandas.DataFrame
-        fMRIPrep-style motion confounds.
+        fMRIPrep-style motion confounds (the tissue signals, which are means
+        of the written image, are added by
+        :func:`empathy_fmri.pipeline.simulated_subject.simulate_subject_data`).
     parameters : dict
         Noise parameters drawn for this run (physiological rates, ...).
     components : dict of str to numpy.ndarray
@@ -233,6 +241,7 @@ def build_space(
         noise_geometry=NoiseGeometry.from_mask(
             brain, baseline, physio_gain, grey, anatomy.voxel_size_mm
         ),
+        tissue_masks=confound_masks(anatomy),
     )
 
 
