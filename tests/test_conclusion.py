@@ -288,3 +288,13 @@ def test_console_message_prints_the_warnings_after_the_bottom_line(tmp_path: Pat
         results, started, conclusion, [], warnings, [inputs])
     # the console of an older workflow, which gives no record, prints none
     assert "Warnings" not in finished_message(results, started, conclusion)
+
+
+def test_type_m_and_s_from_few_significant_studies_are_qualified():
+    """Few Holm-significant simulated studies: the bottom line says the figures are rough."""
+    power = _power()
+    power["n_significant_holm"] = 300
+    assert "rest on only" not in bottom_line(_stats({}), power, 0.05, _population())[2]
+    power.loc[(power["roi"] == "IFG_L") & (power["score"] == "D"), "n_significant_holm"] = 12
+    text = bottom_line(_stats({}), power, 0.05, _population())[2]
+    assert "Both rest on only 12 significant simulated studies" in text

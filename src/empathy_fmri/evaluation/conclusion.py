@@ -41,6 +41,10 @@ __all__ = [
 INFLATED_RATIO = 1.25
 #: A population correlation smaller than this in size is "no correlation".
 NULL_R = 0.01
+#: Fewest significant simulated studies a type M / type S figure may rest on
+#: unqualified: from 20 studies a type S share near 0.3 has a standard error
+#: of sqrt(0.3 * 0.7 / 20) = 0.10 (the power figures leave such points out).
+MIN_SIGNIFICANT_STUDIES = 20
 #: Power below this: the design cannot settle the question; at or above the
 #: second: well powered.
 UNDERPOWERED, WELL_POWERED = 0.5, 0.8
@@ -204,9 +208,14 @@ def _inflation_words(best: pd.Series, simulated: bool) -> str:
     if not np.isfinite(ratio):
         return ""
     value = "population value" if simulated else "assumed value"
-    return (f" When it does, the significant r is on average {_times(ratio)} the {value} "
+    text = (f" When it does, the significant r is on average {_times(ratio)} the {value} "
             f"in size (type M) and has the wrong sign in {percent(type_s)} of those studies "
             "(type S).")
+    count = best.get("n_significant_holm", np.nan)
+    if np.isfinite(count) and count < MIN_SIGNIFICANT_STUDIES:
+        text += (f" Both rest on only {int(count)} significant simulated studies, too few to "
+                 "pin them down (more power.n_studies would).")
+    return text
 
 
 def _power_paragraph(power: pd.DataFrame, n: int, simulated: bool) -> tuple[str, pd.Series | None]:

@@ -13,6 +13,7 @@ from nilearn import image
 
 from empathy_fmri.analysis.roi_timeseries import fit_roi_timeseries
 from empathy_fmri.config.sections import DilemmasConfig
+from empathy_fmri.evaluation.conclusion import MIN_SIGNIFICANT_STUDIES
 from empathy_fmri.io.results import read_design_matrices, read_roi_centres
 from empathy_fmri.plotting.behaviour_maps import fwe_r_map, plot_behaviour_map
 from empathy_fmri.plotting.brain import plot_group_map, plot_rois, roi_mask_images
@@ -278,7 +279,7 @@ def figure_power(
         return
     save_figure(plot_power_curves(table, study_n), curves_paths)
     save_figure(plot_r_distribution(table, study_n), distribution_paths)
-    save_figure(plot_exaggeration(table, study_n), exaggeration_paths)
+    save_figure(plot_exaggeration(table, study_n, MIN_SIGNIFICANT_STUDIES), exaggeration_paths)
 
 
 def figure_roi_effects(

@@ -29,8 +29,9 @@ __all__ = [
     "plot_replicate_comparison",
 ]
 
-#: Fewest Holm-significant studies a type M / type S point rests on: with 20,
-#: the standard error of a type S share near 0.3 is sqrt(0.3 * 0.7 / 20) = 0.10.
+#: Default fewest Holm-significant studies a type M / type S point rests on
+#: (the workflow passes evaluation.conclusion.MIN_SIGNIFICANT_STUDIES, which
+#: the bottom line uses too).
 MIN_SIGNIFICANT_STUDIES = 20
 
 _SCORE_TITLES = SCORE_NAMES
@@ -206,13 +207,16 @@ def plot_r_distribution(table: pd.DataFrame, study_n: int | None = None) -> Figu
     return figure
 
 
-def plot_exaggeration(table: pd.DataFrame, study_n: int | None = None) -> Figure:
+def plot_exaggeration(
+    table: pd.DataFrame, study_n: int | None = None,
+    min_significant: int = MIN_SIGNIFICANT_STUDIES,
+) -> Figure:
     """Draw the exaggeration ratio (type M) and the type S rate against sample size.
 
     Both are taken among the studies in which the pair is significant after
     Holm's correction across the study's ROI x score family, the analysis's
     own test (``exaggeration_ratio_holm``, ``type_s_holm``); a point resting
-    on fewer than :data:`MIN_SIGNIFICANT_STUDIES` such studies is left out.
+    on fewer than ``min_significant`` such studies is left out.
 
     Parameters
     ----------
@@ -220,6 +224,8 @@ def plot_exaggeration(table: pd.DataFrame, study_n: int | None = None) -> Figure
         ``power.tsv``; null pairs (population r = 0) are left out.
     study_n : int, optional
         The study's own sample size.
+    min_significant : int
+        Fewest Holm-significant studies a point may rest on.
 
     Returns
     -------
@@ -249,7 +255,7 @@ def plot_exaggeration(table: pd.DataFrame, study_n: int | None = None) -> Figure
                 n = rows["sample_size"].to_numpy(float)
                 style = {"color": roi_colour(k), "ls": styles[score], "lw": 1.3,
                          "marker": "o", "ms": 3}
-                enough = rows["n_significant_holm"].to_numpy(float) >= MIN_SIGNIFICANT_STUDIES
+                enough = rows["n_significant_holm"].to_numpy(float) >= min_significant
                 left.plot(n, rows["exaggeration_ratio_holm"].where(enough), **style)
                 right.plot(n, rows["type_s_holm"].where(enough), **style)
                 floor = abs(rows["r_attenuated"].iloc[0] / rows["r_population"].iloc[0])
@@ -259,7 +265,7 @@ def plot_exaggeration(table: pd.DataFrame, study_n: int | None = None) -> Figure
         left.set_yscale("log")
         floors = (table["r_attenuated"] / table["r_population"]).abs().to_numpy(float)
         shown = table["exaggeration_ratio_holm"].where(
-            table["n_significant_holm"] >= MIN_SIGNIFICANT_STUDIES)
+            table["n_significant_holm"] >= min_significant)
         ratios = np.concatenate([shown.to_numpy(float), floors])
         low = min(0.8, 0.8 * np.nanmin(ratios, initial=1.0))
         high = max(1.25, 1.25 * np.nanmax(ratios, initial=1.0))
