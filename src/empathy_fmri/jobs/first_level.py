@@ -13,8 +13,6 @@ from empathy_fmri.config.sections import AnalysisConfig
 from empathy_fmri.io.atomic import write_json, write_nifti, write_tsv
 from empathy_fmri.io.run_inputs import SubjectRuns, read_subject_runs
 from empathy_fmri.pipeline.first_level import first_level_step
-from empathy_fmri.plotting.design import plot_design_matrices
-from empathy_fmri.plotting.style import save_figure
 
 __all__ = [
     "design_table",
@@ -133,6 +131,10 @@ def run_first_level(
     clock = time.perf_counter()
     labels = [run.label for run in runs.runs]
     write_tsv(design_tsv, design_table(result.design_matrices, labels))
+    # matplotlib only here: the ROI-GLM jobs import this module for read_runs
+    from empathy_fmri.plotting.design import plot_design_matrices
+    from empathy_fmri.plotting.style import save_figure
+
     figure = plot_design_matrices(
         result.design_matrices, title=f"First-level design matrix of {subject}", labels=labels
     )
