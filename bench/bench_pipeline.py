@@ -1,8 +1,10 @@
 """Where the time of the default study goes, and our first level vs. plain nilearn.
 
 1. Runs `snakemake --cores N` on config.yaml (as shipped) in a temporary
-   folder and sums the per-job time and peak memory from Snakemake's
-   benchmark files, per rule.
+   folder and prints its wall and CPU time; sums the per-job time and peak
+   memory from Snakemake's benchmark files, per rule; and per stage
+   (simulate, first level, group, ROI, ...) the jobs' time and the stage's
+   span, from its first job's start to its last job's end (stages overlap).
 2. Times one subject's first level through the library, and through the plain
    nilearn script a newcomer would write, side by side
    (bench/bench_first_level.py on this study's BIDS dataset).
@@ -13,6 +15,8 @@ Run: python bench/bench_pipeline.py [--cores 2] [--voxel-size 3] [--subjects N]
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -25,6 +29,45 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+#: Stages of the study, in order, by the start of their rules' names.
+STAGES = {
+    "simulate": ("simulate_",),
+    "first level": ("first_level", "participants_table"),
+    "group": ("group_level",),
+    "ROI": ("roi_",),
+    "brain-behaviour": ("brain_behaviour", "behaviour_map"),
+    "power": ("power_measurement", "power_monte_carlo", "power_pilot"),
+    "validation": ("validate_",),
+    "figures": ("figure_", "power_figures"),
+    "conclusion": ("conclusion",),
+}
+
+
+def stage_of(rule: str) -> str:
+    """The stage of :data:`STAGES` a rule belongs to ("other" if none)."""
+    for stage, prefixes in STAGES.items():
+        if rule.startswith(prefixes):
+            return stage
+    return "other"
+
+
+def stage_table(jobs: pd.DataFrame) -> pd.DataFrame:
+    """Per stage: jobs, their summed wall and CPU time, and the stage's span.
+
+    ``jobs`` has a row per job with ``rule``, ``s`` (wall), ``cpu_s`` and
+    ``end_s`` (end, s after the run started); the span runs from the first
+    job's start (``end_s - s``) to the last job's end.
+    """
+    jobs = jobs.assign(stage=jobs["rule"].map(stage_of), start_s=jobs["end_s"] - jobs["s"])
+    table = jobs.groupby("stage", sort=False).agg(
+        jobs=("s", "size"), job_s=("s", "sum"), cpu_s=("cpu_s", "sum"),
+        first_start_s=("start_s", "min"), last_end_s=("end_s", "max"),
+    )
+    table["span_s"] = table["last_end_s"] - table["first_start_s"]
+    order = [stage for stage in [*STAGES, "other"] if stage in table.index]
+    return table.loc[order]
 
 
 def main() -> None:
@@ -60,15 +103,22 @@ def main() -> None:
     command = [SNAKEMAKE, "--cores", str(args.cores), "--quiet", "all",
                "--configfile", *configfiles]
     start = time.perf_counter()
+    started = time.time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, cwd=workdir, check=True)
     wall_s = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # every process of the run (Snakemake and its jobs, each reaped by its parent)
+    cpu_s = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
     rows = []
     for path in sorted((workdir / "benchmarks").rglob("*.tsv")):
         rule = path.parent.name if path.parent.name != "benchmarks" else path.stem
         table = pd.read_csv(path, sep="\t")
         rows.append(
             {"rule": rule, "s": table["s"].iloc[0], "cpu_s": table["cpu_time"].iloc[0],
-             "max_rss_mb": table["max_rss"].iloc[0]}
+             "max_rss_mb": table["max_rss"].iloc[0],
+             # Snakemake writes the file when the job ends
+             "end_s": os.path.getmtime(path) - started}
         )
     per_rule = pd.DataFrame(rows).groupby("rule").agg(
         jobs=("s", "size"), total_s=("s", "sum"), mean_s=("s", "mean"),
@@ -76,12 +126,13 @@ def main() -> None:
     )
     extra = f"{args.configfile} + " if args.configfile else ""
     print(f"study config.yaml + {extra}{overrides}, snakemake --cores {args.cores}: "
-          f"{wall_s:.0f} s wall")
+          f"{wall_s:.0f} s wall, {cpu_s:.0f} s CPU (user + system, every process)")
     print(per_rule.sort_values("total_s", ascending=False).round(1).to_string())
     # Wall time per job grows with other load on the machine; CPU time much less.
     print(f"all jobs: {per_rule['total_s'].sum():.0f} s of job wall time, "
           f"{per_rule['cpu_s'].sum():.0f} s of CPU time; peak memory of any job "
           f"{per_rule['peak_mb'].max():.0f} MB")
+    print(stage_table(pd.DataFrame(rows)).round(1).to_string())
 
     # Part 2: the first level of one subject of this study, side by side (it
     # reads the design and analysis of config.yaml, so only for the default study).

@@ -583,3 +583,30 @@ def test_run_variation_adds_to_the_calibrated_error():
     assert out.loc[1, "error_sd_psc"] == pytest.approx(0.3)  # no region, no signal
     assert list(out["noise_error_sd_psc"]) == [0.3, 0.3]
     assert table["error_sd_psc"].tolist() == [0.3, 0.3]  # the input is left alone
+
+
+def test_null_positions_are_the_centres_where_the_whole_shape_is_valid():
+    """The erosion gives, in candidate order, exactly the centres whose moved shape
+    lies inside the grid and on valid voxels only, checked one candidate at a
+    time (an asymmetric shape off its centre, a valid mask with holes, candidates
+    at the grid's edge and in no particular order)."""
+    from empathy_fmri.evaluation.measurement import _null_positions
+
+    rng = np.random.default_rng(8)
+    valid = rng.random((14, 12, 10)) < 0.9
+    valid = ndimage.binary_opening(valid)
+    offsets = np.argwhere(rng.random((3, 4, 2)) < 0.6) - [1, 0, 1] + [1, -1, 0]
+    candidates = np.argwhere(np.ones(valid.shape, bool))[rng.permutation(valid.size)]
+
+    def fits(centre):
+        moved = centre + offsets
+        inside = np.all((moved >= 0) & (moved < valid.shape))
+        return inside and valid[tuple(moved.T)].all()
+
+    expected = candidates[[fits(c) for c in candidates]]
+    assert 0 < len(expected) < len(candidates)
+    moved = _null_positions(candidates, offsets, valid, max_positions=10**6)
+    np.testing.assert_array_equal(moved, expected[:, None, :] + offsets[None])
+    few = _null_positions(candidates, offsets, valid, max_positions=7)
+    pick = np.linspace(0, len(expected) - 1, 7).astype(int)
+    np.testing.assert_array_equal(few, expected[pick][:, None, :] + offsets[None])

@@ -113,3 +113,38 @@ def test_roi_placement_measures_distance_and_overlap():
     assert second["dice"] == pytest.approx(2 * both / (region.sum() + shifted.sum()))
     assert 0 < second["dice"] < 1
     assert second["distance_to_centre_mm"] == pytest.approx(6.0)
+
+
+def _whole_grid_spheres(centres_mm, radius_mm, affine, within):
+    """sphere_masks as it was computed before the boxes: every voxel to every centre."""
+    coords = voxel_coordinates_mm(affine, within.shape)
+    centres = np.asarray(list(centres_mm.values()), float)
+    distances = np.linalg.norm(coords[..., None, :] - centres, axis=-1)
+    nearest = np.argmin(distances, axis=-1)
+    inside = np.min(distances, axis=-1) <= radius_mm
+    return {name: within & inside & (nearest == k) for k, name in enumerate(centres_mm)}
+
+
+def test_sphere_masks_in_boxes_equal_the_whole_grid_computation(study, anatomy3):
+    """Same voxels exactly, ties included (whole-mm centres on the 3 mm grid put
+    voxels at exactly the radius), for overlapping spheres, the edge of the grid
+    and a sheared affine (the box must bound the sphere for any affine)."""
+    rng = np.random.default_rng(4)
+    sheared = anatomy3.affine.copy()
+    sheared[:3, :3] = sheared[:3, :3] @ np.array([[0.9, 0.2, 0.0], [-0.2, 0.9, 0.1],
+                                                   [0.0, 0.1, 1.0]])
+    cases = [(study.regions.centres, study.regions.radius_mm, anatomy3.affine)]
+    for trial in range(12):
+        centres = (rng.integers(-75, 75, (3, 3)) if trial % 2 else rng.uniform(-75, 75, (3, 3)))
+        radius = float(rng.choice([3.0, 6.0, 9.0, 15.0]))
+        affine = sheared if trial % 3 == 0 else anatomy3.affine
+        cases.append(({f"r{k}": c.tolist() for k, c in enumerate(centres)}, radius, affine))
+    for centres, radius, affine in cases:
+        fast = sphere_masks(centres, radius, affine, anatomy3.grey_mask)
+        whole = _whole_grid_spheres(centres, radius, affine, anatomy3.grey_mask)
+        assert list(fast) == list(whole)
+        for name in whole:
+            assert np.array_equal(fast[name], whole[name]), (centres, radius, name)
+    assert any(mask.any() for mask in fast.values())
+    with pytest.raises(ValueError, match="finite"):
+        sphere_masks({"a": [np.nan, 0.0, 0.0]}, 6.0, anatomy3.affine, anatomy3.grey_mask)

@@ -6,6 +6,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
+from nilearn import image
 
 from empathy_fmri.analysis.roi_glm import fit_roi_glm, roi_mean_series
 from empathy_fmri.evaluation.inference import dependent_correlation_z
@@ -111,3 +112,23 @@ def test_chosen_roi_estimate_recovers_the_truth_at_least_as_well(tiny_run):
         assert row["r_smoothed_average"].iloc[0] == pytest.approx(r[0, 2], abs=1e-6)
         z = dependent_correlation_z(r[0, 1], r[0, 2], r[1, 2], len(true))
         assert z > -2.88, f"{name}: ROI-mean GLM r {r[0, 1]:.3f} < smoothed r {r[0, 2]:.3f}"
+
+
+def test_roi_mean_series_of_a_scaled_file_equals_the_float32_image_means(tmp_path):
+    """int16 data with scl_slope/scl_inter on disk: the means are bit for bit those
+    of load_img(dtype="float32") averaged per mask (what the ROI GLM fitted before
+    it scaled only the voxels of the masks); overlapping masks included."""
+    rng = np.random.default_rng(5)
+    data = (1000 + 50 * rng.standard_normal((6, 5, 4, 30))).astype(np.float32)
+    img = nib.Nifti1Image(data, np.eye(4))
+    img.set_data_dtype(np.int16)
+    img.header.set_slope_inter(0.0441, 3.5)
+    path = tmp_path / "bold.nii.gz"
+    nib.save(img, path)
+    assert nib.load(path).dataobj.slope == pytest.approx(0.0441)
+    masks = {f"m{k}": rng.random((6, 5, 4)) < 0.3 for k in range(5)}
+    masks["all"] = np.ones((6, 5, 4), bool)
+    full = np.asarray(image.load_img(path, dtype="float32").dataobj, dtype=np.float32)
+    expected = np.stack([full[m].mean(axis=0, dtype=np.float64) for m in masks.values()], axis=1)
+    assert np.array_equal(roi_mean_series(path, masks), expected)
+    assert np.array_equal(roi_mean_series(nib.load(path), masks), expected)

@@ -535,3 +535,31 @@ def test_thermal_noise_is_white_in_time(thermal_share):
     se = lag_one.std(ddof=1) / np.sqrt(lag_one.size)
     assert abs(lag_one.mean() - expected) < 4 * se, (lag_one.mean(), expected, se)
     np.testing.assert_allclose(noise.var(axis=0).mean(), 1.0, atol=4 * np.sqrt(2 / n_scans))
+
+
+def test_study_events_are_every_subjects_simulated_events(default_config, tmp_path):
+    """The one events job writes exactly the planned files (every subject x run, none
+    more), each with the blocks the simulator builds the BOLD data from (onsets
+    are stored to the ms, so they agree within 0.5 ms)."""
+    import pandas as pd
+
+    from empathy_fmri.config.sections import DesignConfig
+    from empathy_fmri.io.layout import raw_events_path, run_key
+    from empathy_fmri.jobs.simulate import write_study_events
+    from empathy_fmri.simulation.design import subject_events
+    from empathy_fmri.simulation.population import participant_id
+
+    design = DesignConfig.from_dict(default_config["design"])
+    seed, n_subjects, task = default_config["seed"], 3, "empathy"
+    write_study_events(seed, task, design, n_subjects, tmp_path)
+    planned = {raw_events_path(tmp_path, run_key(participant_id(i, n_subjects), task, r))
+               for i in range(n_subjects) for r in range(1, design.n_runs + 1)}
+    assert set(tmp_path.rglob("*_events.tsv")) == planned
+    for index in range(n_subjects):
+        simulated = subject_events(BlockDesign.from_config(design), seed, index)
+        for run, expected in enumerate(simulated, start=1):
+            path = raw_events_path(tmp_path, run_key(participant_id(index, n_subjects), task, run))
+            written = pd.read_csv(path, sep="\t")
+            assert list(written["trial_type"]) == list(expected["trial_type"])
+            np.testing.assert_allclose(written["onset"], expected["onset"], atol=5e-4)
+            np.testing.assert_allclose(written["duration"], expected["duration"], atol=5e-4)

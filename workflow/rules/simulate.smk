@@ -60,26 +60,31 @@ rule simulate_phenotype:
 
 rule simulate_events:
     output:
-        events=[str(raw_events_path(SIMULATED_BIDS, run_key("{subject}", TASK, r))) for r in RUNS],
+        # every simulated subject's events in one job: a job per subject was all
+        # start-up (about 8 s each on 2 cores for a few small TSVs)
+        events=[
+            str(raw_events_path(SIMULATED_BIDS, run_key(subject, TASK, r)))
+            for subject in SIMULATED_SUBJECTS
+            for r in RUNS
+        ],
     params:
-        index=subject_index,
         bids=SIMULATED_BIDS,
         # the block order depends on the design, the seed and the subject only
         seed=config["seed"],
         task=TASK,
         design=config["design"],
-        n_subjects=lambda wildcards: config["n_subjects"],
+        n_subjects=config["n_subjects"],
     resources:
         mem_mb=500,
         runtime=10,
     conda:
         "../envs/empathy-fmri.yaml"
     log:
-        f"{LOGS}simulate_events/{{subject}}.log",
+        f"{LOGS}simulate_events.log",
     benchmark:
-        f"{BENCHMARKS}simulate_events/{{subject}}.tsv",
+        f"{BENCHMARKS}simulate_events.tsv",
     message:
-        "Writing the events of {wildcards.subject}"
+        "Writing the events of {n} participants".format(n=len(SIMULATED_SUBJECTS))
     script:
         "../scripts/simulate_events.py"
 

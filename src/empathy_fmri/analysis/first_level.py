@@ -25,13 +25,14 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 from nibabel.arrayproxy import ArrayProxy
-from nilearn import datasets, image
+from nilearn import image
 from nilearn.glm.contrasts import compute_fixed_effect_contrast, expression_to_contrast_vector
 from nilearn.glm.first_level import make_first_level_design_matrix, mean_scaling
 from nilearn.image.image import smooth_array
 from nilearn.maskers import NiftiMasker
 
 from empathy_fmri.analysis.glm_fit import run_glm_fast
+from empathy_fmri.anatomy.template import mni152_brain_mask
 from empathy_fmri.config.sections import AnalysisConfig
 from empathy_fmri.task.conditions import CONDITIONS, CONTRASTS
 from empathy_fmri.task.hrf import block_response_peak
@@ -90,7 +91,7 @@ def analysis_mask(reference_img: nib.Nifti1Image | str | Path) -> nib.Nifti1Imag
     if reference.ndim == 4:
         reference = image.index_img(reference, 0)
     voxel = float(np.mean(reference.header.get_zooms()[:3]))
-    mask = datasets.load_mni152_brain_mask(resolution=max(1, round(voxel)))
+    mask = mni152_brain_mask(max(1, round(voxel)))
     return image.resample_to_img(
         mask, reference, interpolation="nearest", force_resample=True, copy_header=True
     )

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import nibabel as nib
 import numpy as np
 import pandas as pd
+from nibabel.volumeutils import apply_read_scaling
 from nilearn import image
 
 from empathy_fmri.analysis.first_level import fit_first_level
@@ -47,17 +48,37 @@ def roi_mean_series(
     ValueError
         If a mask is empty or its shape is not the run's grid.
     """
-    data = np.asarray(image.load_img(bold_img, dtype="float32").dataobj, dtype=np.float32)
-    series = np.empty((data.shape[3], len(masks)))
-    for k, (name, mask) in enumerate(masks.items()):
-        if mask.shape != data.shape[:3]:
-            raise ValueError(
-                f"masks: ROI '{name}' has shape {mask.shape}, the BOLD grid is {data.shape[:3]}"
-            )
+    img = image.load_img(bold_img)
+    grid = tuple(img.shape[:3])
+    for name, mask in masks.items():
+        if mask.shape != grid:
+            raise ValueError(f"masks: ROI '{name}' has shape {mask.shape}, the BOLD grid is {grid}")
         if not mask.any():
             raise ValueError(f"masks: ROI '{name}' is empty on the BOLD grid")
-        series[:, k] = data[mask].mean(axis=0, dtype=np.float64)
+    covered = np.any(np.stack(list(masks.values())), axis=0) if masks else np.zeros(grid, bool)
+    voxels = _float32_voxels(img, covered)
+    series = np.empty((img.shape[3], len(masks)))
+    for k, mask in enumerate(masks.values()):
+        # the voxels of mask in the order data[mask] takes them: the same means
+        series[:, k] = voxels[mask[covered]].mean(axis=0, dtype=np.float64)
     return series
+
+
+def _float32_voxels(img: nib.Nifti1Image, keep: np.ndarray) -> np.ndarray:
+    """``(n_voxels, n_scans)`` float32 data of the voxels ``keep`` of a 4D image.
+
+    The values are those of ``load_img(img, dtype="float32")`` (nibabel's
+    scaling, ``apply_read_scaling``, then a float32 cast, elementwise), but
+    only the kept voxels of the stored integers are scaled and cast: the
+    whole run in float64 and float32 took most of an ROI-GLM job.
+    """
+    proxy = img.dataobj
+    if not nib.is_proxy(proxy):
+        return np.asarray(proxy)[keep].astype(np.float32)
+    stored = np.asanyarray(proxy.get_unscaled())[keep]
+    # as nibabel's ArrayProxy._get_scaled with no dtype asked for
+    scaled = apply_read_scaling(stored, np.asanyarray(proxy.slope), np.asanyarray(proxy.inter))
+    return scaled.astype(np.float32)
 
 
 def fit_roi_glm(

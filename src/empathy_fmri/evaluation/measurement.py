@@ -11,6 +11,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 
 from empathy_fmri.config.sections import (
     AnalysisConfig,
@@ -270,23 +271,26 @@ def calibrate_measurement(
 
 def _null_positions(
     candidates: np.ndarray, offsets: np.ndarray, valid: np.ndarray, max_positions: int,
-    chunk: int = 4096,
 ) -> np.ndarray:
     """Voxel sets of an ROI shape moved to candidate centres where all voxels are valid.
 
     Returns ``(n_positions, n_voxels, 3)`` indices, at most ``max_positions``
-    evenly spaced ones; candidates are checked in chunks to bound memory.
+    evenly spaced ones, in the order of ``candidates``. A centre takes the
+    shape iff it survives the erosion of ``valid`` by the shape (outside the
+    grid counts as not valid): one pass over the grid instead of a look-up of
+    every voxel of the shape at every candidate.
     """
-    shape = np.asarray(valid.shape)
-    keep = []
-    for start in range(0, len(candidates), chunk):
-        moved = candidates[start:start + chunk, None, :] + offsets[None]
-        inside = np.all((moved >= 0) & (moved < shape), axis=(1, 2))
-        ok = np.zeros(len(moved), bool)
-        inner = moved[inside]
-        ok[inside] = valid[inner[..., 0], inner[..., 1], inner[..., 2]].all(axis=1)
-        keep.append(candidates[start:start + chunk][ok])
-    centres = np.concatenate(keep) if keep else np.empty((0, 3), int)
+    offsets = np.asarray(offsets, int).reshape(-1, 3)
+    candidates = np.asarray(candidates, int).reshape(-1, 3)
+    if not len(offsets):
+        return candidates[:max_positions, None, :] + offsets[None]
+    reach = np.abs(offsets).max(axis=0)
+    structure = np.zeros(2 * reach + 1, bool)
+    structure[tuple((offsets + reach).T)] = True
+    # binary_erosion: out[x] = all(valid[x + o]) over the offsets o of the
+    # structure around its centre (reach), False where x + o leaves the grid
+    fits = ndimage.binary_erosion(valid, structure=structure, border_value=0)
+    centres = candidates[fits[candidates[:, 0], candidates[:, 1], candidates[:, 2]]]
     if len(centres) > max_positions:
         centres = centres[np.linspace(0, len(centres) - 1, max_positions).astype(int)]
     return centres[:, None, :] + offsets[None]

@@ -16,8 +16,6 @@ from empathy_fmri.io.phenotype import DILEMMA_SCORES, read_phenotype
 from empathy_fmri.io.run_inputs import SubjectRuns, read_subject_runs
 from empathy_fmri.jobs.logs import recorded_warnings
 from empathy_fmri.pipeline.first_level import first_level_step
-from empathy_fmri.plotting.design import plot_design_matrices
-from empathy_fmri.plotting.style import save_figure
 
 __all__ = [
     "design_table",
@@ -159,6 +157,10 @@ def _fit_and_write(
     clock = time.perf_counter()
     labels = [run.label for run in runs.runs]
     write_tsv(design_tsv, design_table(result.design_matrices, labels))
+    # matplotlib only here: the ROI-GLM jobs import this module for read_runs
+    from empathy_fmri.plotting.design import plot_design_matrices
+    from empathy_fmri.plotting.style import save_figure
+
     figure = plot_design_matrices(
         result.design_matrices, title=f"First-level design matrix of {subject}", labels=labels
     )

@@ -41,6 +41,7 @@ __all__ = [
     "write_dataset_metadata",
     "write_phenotype",
     "write_subject",
+    "write_study_events",
     "write_subject_events",
     "write_truth",
 ]
@@ -205,6 +206,32 @@ def write_subject_events(
         subject_events(block_design, seed, subject_index), start=1
     ):
         _write_events(raw_events_path(bids_root, run_key(subject, task, run_number)), events)
+
+
+def write_study_events(
+    seed: int, task: str, design: DesignConfig, n_subjects: int, bids_root: str | Path
+) -> None:
+    """Write every simulated subject's ``events.tsv`` of every run.
+
+    One job for the study: the files are small and a job per subject spent
+    its time starting up. Each subject's events are those of
+    :func:`write_subject_events`.
+
+    Parameters
+    ----------
+    seed : int
+        The study's master seed.
+    task : str
+        BIDS task label.
+    design : DesignConfig
+        The ``design`` section.
+    n_subjects : int
+        Participants in the study (``sub-01`` to ``participant_id(n_subjects - 1)``).
+    bids_root : str or pathlib.Path
+        Root of the BIDS dataset.
+    """
+    for index in range(n_subjects):
+        write_subject_events(seed, task, design, n_subjects, index, bids_root)
 
 
 def write_phenotype(
