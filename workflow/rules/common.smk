@@ -64,7 +64,7 @@ ROIS = list(config["analysis"]["rois"])
 REGIONS = list(config["regions"]["centres"])
 
 #: Voxels relative to the 3 mm grid: memory of the per-subject jobs scales with it
-#: (measured peaks: simulate 0.59 / 1.14 GB, first level 1.21 / 2.69 GB at 3 / 2 mm).
+#: (measured peaks: simulate 1.25 / 2.27 GB, first level 1.21 / 2.69 GB at 3 / 2 mm).
 GRID_SCALE = (3 / config["anatomy"]["voxel_size_mm"]) ** 3
 # Every rule declares mem_mb and runtime (minutes; a cluster executor asks
 # for them, a local run ignores runtime): the benchmarks/ peaks of the default

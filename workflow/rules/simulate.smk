@@ -122,7 +122,7 @@ rule simulate_subject:
     benchmark:
         f"{BENCHMARKS}simulate_subject/{{subject}}.tsv",
     resources:
-        mem_mb=int(300 + 400 * GRID_SCALE),
+        mem_mb=int(400 + 1000 * GRID_SCALE),
         runtime=int(10 + 5 * GRID_SCALE * len(RUNS)),
     message:
         "Simulating {wildcards.subject}: BOLD and motion of every run"
