@@ -51,3 +51,12 @@ def test_slurm_profile_runs_on_a_default_installation():
     assert "slurm_partition" not in profile["default-resources"]
     assert "slurm_account" not in profile["default-resources"]
     assert profile["slurm-logdir"] == "logs/slurm"
+
+
+def test_no_rule_gives_a_directive_twice():
+    """Snakemake keeps one of two ``params:`` blocks silently (a merge once left two)."""
+    for name, block in _rules().items():
+        for directive in ("input", "output", "params", "resources", "log", "benchmark",
+                          "message", "threads", "wildcard_constraints"):
+            count = len(re.findall(rf"(?m)^    {directive}:", block))
+            assert count <= 1, f"rule {name} gives '{directive}:' {count} times"

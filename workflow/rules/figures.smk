@@ -210,10 +210,9 @@ rule figure_brain_behaviour:
         svg=FIGURES / "brain_behaviour_score-{score}.svg",
     params:
         n_subjects=len(SUBJECTS),
+        analysis={"dilemmas": config["analysis"]["dilemmas"]},
     wildcard_constraints:
         score="|".join(config["analysis"]["scores"]),
-    params:
-        analysis={"dilemmas": config["analysis"]["dilemmas"]},
     resources:
         mem_mb=1000,
         runtime=15,
