@@ -1,6 +1,6 @@
 """The a-priori ROIs of a dataset from elsewhere, measured on its own grid (job roi_coverage).
 
-The dataset is the ds006243-like one of ``tests/test_layout.py``: an 8 mm
+The dataset is the ds006243-like one of ``tests/layouts.py``: an 8 mm
 grid (the simulation's default is 3 mm) with fMRIPrep's ``res-2`` names and
 a brain mask per run.
 """
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO
-from test_layout import _write_ds006243_like
+from layouts import write_ds006243_like
 
 from empathy_fmri.anatomy.spheres import voxel_coordinates_mm
 from empathy_fmri.config import AnalysisConfig, load_config
@@ -28,7 +28,7 @@ GREY = 0.3  # anatomy.grey_matter_threshold's default
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    return _write_ds006243_like(tmp_path_factory.mktemp("coverage") / "bids")
+    return write_ds006243_like(tmp_path_factory.mktemp("coverage") / "bids")
 
 
 def _masks(root):
