@@ -330,7 +330,8 @@ def _render(name: str, config: dict) -> str:
     from jinja2 import Environment, StrictUndefined
 
     snakemake = SimpleNamespace(
-        config=config, params=SimpleNamespace(subject="sub-01", roi="IFG_L"),
+        config=config,
+        params=SimpleNamespace(subject="sub-01", roi="IFG_L", study_n=19, n_subjects=19),
         wildcards=SimpleNamespace(score="D"), rule="power_figures",
     )
     env = Environment(trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined)

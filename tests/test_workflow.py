@@ -394,7 +394,9 @@ def test_analysis_runs_unchanged_on_another_bids_dataset(
     conclusion = (workdir / "results/conclusion.md").read_text()
     assert conclusion.startswith("- Finding: ") and "as the configuration assumes" in conclusion
     assert "Graded" not in conclusion and "type S error" not in conclusion
-    assert result.stdout.rstrip().endswith(conclusion.strip())
+    warnings = (workdir / "results/warnings.md").read_text().strip()
+    assert result.stdout.rstrip().endswith(
+        f"{conclusion.strip()}\n\nWarnings (results/warnings.md):\n\n{warnings}")
 
 
 def test_bids_dir_that_is_not_a_dataset_is_a_config_error(tmp_path: Path):
