@@ -298,6 +298,7 @@ def test_a_noise_change_reruns_exactly_what_depends_on_the_noise(tiny_run: Path)
     assert "First-level GLM of sub-01" in output  # the job's message stays
 
 
+@pytest.mark.layouts  # a second complete analysis (~2 min): outside the default run (CI budget)
 def test_analysis_runs_unchanged_on_another_bids_dataset(
     tiny_run: Path, tmp_path: Path, tiny_config
 ):
