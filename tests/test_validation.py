@@ -226,8 +226,9 @@ def test_noise_validation_accounts_for_every_component(tmp_path, tiny_config):
     # motion is at its largest at the brain's edge, where the image changes fastest
     motion = summary.loc["head motion"]
     assert motion["spurious_effect_edge_psc"] > motion["spurious_effect_interior_psc"] > 0
-    assert set(summary.index) == {"thermal + system", "cardiac + respiratory", "drift",
-                                  "head motion", "all noise"}
+    assert set(summary.index) == {"thermal + system", "cardiac + respiratory",
+                                  "breathing depth + heart rate", "drift", "head motion",
+                                  "all noise"}
     # the model removes most of the drift (it is mostly below the high-pass)
     # and nearly all of the motion, but not all of either
     assert 0 < summary.loc["drift", "share_remaining"] < 0.9

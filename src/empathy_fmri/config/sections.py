@@ -213,6 +213,7 @@ class NoiseConfig(_Section):
     physio_psc: float
     motion_mm: float
     thermal_share: float = 0.1
+    slow_physio_psc: float = 0.5
     rician: bool = False
     drift_exponent: float = 1.0
     realignment_error_mm: float = 0.02

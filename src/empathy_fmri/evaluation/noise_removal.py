@@ -22,6 +22,7 @@ __all__ = [
 COMPONENT_LABELS = {
     "thermal_system": "thermal + system",
     "physiological": "cardiac + respiratory",
+    "slow_physiological": "breathing depth + heart rate",
     "drift": "drift",
     "motion": "head motion",
 }

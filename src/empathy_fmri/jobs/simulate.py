@@ -433,6 +433,7 @@ def write_truth(
             "grey_matter_median_baseline": space.grey_baseline,
             "total_noise_sd": space.grey_baseline / simulation.noise.tsnr,
             "physio_sd": simulation.noise.physio_psc / 100 * space.grey_baseline,
+            "slow_physio_sd": simulation.noise.slow_physio_psc / 100 * space.grey_baseline,
             "per_run": "each subject's sub-XX_truth.json (runs): the thermal and system noise "
             "solved for each run (SD, AR(1), smoothing kernel) and each component's "
             "grey-matter variance after the 1/128 Hz high-pass and motion regression",

@@ -82,6 +82,7 @@ def _unreachable(simulation: SimulationConfig, voxel_size_mm: float) -> str | No
                 thermal_share=noise.thermal_share, geometry=geometry,
                 basis=nuisance_basis(design.n_scans, design.tr_s, estimated),
                 tr_s=design.tr_s, physio_sd=noise.physio_psc / 100 * baseline,
+                slow_physio_sd=noise.slow_physio_psc / 100 * baseline,
                 drift_fraction=noise.drift_psc / 100, drift_exponent=noise.drift_exponent,
             )
         except NoiseBudgetError as error:

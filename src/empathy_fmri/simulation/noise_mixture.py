@@ -11,20 +11,23 @@ with different structure:
 - thermal noise: white in space and in time (it is independent from sample
   to sample; Krueger & Glover 2001);
 - system noise: smooth in space, AR(1) in time;
-- physiological noise: cardiac and respiratory waves with smooth phase maps
+- physiological noise: cardiac and respiratory waves with smooth phase maps,
+  and the slow fluctuations that breathing depth and heart rate cause, half
+  of them one time course in every voxel, half smooth over space
   (:mod:`~empathy_fmri.simulation.physiology`);
 - drift: power-law, half of it one time course in every voxel, half smooth
   over space (:mod:`~empathy_fmri.simulation.drift`); the part below the
   high-pass does not count towards the statistics.
 
-Physiological noise and drift are set by their own amplitudes; their
+Physiological noise and drift are set by their own amplitudes, and thermal
+noise by its share of all the noise; their
 expected variance and lag-one covariance after the nuisance regression come
 from a fixed set of reference draws of their waveforms (the rates, phases and
 spectra vary between runs) and the per-voxel gains. So each run's noise
 varies around the configured statistics, as real runs do, and the
-configuration states the typical values. The thermal plus
-system part then gets the variance, the system noise's AR(1) coefficient and the smoothing
-kernel that make the *mixture* match the config, as those three estimators
+configuration states the typical values. The system noise then gets the
+variance, the AR(1) coefficient and the smoothing kernel that make the
+*mixture* match the config, as those three estimators
 compute it: the variance by root-finding (Brent) on the median tSNR, the AR(1)
 coefficient and the kernel in closed form (both statistics are linear in
 them). So every
@@ -46,6 +49,7 @@ from empathy_fmri.simulation.noise import kernel_sigma_for_correlation
 from empathy_fmri.simulation.physiology import (
     CARDIAC_HZ,
     RESPIRATORY_HZ,
+    SLOW_GLOBAL_SHARE,
     physiological_waveforms,
 )
 
@@ -69,6 +73,9 @@ _MAX_RHO = 0.95
 #: -1 and 1 with the rate: 64 independent draws would leave an error of about
 #: 0.02 in the autocorrelation.
 _REFERENCE_DRAWS = 64
+#: The structured components, whose amplitudes the config sets directly.
+STRUCTURED = ("physiological", "slow_physiological_global", "slow_physiological_local",
+              "drift_global", "drift_local")
 
 
 class NoiseBudgetError(ValueError):
@@ -134,15 +141,20 @@ class NoiseMixture:
         AR(1) coefficient of the system noise (thermal noise is white in time).
     thermal_weight : float
         Share of that variance, before the high-pass, that is thermal. The
-        config's ``thermal_share`` is the share after it (what a lab would
-        measure): the high-pass removes more of the autocorrelated system
-        noise than of the white thermal noise, so this weight is smaller.
+        config's ``thermal_share`` is thermal noise's share of *all* the noise
+        after the high-pass (what a lab measures as (tSNR / image SNR)^2);
+        the high-pass removes more of the autocorrelated system noise than of
+        the white thermal noise, so this weight is smaller than the share of
+        thermal noise in the thermal plus system noise after it.
     sigma_voxels : float
         Gaussian kernel SD (voxels) of every spatially smooth component.
     variances : dict of str to float
         Each component's mean variance over grey matter after the nuisance
         regression (intensity units squared): ``thermal``, ``system``,
-        ``physiological``, ``drift_global``, ``drift_local``.
+        ``physiological`` (cardiac and respiratory waves),
+        ``slow_physiological_global`` and ``slow_physiological_local``
+        (breathing depth and heart rate),
+        ``drift_global``, ``drift_local``.
     """
 
     gaussian_sd: float
@@ -191,17 +203,22 @@ def nuisance_basis(n_scans: int, tr_s: float, motion: np.ndarray | None) -> np.n
 
 @lru_cache(maxsize=8)
 def _reference_draws(n_scans: int, tr_s: float, exponent: float) -> tuple[np.ndarray, np.ndarray]:
-    """Fixed draws ``(draws, n_scans, 8)`` of physiology and ``(draws, n_scans, 2)`` of drift."""
+    """Fixed draws of physiology ``(draws, n_scans, 10)`` and drift ``(draws, n_scans, 2)``.
+
+    The physiology's columns are the eight cardiac and respiratory waves, then
+    the two slow regressors.
+    """
     rng = np.random.default_rng(20170419)
     frame_times = tr_s * np.arange(n_scans)
     quantiles = stats.norm.ppf((np.arange(_REFERENCE_DRAWS) + 0.5) / _REFERENCE_DRAWS)
     cardiac = np.clip(CARDIAC_HZ[0] + CARDIAC_HZ[1] * quantiles, 0.8, 1.6)
     respiratory = np.clip(RESPIRATORY_HZ[0] + RESPIRATORY_HZ[1] * rng.permutation(quantiles),
                           0.18, 0.4)
-    physio = np.stack([
-        physiological_waveforms(rng, frame_times, c, r).regressors
+    waveforms = [
+        physiological_waveforms(rng, frame_times, c, r)
         for c, r in zip(cardiac, respiratory, strict=True)
-    ])
+    ]
+    physio = np.stack([np.hstack([w.regressors, w.slow_regressors]) for w in waveforms])
     drift = np.stack([
         power_law_series(rng, n_scans, exponent, 2) for _ in range(_REFERENCE_DRAWS)
     ])
@@ -264,6 +281,7 @@ def solve_mixture(
     basis: np.ndarray,
     tr_s: float,
     physio_sd: float,
+    slow_physio_sd: float,
     drift_fraction: float,
     drift_exponent: float,
 ) -> NoiseMixture:
@@ -272,7 +290,10 @@ def solve_mixture(
     Parameters
     ----------
     tsnr, ar1_rho, fwhm_mm, thermal_share : float
-        The config's ``noise`` statistics (see the module docstring).
+        The config's ``noise`` statistics (see the module docstring);
+        ``thermal_share`` is thermal noise's share of the noise variance of a
+        typical grey-matter voxel (``(median baseline / tsnr)^2``) after the
+        nuisance regression.
     geometry : NoiseGeometry
         Per-voxel amplitudes and neighbours.
     basis : numpy.ndarray
@@ -285,6 +306,12 @@ def solve_mixture(
         voxel's physiological noise is ``physio_sd * physio_gain`` times the
         waveforms of :func:`~empathy_fmri.simulation.physiology.physiological_waveforms`
         weighted by unit-variance fields.
+    slow_physio_sd : float
+        Amplitude in grey matter (intensity units) of the slow physiological
+        fluctuations, the waveforms' ``slow_regressors``, with the same gains:
+        a share :data:`~empathy_fmri.simulation.physiology.SLOW_GLOBAL_SHARE`
+        of their variance is their sum in every voxel, the rest each
+        regressor times a unit-variance field.
     drift_fraction : float
         Drift SD as a fraction of each voxel's baseline (``drift_psc / 100``);
         the drift is two unit-variance series of
@@ -308,14 +335,24 @@ def solve_mixture(
     n_physio = physiological.shape[2]
     weights = _field_weights(n_voxels, n_physio + 1)
     # per-voxel variance and lag-one covariance of each structured component
-    variance = {name: np.zeros(n_voxels) for name in ("physiological", "drift_global",
-                                                      "drift_local")}
+    variance = {name: np.zeros(n_voxels) for name in STRUCTURED}
     lag_one = np.zeros(n_voxels)
+    waves, slow = slice(0, n_physio - 2), slice(n_physio - 2, n_physio)
     if physio_sd > 0:
-        v, c = _moments(physiological, basis)
+        v, c = _moments(physiological[:, :, waves], basis)
         gain = (physio_sd * geometry.physio_gain) ** 2
-        variance["physiological"] = gain * (weights[:, :n_physio] @ v)
-        lag_one += gain * (weights[:, :n_physio] @ c)
+        variance["physiological"] = gain * (weights[:, waves] @ v)
+        lag_one += gain * (weights[:, waves] @ c)
+    if slow_physio_sd > 0:
+        gain = (slow_physio_sd * geometry.physio_gain) ** 2
+        summed = physiological[:, :, slow].sum(axis=2, keepdims=True)
+        v, c = _moments(summed, basis)
+        variance["slow_physiological_global"] = SLOW_GLOBAL_SHARE * float(v[0]) * gain
+        lag_one += SLOW_GLOBAL_SHARE * float(c[0]) * gain
+        v, c = _moments(physiological[:, :, slow], basis)
+        variance["slow_physiological_local"] = (1 - SLOW_GLOBAL_SHARE) * gain * (
+            weights[:, slow] @ v)
+        lag_one += (1 - SLOW_GLOBAL_SHARE) * gain * (weights[:, slow] @ c)
     if drift_fraction > 0:
         gain = (drift_fraction * geometry.baseline) ** 2
         for name, column, share, weight in (
@@ -325,39 +362,53 @@ def solve_mixture(
             v, c = _moments(column, basis)
             variance[name] = share * float(v[0]) * gain * weight
             lag_one += share * float(c[0]) * gain * weight
-    structured = variance["physiological"] + variance["drift_global"] + variance["drift_local"]
+    structured = sum(variance.values())
     grey = geometry.grey
     gaussian = _solve_variance(tsnr, geometry.baseline[grey], structured[grey])
     total = gaussian + structured
     typical_share = float(np.median(structured[grey] / total[grey]))
     if gaussian <= 0 or typical_share > 0.95:
         raise NoiseBudgetError(
-            f"physiological noise ('noise.physio_psc') and drift above the 1/128 Hz high-pass "
-            f"('noise.drift_psc') take {min(typical_share, 1.0):.0%} of the grey-matter noise "
-            f"variance that 'noise.tsnr' = {tsnr} allows; at least 5% must be left for "
-            "thermal and system noise. Lower 'noise.physio_psc' or 'noise.drift_psc', or "
-            "lower 'noise.tsnr'"
+            f"physiological noise ('noise.physio_psc', 'noise.slow_physio_psc') and drift "
+            f"above the 1/128 Hz high-pass ('noise.drift_psc') take "
+            f"{min(typical_share, 1.0):.0%} of the grey-matter noise variance that "
+            f"'noise.tsnr' = {tsnr} allows; at least 5% must be left for thermal and system "
+            "noise. Lower 'noise.physio_psc', 'noise.slow_physio_psc' or 'noise.drift_psc', "
+            "or lower 'noise.tsnr'"
         )
-    if ar1_rho == 0 and (physio_sd > 0 or drift_fraction > 0):
+    if ar1_rho == 0 and (physio_sd > 0 or slow_physio_sd > 0 or drift_fraction > 0):
         raise NoiseBudgetError(
             "'noise.ar1_rho' = 0 asks for temporally white noise, but the drift "
-            "('noise.drift_psc') and the aliased physiological noise ('noise.physio_psc') "
-            "are autocorrelated; set both to 0 too, or give 'noise.ar1_rho' above 0"
+            "('noise.drift_psc') and the physiological noise ('noise.physio_psc', "
+            "'noise.slow_physio_psc') are autocorrelated; set them to 0 too, or give "
+            "'noise.ar1_rho' above 0"
         )
+    # thermal noise's share of the thermal plus system noise after the high-pass
+    typical_total = float(np.median(geometry.baseline[grey]) / tsnr) ** 2
+    white_share = thermal_share * typical_total / gaussian
+    if white_share > 1.0 + 1e-9:
+        raise NoiseBudgetError(
+            f"'noise.thermal_share' = {thermal_share} of the noise cannot be thermal: the "
+            f"physiological noise and drift already take {1 - gaussian / typical_total:.0%} "
+            f"of it at 'noise.tsnr' = {tsnr}; lower 'noise.thermal_share', "
+            "'noise.physio_psc', 'noise.slow_physio_psc' or 'noise.drift_psc'"
+        )
+    white_share = min(white_share, 1.0)
     gaussian_rho = 0.0
     if ar1_rho > 0:
         # mean over grey voxels of (gaussian * r + lag_one) / total = ar1_rho
         weight = np.mean(gaussian / total[grey])
         offset = np.mean(lag_one[grey] / total[grey])
-        gaussian_rho = _solve_rho((ar1_rho - offset) / weight, basis, ar1_rho, thermal_share)
-    # pre-high-pass variances that leave shares thermal_share : 1 - thermal_share after it
-    thermal = thermal_share * gaussian / _ar1_moments(0.0, basis)[0]
-    system = (1.0 - thermal_share) * gaussian / _ar1_moments(gaussian_rho, basis)[0]
+        gaussian_rho = _solve_rho((ar1_rho - offset) / weight, basis, ar1_rho, white_share,
+                                  thermal_share)
+    # pre-high-pass variances that leave shares white_share : 1 - white_share after it
+    thermal = white_share * gaussian / _ar1_moments(0.0, basis)[0]
+    system = (1.0 - white_share) * gaussian / _ar1_moments(gaussian_rho, basis)[0]
     gaussian_sd = float(np.sqrt(thermal + system))
-    sigma = _solve_kernel(fwhm_mm, geometry, thermal_share, gaussian, variance)
+    sigma = _solve_kernel(fwhm_mm, geometry, white_share, thermal_share, gaussian, variance)
     summary = {name: float(np.mean(values[grey])) for name, values in variance.items()}
-    summary["thermal"] = thermal_share * gaussian
-    summary["system"] = (1.0 - thermal_share) * gaussian
+    summary["thermal"] = white_share * gaussian
+    summary["system"] = (1.0 - white_share) * gaussian
     return NoiseMixture(gaussian_sd, gaussian_rho, sigma, summary,
                         float(thermal / (thermal + system)))
 
@@ -376,32 +427,33 @@ def _solve_variance(tsnr: float, baseline: np.ndarray, structured: np.ndarray) -
     return float(optimize.brentq(lambda g: median_tsnr(g) - tsnr, 0.0, high, xtol=1e-9 * high))
 
 
-def _gaussian_ratio(rho: float, basis: np.ndarray, thermal_share: float) -> float:
+def _gaussian_ratio(rho: float, basis: np.ndarray, white_share: float) -> float:
     """Lag-one correlation after the high-pass of thermal plus system noise.
 
-    A share ``thermal_share`` of the variance left after the high-pass is
+    A share ``white_share`` of the variance left after the high-pass is
     white (thermal), the rest AR(1) with coefficient ``rho`` (system), as
     :func:`~empathy_fmri.simulation.noise.gaussian_noise` draws them; each
     part contributes its own residual lag-one correlation in proportion.
     """
     white = _ar1_moments(0.0, basis)
     system = _ar1_moments(rho, basis)
-    return float(thermal_share * white[1] / white[0]
-                 + (1.0 - thermal_share) * system[1] / system[0])
+    return float(white_share * white[1] / white[0]
+                 + (1.0 - white_share) * system[1] / system[0])
 
 
 def _solve_rho(
-    target_ratio: float, basis: np.ndarray, configured: float, thermal_share: float
+    target_ratio: float, basis: np.ndarray, configured: float, white_share: float,
+    thermal_share: float,
 ) -> float:
     """System-noise AR(1) coefficient giving the thermal plus system noise ``target_ratio``.
 
     ``target_ratio`` is the residual lag-one correlation the thermal plus
-    system noise must have; its white thermal share dilutes the system
-    noise's.
+    system noise must have; its white thermal share ``white_share`` dilutes
+    the system noise's (``thermal_share`` is the config's, for the message).
     """
 
     def ratio(rho: float) -> float:
-        return _gaussian_ratio(rho, basis, thermal_share)
+        return _gaussian_ratio(rho, basis, white_share)
 
     low, high = 0.0, _MAX_RHO
     if ratio(low) > target_ratio:
@@ -414,8 +466,9 @@ def _solve_rho(
         raise NoiseBudgetError(
             f"'noise.ar1_rho' = {configured} cannot be reached: the system noise would need "
             f"an AR(1) coefficient above {_MAX_RHO} (the 'noise.thermal_share' = "
-            f"{thermal_share} of thermal noise is white); lower 'noise.ar1_rho', "
-            "'noise.thermal_share' or 'noise.physio_psc'"
+            f"{thermal_share} of thermal noise is white, and the aliased cardiac and "
+            "respiratory waves lower the lag one); lower 'noise.ar1_rho', "
+            "'noise.thermal_share' or 'noise.physio_psc', or raise 'noise.slow_physio_psc'"
         )
     return float(optimize.brentq(lambda rho: ratio(rho) - target_ratio, low, high, xtol=1e-10))
 
@@ -423,6 +476,7 @@ def _solve_rho(
 def _solve_kernel(
     fwhm_mm: float,
     geometry: NoiseGeometry,
+    white_share: float,
     thermal_share: float,
     gaussian: float,
     variance: dict[str, np.ndarray],
@@ -435,7 +489,9 @@ def _solve_kernel(
     drift) or the kernel's neighbour correlation ``r_s`` (every smooth
     component), so the mean is linear in ``r_s``. Neighbours share their
     fields' value (``r_s`` is high), so both voxels of a pair take the field
-    weights of the first, scaled by their own gains.
+    weights of the first, scaled by their own gains. ``white_share`` is
+    thermal noise's share of the thermal plus system variance,
+    ``thermal_share`` the config's (for the message).
     """
     if fwhm_mm <= 0:
         return 0.0
@@ -444,25 +500,30 @@ def _solve_kernel(
     baseline, physio_gain = geometry.baseline, geometry.physio_gain
     # component variances of voxel j with voxel i's field weights
     moved = {
-        "physiological": variance["physiological"][i] * (physio_gain[j] / physio_gain[i]) ** 2,
-        "drift_local": variance["drift_local"][i] * (baseline[j] / baseline[i]) ** 2,
-        "drift_global": variance["drift_global"][j],
+        name: variance[name][i] * (physio_gain[j] / physio_gain[i]) ** 2
+        for name in ("physiological", "slow_physiological_local")
     }
+    moved["drift_local"] = variance["drift_local"][i] * (baseline[j] / baseline[i]) ** 2
+    for name in ("drift_global", "slow_physiological_global"):
+        moved[name] = variance[name][j]
     total_i = gaussian + sum(variance[name][i] for name in moved)
     total_j = gaussian + sum(moved.values())
     scale = np.sqrt(total_i * total_j)
-    smooth = (1.0 - thermal_share) * gaussian + sum(
-        np.sqrt(variance[name][i] * moved[name]) for name in ("physiological", "drift_local")
+    smooth = (1.0 - white_share) * gaussian + sum(
+        np.sqrt(variance[name][i] * moved[name])
+        for name in ("physiological", "slow_physiological_local", "drift_local")
     )
-    coherent = np.sqrt(variance["drift_global"][i] * moved["drift_global"])
+    coherent = sum(np.sqrt(variance[name][i] * moved[name])
+                   for name in ("drift_global", "slow_physiological_global"))
     slope = float(np.mean(smooth / scale))
     offset = float(np.mean(coherent / scale))
     needed = (target - offset) / slope if slope > 0 else np.inf
     if needed <= 0:
         raise NoiseBudgetError(
-            f"'noise.fwhm_mm' = {fwhm_mm} is too small: the global part of the drift "
-            "('noise.drift_psc') alone makes the noise smoother than that; raise "
-            "'noise.fwhm_mm' or lower 'noise.drift_psc'"
+            f"'noise.fwhm_mm' = {fwhm_mm} is too small: the global parts of the drift "
+            "('noise.drift_psc') and slow physiology ('noise.slow_physio_psc') alone make "
+            "the noise smoother than that; raise 'noise.fwhm_mm' or lower "
+            "'noise.drift_psc' or 'noise.slow_physio_psc'"
         )
     try:
         return kernel_sigma_for_correlation(needed)

@@ -44,7 +44,11 @@ from empathy_fmri.simulation.motion import (
 )
 from empathy_fmri.simulation.noise import gaussian_noise, smooth_fields
 from empathy_fmri.simulation.noise_mixture import NoiseGeometry, nuisance_basis, solve_mixture
-from empathy_fmri.simulation.physiology import physiological_waveforms, tissue_gain
+from empathy_fmri.simulation.physiology import (
+    physiological_waveforms,
+    slow_physiology,
+    tissue_gain,
+)
 from empathy_fmri.simulation.population import SubjectTruth, run_amplitudes
 from empathy_fmri.simulation.regions import region_profiles, shape_field
 from empathy_fmri.simulation.seeding import subject_rng
@@ -145,8 +149,9 @@ class SimulatedRun:
     parameters : dict
         Noise parameters drawn for this run (physiological rates, ...).
     components : dict of str to numpy.ndarray
-        Each noise component (``thermal_system``, ``physiological``, ``drift``,
-        ``motion``), ``(n_scans, n_voxels)``, when asked for; empty otherwise.
+        Each noise component (``thermal_system``, ``physiological``,
+        ``slow_physiological``, ``drift``, ``motion``),
+        ``(n_scans, n_voxels)``, when asked for; empty otherwise.
     """
 
     bold: np.ndarray
@@ -284,6 +289,7 @@ def simulate_subject(
     }
     hrf = hrf_kernel(truth.hrf_delay_s, truth.hrf_undershoot_s)
     physio_sd = noise_cfg.physio_psc / 100.0 * space.grey_baseline
+    slow_physio_sd = noise_cfg.slow_physio_psc / 100.0 * space.grey_baseline
     drift_fraction = noise_cfg.drift_psc / 100.0
     drift_gain = (drift_fraction * space.baseline).astype(np.float32)
     frame_times = design.frame_times_s
@@ -302,7 +308,8 @@ def simulate_subject(
         bold += 1.0
         bold *= space.baseline
         waveforms = (
-            physiological_waveforms(streams["physio"], frame_times) if physio_sd > 0 else None
+            physiological_waveforms(streams["physio"], frame_times)
+            if physio_sd > 0 or slow_physio_sd > 0 else None
         )
         drift_series = (
             power_law_series(streams["drift"], design.n_scans, noise_cfg.drift_exponent, 2)
@@ -331,7 +338,7 @@ def simulate_subject(
             tsnr=noise_cfg.tsnr, ar1_rho=noise_cfg.ar1_rho, fwhm_mm=noise_cfg.fwhm_mm,
             thermal_share=noise_cfg.thermal_share, geometry=space.noise_geometry,
             basis=nuisance_basis(design.n_scans, design.tr_s, estimated), tr_s=design.tr_s,
-            physio_sd=physio_sd, drift_fraction=drift_fraction,
+            physio_sd=physio_sd, slow_physio_sd=slow_physio_sd, drift_fraction=drift_fraction,
             drift_exponent=noise_cfg.drift_exponent,
         )
         parameters: dict[str, Any] = {
@@ -350,12 +357,18 @@ def simulate_subject(
         noise *= mixture.gaussian_sd
         components["thermal_system"] = noise
         if waveforms is not None:
-            fields = smooth_fields(
-                streams["physio"], space.mask, waveforms.regressors.shape[1],
-                mixture.sigma_voxels,
-            )
-            fields *= physio_sd * space.physio_gain
-            components["physiological"] = waveforms.regressors.astype(np.float32) @ fields
+            if physio_sd > 0:
+                fields = smooth_fields(
+                    streams["physio"], space.mask, waveforms.regressors.shape[1],
+                    mixture.sigma_voxels,
+                )
+                fields *= physio_sd * space.physio_gain
+                components["physiological"] = waveforms.regressors.astype(np.float32) @ fields
+            if slow_physio_sd > 0:
+                components["slow_physiological"] = slow_physiology(
+                    streams["physio"], space.mask, space.physio_gain,
+                    waveforms.slow_regressors, slow_physio_sd, mixture.sigma_voxels,
+                )
             parameters.update(
                 cardiac_hz=waveforms.cardiac_hz, respiratory_hz=waveforms.respiratory_hz
             )
