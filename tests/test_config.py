@@ -109,7 +109,7 @@ def test_default_config_is_valid(default_config):
 
 def test_defaults_are_filled(raw_default):
     trimmed = _set(raw_default, "noise.thermal_share", _DELETE)
-    assert check_study_config(trimmed)["noise"]["thermal_share"] == 0.1
+    assert check_study_config(trimmed)["noise"]["thermal_share"] == 0.05
 
 
 @pytest.mark.parametrize(("what", "key", "value", "expected"), MALFORMED,

@@ -212,7 +212,7 @@ class NoiseConfig(_Section):
     drift_psc: float
     physio_psc: float
     motion_mm: float
-    thermal_share: float = 0.1
+    thermal_share: float = 0.05
     slow_physio_psc: float = 0.5
     rician: bool = False
     drift_exponent: float = 1.0
