@@ -373,9 +373,10 @@ def write_dataset_metadata(
             "DatasetLinks": {"raw": "../.."},
         },
     )
-    # BIDS 1.10 has no name for confound time series (fMRIPrep writes the same
-    # .bidsignore); bids-validator-deno 3.0.2 reads it when the derivative is
-    # validated on its own, not under --recursive (it prunes nested dot files).
+    # BIDS has no name for confound time series (fMRIPrep writes the same
+    # .bidsignore). bids-validator-deno 2.2.7-2.4.1 reads it when the derivative is
+    # validated on its own and under --recursive; 3.0.x only on its own (it prunes
+    # nested dot files before it validates derivatives), hence the test extra's pin.
     write_text(derivative / ".bidsignore", "*_desc-confounds_timeseries.tsv\n"
                "*_desc-confounds_timeseries.json\n")
 
