@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import REPO
 
 
@@ -74,6 +75,7 @@ def test_readme_names_only_paths_that_exist():
     assert not missing, f"README.md names paths that do not exist: {missing}"
 
 
+@pytest.mark.extended
 def test_readme_override_commands_work_verbatim(tmp_path):
     """Each override command of the README, as a dry run, applies its values.
 
