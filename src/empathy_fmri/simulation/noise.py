@@ -10,7 +10,9 @@ the data have the configured statistics is in
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, optimize, signal
+from scipy import ndimage, optimize
+
+from empathy_fmri.simulation.recursion import decaying_sum
 
 __all__ = [
     "FWHM_PER_SIGMA",
@@ -135,10 +137,9 @@ def ar1_filter(innovations: np.ndarray, rho: float) -> np.ndarray:
         raise ValueError(f"rho must lie in [0, 1), got {rho}")
     if rho == 0:
         return innovations
-    gain = np.sqrt(1.0 - rho**2)
-    initial = (1.0 - gain) * innovations[:1]
-    filtered, _ = signal.lfilter([gain], [1.0, -rho], innovations, axis=0, zi=initial)
-    return filtered.astype(innovations.dtype, copy=False)
+    filtered = innovations * innovations.dtype.type(np.sqrt(1.0 - rho**2))
+    filtered[0] = innovations[0]
+    return decaying_sum(filtered, rho)
 
 
 def gaussian_noise(
