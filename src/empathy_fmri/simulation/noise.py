@@ -221,11 +221,15 @@ def smooth_fields(
         return rng.standard_normal((n_fields, n_voxels), dtype=np.float32)
     box = _bounding_box(mask, margin=int(np.ceil(4 * sigma_voxels)))
     sub_mask = mask[box]
+    inside = np.flatnonzero(sub_mask)
     norm = _kernel_norm(sigma_voxels)
     fields = np.empty((n_fields, n_voxels), dtype=np.float32)
+    field = np.empty(sub_mask.shape, dtype=np.float32)
+    smoothed = np.empty(sub_mask.shape, dtype=np.float32)
     for index in range(n_fields):
-        field = rng.standard_normal(sub_mask.shape, dtype=np.float32)
-        fields[index] = ndimage.gaussian_filter(field, sigma_voxels, mode="reflect")[sub_mask]
+        rng.standard_normal(out=field, dtype=np.float32)
+        ndimage.gaussian_filter(field, sigma_voxels, mode="reflect", output=smoothed)
+        np.take(smoothed.reshape(-1), inside, out=fields[index])
     fields /= norm
     return fields
 

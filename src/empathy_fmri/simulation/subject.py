@@ -303,9 +303,13 @@ def simulate_subject(
             signal_cfg.visual_psc,
         )
         regressors = condition_regressors(events, frame_times, hrf)
-        bold = np.outer(regressors["needle"] / 100, task_psc["needle"]).astype(np.float32)
-        bold += np.outer(regressors["swab"] / 100, task_psc["swab"]).astype(np.float32)
-        bold += 1.0
+        bold = np.outer(
+            (regressors["needle"] / 100).astype(np.float32), task_psc["needle"].astype(np.float32)
+        )
+        bold += np.outer(
+            (regressors["swab"] / 100).astype(np.float32), task_psc["swab"].astype(np.float32)
+        )
+        bold += np.float32(1.0)
         bold *= space.baseline
         waveforms = (
             physiological_waveforms(streams["physio"], frame_times)
@@ -393,7 +397,11 @@ def simulate_subject(
         if noise_cfg.rician:
             thermal_sd = mixture.gaussian_sd * np.sqrt(mixture.thermal_weight)
             quadrature = streams["noise"].standard_normal(bold.shape, dtype=np.float32)
-            bold = np.sqrt(bold**2 + (thermal_sd * quadrature) ** 2)
+            quadrature *= np.float32(thermal_sd)
+            np.square(quadrature, out=quadrature)
+            np.square(bold, out=bold)
+            bold += quadrature
+            np.sqrt(bold, out=bold)
         if not keep_components:
             components = {}
         confounds = confounds_table(estimated)
