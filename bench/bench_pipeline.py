@@ -15,7 +15,6 @@ Run: python bench/bench_pipeline.py [--cores 2] [--voxel-size 3] [--subjects N]
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from bench_scaling import job_table
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -110,17 +110,9 @@ def main() -> None:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # every process of the run (Snakemake and its jobs, each reaped by its parent)
     cpu_s = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
-    rows = []
-    for path in sorted((workdir / "benchmarks").rglob("*.tsv")):
-        rule = path.parent.name if path.parent.name != "benchmarks" else path.stem
-        table = pd.read_csv(path, sep="\t")
-        rows.append(
-            {"rule": rule, "s": table["s"].iloc[0], "cpu_s": table["cpu_time"].iloc[0],
-             "max_rss_mb": table["max_rss"].iloc[0],
-             # Snakemake writes the file when the job ends
-             "end_s": os.path.getmtime(path) - started}
-        )
-    per_rule = pd.DataFrame(rows).groupby("rule").agg(
+    jobs = job_table(workdir / "benchmarks")
+    jobs["end_s"] -= started
+    per_rule = jobs.groupby("rule").agg(
         jobs=("s", "size"), total_s=("s", "sum"), mean_s=("s", "mean"),
         cpu_s=("cpu_s", "sum"), peak_mb=("max_rss_mb", "max"),
     )
@@ -131,8 +123,13 @@ def main() -> None:
     # Wall time per job grows with other load on the machine; CPU time much less.
     print(f"all jobs: {per_rule['total_s'].sum():.0f} s of job wall time, "
           f"{per_rule['cpu_s'].sum():.0f} s of CPU time; peak memory of any job "
-          f"{per_rule['peak_mb'].max():.0f} MB")
-    print(stage_table(pd.DataFrame(rows)).round(1).to_string())
+          f"{per_rule['peak_mb'].max():.0f} MB ({int(jobs['from_log'].sum())} of {len(jobs)} "
+          "jobs' CPU and memory from their logs, the rest from Snakemake's sampled benchmarks)")
+    # what the jobs' processes do not account for: Snakemake itself (parsing,
+    # scheduling, the benchmark threads) and the start of each job's process
+    print(f"outside the jobs' own CPU time: {cpu_s - per_rule['cpu_s'].sum():.0f} s "
+          f"({len(jobs)} jobs)")
+    print(stage_table(jobs).round(1).to_string())
 
     # Part 2: the first level of one subject of this study, side by side (it
     # reads the design and analysis of config.yaml, so only for the default study).

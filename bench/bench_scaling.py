@@ -3,7 +3,8 @@
 1. Runs the whole tiny study of the tests (tests/data/tiny_config.yaml over
    config.yaml, `snakemake --cores N all`) with 10, 20 and 40 subjects, one
    after the other in fresh folders, and sums Snakemake's benchmark files per
-   stage: job wall time, CPU time and the peak memory (`max_rss`) of any job.
+   stage: job wall time, CPU time and the peak memory of any job (CPU and
+   memory as each job's log states them, see :func:`job_table`).
    Cost per subject is flat when the ratio of the per-subject times at 40 and
    at 10 subjects is near 1; the marginal cost of a subject (10 -> 20 and
    20 -> 40) separates the per-subject work from the fixed cost of the
@@ -42,6 +43,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from empathy_fmri.jobs.logs import read_job_usage
 from empathy_fmri.simulation.population import participant_id
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,26 +80,46 @@ def stage_of(rule: str) -> str:
     return rule
 
 
-def job_table(benchmarks: Path) -> pd.DataFrame:
-    """One row per job from Snakemake's benchmark files under ``benchmarks``.
+def job_table(benchmarks: Path, logs: Path | None = None) -> pd.DataFrame:
+    """One row per job: its wall time from Snakemake's benchmark file, its cost from its log.
+
+    Snakemake's benchmark files sample a job once a second for 30 s and
+    every 30 s after that, and keep the last sample's CPU time, so they miss
+    what a job does after it (a replicate study: 15 s of CPU recorded, 40 s by
+    ``/usr/bin/time``) and peaks between samples. Each job's log ends with its
+    CPU time and peak memory measured by the job itself
+    (:func:`empathy_fmri.jobs.logs.read_job_usage`); those are used, and the
+    benchmark file's only where a log has none.
 
     Parameters
     ----------
     benchmarks : Path
         The study's ``benchmarks/`` folder (``<rule>.tsv`` or ``<rule>/<wildcard>.tsv``).
+    logs : Path, optional
+        The study's ``logs/`` folder, laid out as ``benchmarks/``
+        (default: ``logs`` beside ``benchmarks``).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``rule``, ``stage``, ``s`` (wall), ``cpu_s`` and ``max_rss_mb``.
+        Columns ``rule``, ``stage``, ``s`` (wall), ``cpu_s``, ``max_rss_mb``,
+        ``end_s`` (when the job ended, the benchmark file's modification
+        time, seconds since the epoch) and ``from_log`` (whether the cost
+        came from the log).
     """
+    logs = logs if logs is not None else benchmarks.parent / "logs"
     rows = []
     for path in sorted(benchmarks.rglob("*.tsv")):
         rule = path.parent.name if path.parent != benchmarks else path.stem
         table = pd.read_csv(path, sep="\t")
-        rows.append({"rule": rule, "stage": stage_of(rule), "s": float(table["s"].iloc[0]),
-                     "cpu_s": float(table["cpu_time"].iloc[0]),
-                     "max_rss_mb": float(table["max_rss"].iloc[0])})
+        log = logs / path.relative_to(benchmarks).with_suffix(".log")
+        usage = read_job_usage(log) if log.is_file() else None
+        rows.append({
+            "rule": rule, "stage": stage_of(rule), "s": float(table["s"].iloc[0]),
+            "cpu_s": usage["cpu_s"] if usage else float(table["cpu_time"].iloc[0]),
+            "max_rss_mb": usage["peak_mb"] if usage else float(table["max_rss"].iloc[0]),
+            "end_s": path.stat().st_mtime, "from_log": usage is not None,
+        })
     return pd.DataFrame(rows)
 
 

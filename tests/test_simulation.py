@@ -396,7 +396,6 @@ def test_same_config_gives_identical_files(base, space3, tmp_path):
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
 
 
-@pytest.mark.extended
 def test_adding_subjects_leaves_others_unchanged(base, space3, tmp_path):
     small = _config(base, design__n_runs=1, n_subjects=3)
     large = _config(base, design__n_runs=1, n_subjects=8)
@@ -455,7 +454,6 @@ def test_motion_nonlinearity_survives_exact_realignment(base, space3):
     assert _motion_left_by_six_regressors(config, space3) > 1e-5
 
 
-@pytest.mark.extended
 def test_motion_within_a_volume_survives_exact_realignment(base, space3):
     """Slices acquired during the TR see the head at their own time (the default order).
 
@@ -486,7 +484,6 @@ def test_slices_are_acquired_in_the_configured_order():
         slice_acquisition_times(5, tr, "descending")
 
 
-@pytest.mark.extended
 def test_flinch_puts_a_needle_effect_at_the_brain_edge(calibration, base, space3):
     from scipy import ndimage
 

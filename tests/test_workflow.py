@@ -14,6 +14,8 @@ import pytest
 from conftest import job_counts, run_snakemake, validator_errors
 from scipy import stats
 
+from empathy_fmri.jobs.logs import read_job_usage
+
 pytestmark = pytest.mark.e2e
 
 #: Rules allowed to read results/truth/: the simulator that writes it and the
@@ -69,6 +71,9 @@ def test_outputs_and_logs_exist(tiny_run: Path):
                 "brain_behaviour.log", "behaviour_map/willingnessToHarm.log"]:
         text = (tiny_run / "logs" / log).read_text()
         assert "done in" in text, log
+        # every job states its cost; a Python job holds at least numpy (> 20 MB)
+        usage = read_job_usage(tiny_run / "logs" / log)
+        assert usage is not None and usage["cpu_s"] > 0 and usage["peak_mb"] > 20, (log, usage)
     leftovers = list(results.rglob(".tmp-*"))
     assert not leftovers, f"temporary files left behind: {leftovers}"
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
+import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -12,9 +14,59 @@ from pathlib import Path
 from empathy_fmri.io.errors import InputFileError, LayoutError
 
 __all__ = [
+    "job_usage",
     "log_to",
+    "read_job_usage",
     "recorded_warnings",
 ]
+
+#: The last line of a finished job's log (:func:`log_to`).
+_DONE = re.compile(
+    r"done in (?P<wall_s>[0-9.]+) s, CPU (?P<cpu_s>[0-9.]+) s, peak memory (?P<peak_mb>[0-9.]+) MB"
+)
+
+
+def job_usage() -> tuple[float, float]:
+    """CPU seconds (user + system) and peak resident memory (MB) of this process so far.
+
+    Its finished child processes (e.g. joblib workers) are counted too: their
+    CPU time is added and their largest peak is taken when larger. Unlike
+    Snakemake's ``benchmark`` files, which sample the job every second for 30 s
+    and every 30 s after that, so that what a job does after its last sample
+    is missed (one replicate study: 15 s of CPU in its benchmark file, 40 s
+    by ``/usr/bin/time``), these are exact.
+
+    Returns
+    -------
+    cpu_s, peak_mb : float
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    # ru_maxrss is in kB on Linux, in bytes on macOS
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return cpu_s, max(own.ru_maxrss, children.ru_maxrss) / scale
+
+
+def read_job_usage(log_path: str | Path) -> dict[str, float] | None:
+    """The wall time, CPU time and peak memory a finished job logged, or None.
+
+    Parameters
+    ----------
+    log_path : str or pathlib.Path
+        A job's log file (written by :func:`log_to`).
+
+    Returns
+    -------
+    dict or None
+        ``wall_s``, ``cpu_s`` and ``peak_mb``; None when the log has no
+        "done in" line (the job failed, or ran before this was logged).
+    """
+    matches = list(_DONE.finditer(Path(log_path).read_text(errors="replace")))
+    if not matches:
+        return None
+    match = matches[-1]
+    return {key: float(value) for key, value in match.groupdict().items()}
 
 
 class _Recorder(logging.Handler):
@@ -78,6 +130,12 @@ def log_to(path: str | Path, level: int = logging.INFO) -> Iterator[logging.Logg
     ------
     logging.Logger
         The package logger.
+
+    Notes
+    -----
+    A job that ends without an error logs as its last line its wall time,
+    its CPU time and its peak memory (:func:`job_usage`), which
+    :func:`read_job_usage` reads back.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +165,11 @@ def log_to(path: str | Path, level: int = logging.INFO) -> Iterator[logging.Logg
         logger.warning("interrupted after %.1f s", time.perf_counter() - start)
         raise SystemExit(130) from None
     else:
-        logger.info("done in %.1f s", time.perf_counter() - start)
+        cpu_s, peak_mb = job_usage()
+        logger.info(
+            "done in %.1f s, CPU %.1f s, peak memory %.0f MB",
+            time.perf_counter() - start, cpu_s, peak_mb,
+        )
     finally:
         root.removeHandler(handler)
         handler.close()
