@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -31,3 +33,22 @@ def test_a_log_without_the_last_line_has_no_usage(tmp_path):
     log = tmp_path / "failed.log"
     log.write_text("2026-12-02 01:00:00 ERROR empathy_fmri: job failed\n")
     assert read_job_usage(log) is None
+
+
+def test_a_job_started_from_a_large_process_reports_its_own_peak(tmp_path):
+    # Snakemake forks each job from its own process (about 340 MB); the
+    # kernel's ru_maxrss survives exec, so it would report at least that.
+    ballast = np.ones(75_000_000)  # 600 MB resident in this (parent) process
+    ballast[::512] += 1.0
+    log = tmp_path / "child.log"
+    code = (
+        "from empathy_fmri.jobs.logs import log_to\n"
+        f"with log_to({str(log)!r}):\n"
+        "    pass\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    del ballast
+    usage = read_job_usage(log)
+    assert usage is not None
+    # the child holds Python and the package's logging only: tens of MB
+    assert usage["peak_mb"] < 300, usage

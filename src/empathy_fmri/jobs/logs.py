@@ -33,8 +33,12 @@ def job_usage() -> tuple[float, float]:
     CPU time is added and their largest peak is taken when larger. Unlike
     Snakemake's ``benchmark`` files, which sample the job every second for 30 s
     and every 30 s after that, so that what a job does after its last sample
-    is missed (one replicate study: 15 s of CPU in its benchmark file, 40 s
-    by ``/usr/bin/time``), these are exact.
+    is missed (one replicate study: 15 s of CPU in its benchmark file, 40 s by
+    ``/usr/bin/time``), these are exact.
+
+    The peak is the process's own high-water mark (``VmHWM`` on Linux):
+    ``ru_maxrss`` survives ``exec``, so a job started from Snakemake's
+    process would report at least that process's size (about 340 MB).
 
     Returns
     -------
@@ -45,7 +49,20 @@ def job_usage() -> tuple[float, float]:
     cpu_s = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     # ru_maxrss is in kB on Linux, in bytes on macOS
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    return cpu_s, max(own.ru_maxrss, children.ru_maxrss) / scale
+    own_peak_mb = _high_water_mark_mb()
+    if own_peak_mb is None:
+        own_peak_mb = own.ru_maxrss / scale
+    return cpu_s, max(own_peak_mb, children.ru_maxrss / scale)
+
+
+def _high_water_mark_mb() -> float | None:
+    """Peak resident memory (MB) of the process, from ``/proc/self/status``; None elsewhere."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) / 1024 if match else None
 
 
 def read_job_usage(log_path: str | Path) -> dict[str, float] | None:
