@@ -52,3 +52,39 @@ def test_a_job_started_from_a_large_process_reports_its_own_peak(tmp_path):
     assert usage is not None
     # the child holds Python and the package's logging only: tens of MB
     assert usage["peak_mb"] < 300, usage
+
+
+_PARALLEL_JOB = """
+import multiprocessing, sys, time
+import numpy as np
+from empathy_fmri.jobs.logs import log_to
+
+
+def busy(seconds):
+    block = np.ones(50_000_000)  # 400 MB in the worker
+    block[::512] += 1.0
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+    return float(block[0])
+
+
+if __name__ == "__main__":
+    with multiprocessing.get_context("spawn").Pool(1) as pool, log_to(sys.argv[1]):
+        pool.apply(busy, (2.0,))
+"""
+
+
+def test_workers_still_alive_at_the_end_are_counted(tmp_path):
+    # nilearn's permutations run in joblib workers that outlive the job's
+    # work; getrusage counts only reaped children. The job's own process
+    # (Python and numpy) takes well under 1 s and 100 MB: the 2 s and 400 MB
+    # are the worker's.
+    script = tmp_path / "parallel_job.py"
+    script.write_text(_PARALLEL_JOB)
+    log = tmp_path / "parallel.log"
+    subprocess.run([sys.executable, str(script), str(log)], check=True)
+    usage = read_job_usage(log)
+    assert usage is not None
+    assert usage["cpu_s"] >= 2.0, usage
+    assert usage["peak_mb"] >= 400, usage

@@ -27,16 +27,20 @@ _DONE = re.compile(
 
 
 def job_usage() -> tuple[float, float]:
-    """CPU seconds (user + system) and peak resident memory (MB) of this process so far.
+    """CPU seconds (user + system) and peak resident memory (MB) of this job so far.
 
-    Its finished child processes (e.g. joblib workers) are counted too: their
-    CPU time is added and their largest peak is taken when larger. Unlike
-    Snakemake's ``benchmark`` files, which sample the job every second for 30 s
-    and every 30 s after that, so that what a job does after its last sample
-    is missed (one replicate study: 15 s of CPU in its benchmark file, 40 s by
-    ``/usr/bin/time``), these are exact.
+    The job is this process and its child processes: finished ones (their
+    CPU time and their largest peak, from ``getrusage``) and ones still
+    alive, such as the joblib workers that nilearn's permutations leave
+    running until the process exits (their CPU time and their peaks, from
+    psutil and ``/proc``). The peak is this process's peak plus those of the
+    children still alive, an upper bound for what the job held at once.
+    Unlike Snakemake's ``benchmark`` files, which sample the job every
+    second for 30 s and every 30 s after that, so that what a job does
+    after its last sample is missed (one replicate study: 15 s of CPU in its
+    benchmark file, 30-40 s by ``/usr/bin/time``), nothing is sampled.
 
-    The peak is the process's own high-water mark (``VmHWM`` on Linux):
+    The peaks are the processes' own high-water marks (``VmHWM`` on Linux):
     ``ru_maxrss`` survives ``exec``, so a job started from Snakemake's
     process would report at least that process's size (about 340 MB).
 
@@ -44,21 +48,33 @@ def job_usage() -> tuple[float, float]:
     -------
     cpu_s, peak_mb : float
     """
+    import psutil
+
     own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_s = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    finished = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = own.ru_utime + own.ru_stime + finished.ru_utime + finished.ru_stime
     # ru_maxrss is in kB on Linux, in bytes on macOS
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    own_peak_mb = _high_water_mark_mb()
-    if own_peak_mb is None:
-        own_peak_mb = own.ru_maxrss / scale
-    return cpu_s, max(own_peak_mb, children.ru_maxrss / scale)
+    peak_mb = _high_water_mark_mb("self")
+    if peak_mb is None:
+        peak_mb = own.ru_maxrss / scale
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+            child_peak = _high_water_mark_mb(str(child.pid))
+            if child_peak is None:
+                child_peak = child.memory_info().rss / 1024**2
+        except psutil.Error:
+            continue  # ended meanwhile: counted by getrusage once reaped
+        cpu_s += times.user + times.system
+        peak_mb += child_peak
+    return cpu_s, max(peak_mb, finished.ru_maxrss / scale)
 
 
-def _high_water_mark_mb() -> float | None:
-    """Peak resident memory (MB) of the process, from ``/proc/self/status``; None elsewhere."""
+def _high_water_mark_mb(pid: str) -> float | None:
+    """Peak resident memory (MB) of a process, from ``/proc/<pid>/status``; None elsewhere."""
     try:
-        status = Path("/proc/self/status").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
     match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
