@@ -64,7 +64,6 @@ def test_simulated_study_refuses_another_space(tmp_path):
     assert "Traceback" not in text
 
 
-@pytest.mark.extended
 def test_a_second_study_lives_in_its_own_folder(tmp_path):
     # every file a study makes (results, logs, benchmarks) is under its results_dir,
     # so two configs run side by side without sharing one
@@ -85,7 +84,6 @@ def test_a_second_study_lives_in_its_own_folder(tmp_path):
     assert not (workdir / "logs").exists() and not (workdir / "results").exists()
 
 
-@pytest.mark.extended
 def test_fewer_subjects_leave_no_stale_participant(tiny_run, tmp_path):
     # the tiny study's dataset, then n_subjects lowered by one: the simulator's
     # folders of the participant it no longer has go, and the dataset stays valid

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from conftest import REPO
 
 
@@ -75,7 +74,6 @@ def test_readme_names_only_paths_that_exist():
     assert not missing, f"README.md names paths that do not exist: {missing}"
 
 
-@pytest.mark.extended
 def test_readme_override_commands_work_verbatim(tmp_path):
     """Each override command of the README, as a dry run, applies its values.
 

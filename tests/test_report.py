@@ -133,7 +133,6 @@ def test_report_shows_the_warnings_beside_the_bottom_line(tiny_run: Path, report
     assert '"results/warnings.md": ' in report_html  # and its own entry with the caption
 
 
-@pytest.mark.extended
 def test_too_few_permutations_and_an_exclusion_reach_record_console_and_report(
     tiny_run: Path, tmp_path: Path
 ):

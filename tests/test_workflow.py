@@ -280,7 +280,6 @@ def test_second_run_has_nothing_to_do(tiny_run: Path):
 NOISE_FREE = {"simulate_phenotype", "simulate_events", "figure_task_timeline", "figure_rois"}
 
 
-@pytest.mark.extended
 def test_a_noise_change_reruns_exactly_what_depends_on_the_noise(tiny_run: Path):
     """And the default profile's console shows each job's message, not its Reason: line."""
     every = run_snakemake(tiny_run, "-n", "-F", "--configfile", "tiny_config.yaml",
