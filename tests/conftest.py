@@ -63,8 +63,7 @@ def placeholder_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     """
     workdir = copy_workflow(tmp_path_factory.mktemp("placeholder_workflow"))
     shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
-    summary = run_snakemake(workdir, "--summary", "--configfile", "tiny_config.yaml",
-                            timeout=300)
+    summary = run_snakemake(workdir, "--summary", "--configfile", "tiny_config.yaml", timeout=300)
     assert summary.returncode == 0, summary.stderr[-3000:]
     dataset = tmp_path_factory.mktemp("placeholder") / "bids"
     files = [line.split("\t")[0] for line in summary.stdout.splitlines()]
@@ -86,7 +85,10 @@ def validator_errors(*arguments: str) -> list[dict]:
         Path(sys.executable).with_name("bids-validator-deno")
     )
     result = subprocess.run(
-        [validator, "--json", *arguments], capture_output=True, text=True, timeout=300,
+        [validator, "--json", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     report = json.loads(result.stdout)
     issues = [report["issues"]["issues"]] + [

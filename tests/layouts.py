@@ -83,9 +83,16 @@ def fake_bids_on_mni_grid(base: Path, n_sub: int, voxel_mm: int | None = None) -
     pathlib.Path
         The dataset's root.
     """
-    root = Path(create_fake_bids_dataset(
-        base_dir=base, n_sub=n_sub, n_ses=2, tasks=["empathy"], n_runs=[1], n_voxels=4,
-    ))
+    root = Path(
+        create_fake_bids_dataset(
+            base_dir=base,
+            n_sub=n_sub,
+            n_ses=2,
+            tasks=["empathy"],
+            n_runs=[1],
+            n_voxels=4,
+        )
+    )
     if voxel_mm is None:
         return root
     anatomy = load_anatomy(voxel_mm)
@@ -100,15 +107,19 @@ def fake_bids_on_mni_grid(base: Path, n_sub: int, voxel_mm: int | None = None) -
         mask = bold.with_name(bold.name.replace("_desc-preproc_bold", "_desc-brain_mask"))
         nib.Nifti1Image(anatomy.brain_mask.astype(np.uint8), anatomy.affine).to_filename(mask)
         raw = root / bold.relative_to(root / "derivatives")
-        events = raw.with_name(raw.name.replace("_space-MNI_desc-preproc_bold.nii.gz",
-                                                "_events.tsv"))
-        sidecar = json.loads(events.with_name(
-            events.name.replace("_events.tsv", "_bold.json")).read_text())
+        events = raw.with_name(
+            raw.name.replace("_space-MNI_desc-preproc_bold.nii.gz", "_events.tsv")
+        )
+        sidecar = json.loads(
+            events.with_name(events.name.replace("_events.tsv", "_bold.json")).read_text()
+        )
         table = pd.read_csv(events, sep="\t")
         table[table["onset"] < n_scans * sidecar["RepetitionTime"]].to_csv(
-            events, sep="\t", index=False)
+            events, sep="\t", index=False
+        )
     (root / "dataset_description.json").write_text(
-        json.dumps({"Name": "nilearn fake BIDS", "BIDSVersion": "1.8.0"}))
+        json.dumps({"Name": "nilearn fake BIDS", "BIDSVersion": "1.8.0"})
+    )
     write_phenotype(root, [f"sub-{i:02d}" for i in range(1, n_sub + 1)], seed=5)
     return root
 
@@ -131,11 +142,13 @@ def real_confounds(n_rows: int, seed: int) -> pd.DataFrame:
 def _events(n_scans: int) -> pd.DataFrame:
     onsets = np.arange(4.0, n_scans * DS_TR_S - 20, 12.5)
     kinds = [DS_TRIALS[2 + k % 4] for k in range(len(onsets))]
-    return pd.DataFrame({
-        "onset": np.concatenate([onsets - 3.0, onsets - 1.5, onsets]).clip(0),
-        "duration": [1.0] * len(onsets) + [1.5] * len(onsets) + [4.0] * len(onsets),
-        "trial_type": ["cue"] * len(onsets) + ["anticipation"] * len(onsets) + kinds,
-    }).sort_values("onset")
+    return pd.DataFrame(
+        {
+            "onset": np.concatenate([onsets - 3.0, onsets - 1.5, onsets]).clip(0),
+            "duration": [1.0] * len(onsets) + [1.5] * len(onsets) + [4.0] * len(onsets),
+            "trial_type": ["cue"] * len(onsets) + ["anticipation"] * len(onsets) + kinds,
+        }
+    ).sort_values("onset")
 
 
 def write_ds006243_like(
@@ -175,7 +188,8 @@ def write_ds006243_like(
     brain = anatomy.brain_mask
     (root / "dataset_description.json").parent.mkdir(parents=True, exist_ok=True)
     (root / "dataset_description.json").write_text(
-        json.dumps({"Name": "ds006243-like", "BIDSVersion": "1.8.0"}))
+        json.dumps({"Name": "ds006243-like", "BIDSVersion": "1.8.0"})
+    )
     ages = "".join(f"{subject}\t{23 + i}\n" for i, subject in enumerate(runs))
     (root / "participants.tsv").write_text("participant_id\tage\n" + ages)
     derivatives = root / "derivatives" / "fmriprep"
@@ -198,14 +212,17 @@ def write_ds006243_like(
             if effect_psc:
                 regressors = condition_regressors(
                     events.replace({"otherpain": "needle", "othernopain": "swab"}),
-                    frame_times, "glover")
+                    frame_times,
+                    "glover",
+                )
                 data += 10 * effect_psc * np.outer(regressors["needle"], active)
             bold = out / f"{key}_space-{DS_SPACE}_res-2_desc-preproc_bold.nii.gz"
             bold_image(data, brain, anatomy.affine, DS_TR_S).to_filename(bold)
             mask = nib.Nifti1Image(brain.astype(np.uint8), anatomy.affine)
             mask.to_filename(out / f"{key}_space-{DS_SPACE}_res-2_desc-brain_mask.nii.gz")
             real_confounds(n_scans, run).to_csv(
-                out / f"{key}_desc-confounds_timeseries.tsv", sep="\t", index=False, na_rep="n/a")
+                out / f"{key}_desc-confounds_timeseries.tsv", sep="\t", index=False, na_rep="n/a"
+            )
             # a second space, as fMRIPrep writes by default: it must be told apart
             shutil.copy(bold, out / f"{key}_space-T1w_desc-preproc_bold.nii.gz")
     write_phenotype(root, list(runs), seed=7)

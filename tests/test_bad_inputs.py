@@ -78,8 +78,12 @@ class Subject:
 
     @property
     def source(self) -> dict[str, str]:
-        return {"bids_dir": str(self.root), "derivatives": str(self.root / FMRIPREP_FOLDER),
-                "task": TASK, "space": SIMULATED_SPACE}
+        return {
+            "bids_dir": str(self.root),
+            "derivatives": str(self.root / FMRIPREP_FOLDER),
+            "task": TASK,
+            "space": SIMULATED_SPACE,
+        }
 
     def bold(self, run: int = 1) -> Path:
         key = run_key(SUBJECT, TASK, run)
@@ -100,15 +104,18 @@ class Subject:
     @property
     def statmaps(self) -> dict[str, dict[str, Path]]:
         return {
-            contrast: {stat: statmap_path(self.out, SUBJECT, TASK, contrast, stat)
-                       for stat in STATISTICS}
+            contrast: {
+                stat: statmap_path(self.out, SUBJECT, TASK, contrast, stat) for stat in STATISTICS
+            }
             for contrast in CONTRASTS
         }
 
     @property
     def designs(self) -> tuple[Path, Path]:
-        return (design_matrix_path(self.out, SUBJECT, TASK, "tsv"),
-                design_matrix_path(self.out, SUBJECT, TASK, "png"))
+        return (
+            design_matrix_path(self.out, SUBJECT, TASK, "tsv"),
+            design_matrix_path(self.out, SUBJECT, TASK, "png"),
+        )
 
     def outputs(self) -> list[Path]:
         maps = [path for stats in self.statmaps.values() for path in stats.values()]
@@ -120,7 +127,11 @@ class Subject:
 
     def run_first_level(self, analysis: AnalysisConfig | None = None) -> None:
         run_first_level(
-            SUBJECT, self.source, analysis or AnalysisConfig(), self.statmaps, *self.designs,
+            SUBJECT,
+            self.source,
+            analysis or AnalysisConfig(),
+            self.statmaps,
+            *self.designs,
             self.inputs_json,
         )
 
@@ -303,8 +314,10 @@ ERROR_CASES = [
     (fewer_volumes_than_confound_rows, ["{confounds}", "{bold}", "62 rows", "50 volumes"]),
     (non_numeric_confound, ["{confounds}", "'rot_y'", "line 7", "'0.01.2'"]),
     (missing_confound_mid_run, ["{confounds}", "'rot_y'", "n/a on line 7", "only the first row"]),
-    (capitalised_trial_type, ["{events}", "['needle']", "'Needle'", "case-sensitive",
-                              "analysis.conditions"]),
+    (
+        capitalised_trial_type,
+        ["{events}", "['needle']", "'Needle'", "case-sensitive", "analysis.conditions"],
+    ),
     (shortened_run, ["{events}", "{bold}", "40 volumes", "last onset is 94 s", "80 s"]),
     (confounds_missing_column, ["{confounds}", "['motion']", "load_confounds"]),
     (missing_confounds_file, ["{confounds}", "does not exist", "analysis.confounds.strategy"]),
@@ -323,10 +336,20 @@ ERROR_CASES = [
 
 #: Cases where the dataset lacks a file or a fact: a LayoutError naming the subject and path.
 LAYOUT_CASES = [
-    (no_tr_in_sidecars, ["sub-01_task-empathy_run-1", "no RepetitionTime",
-                         "task-<label>_bold.json"]),
-    (no_preprocessed_bold, ["sub-01", "no preprocessed BOLD", "space 'MNI152NLin2009aAsym'",
-                            "1 BOLD run(s)", "not analysed unpreprocessed"]),
+    (
+        no_tr_in_sidecars,
+        ["sub-01_task-empathy_run-1", "no RepetitionTime", "task-<label>_bold.json"],
+    ),
+    (
+        no_preprocessed_bold,
+        [
+            "sub-01",
+            "no preprocessed BOLD",
+            "space 'MNI152NLin2009aAsym'",
+            "1 BOLD run(s)",
+            "not analysed unpreprocessed",
+        ],
+    ),
 ]
 
 
@@ -375,15 +398,23 @@ def test_header_tr_other_than_the_sidecar_is_a_named_warning(subject, spoil, sho
 
 
 @pytest.mark.parametrize(
-    "spoil", [capitalised_trial_type, shortened_run, non_numeric_confound],
+    "spoil",
+    [capitalised_trial_type, shortened_run, non_numeric_confound],
     ids=["trial_type", "shortened", "confounds"],
 )
 def test_roi_glm_job_checks_its_runs_too(subject, spoil, tmp_path):
     spoil(subject)
     table = tmp_path / "roi_glm.tsv"
     with pytest.raises(InputFileError) as caught:
-        run_roi_glm("sub-01", subject.source, tmp_path / "centres.tsv",
-                    tmp_path / "group_z.nii.gz", 0.3, AnalysisConfig(), table)
+        run_roi_glm(
+            "sub-01",
+            subject.source,
+            tmp_path / "centres.tsv",
+            tmp_path / "group_z.nii.gz",
+            0.3,
+            AnalysisConfig(),
+            table,
+        )
     # the same one-paragraph message as the first level's, naming the same file
     for part in _expected(dict(ERROR_CASES)[spoil], subject):
         assert part in str(caught.value), part
@@ -436,19 +467,34 @@ def make_stats_inputs(tmp_path: Path) -> dict[str, Path]:
     """ROI table and phenotype of 8 subjects, and the brain-behaviour job's outputs."""
     rng = np.random.default_rng(5)
     roi = pd.DataFrame(
-        [{"participant_id": s, "roi": r, "selection": "independent",
-          "needle_minus_swab": rng.normal()} for s in SUBJECTS for r in ("AI_L", "aMCC")]
+        [
+            {
+                "participant_id": s,
+                "roi": r,
+                "selection": "independent",
+                "needle_minus_swab": rng.normal(),
+            }
+            for s in SUBJECTS
+            for r in ("AI_L", "aMCC")
+        ]
     )
     roi_path = tmp_path / "roi_contrasts.tsv"
     roi.to_csv(roi_path, sep="\t", index=False)
-    phenotype = pd.DataFrame({"participant_id": SUBJECTS,
-                              **{score: rng.random(len(SUBJECTS)).round(3) for score in SCORES}})
+    phenotype = pd.DataFrame(
+        {
+            "participant_id": SUBJECTS,
+            **{score: rng.random(len(SUBJECTS)).round(3) for score in SCORES},
+        }
+    )
     phenotype_path = tmp_path / "bids" / "phenotype" / "moral_dilemmas.tsv"
     phenotype_path.parent.mkdir(parents=True)
     phenotype.to_csv(phenotype_path, sep="\t", index=False)
-    return {"roi": roi_path, "phenotype": phenotype_path,
-            "table": tmp_path / "stats" / "brain_behaviour.tsv",
-            "json": tmp_path / "stats" / "brain_behaviour.json"}
+    return {
+        "roi": roi_path,
+        "phenotype": phenotype_path,
+        "table": tmp_path / "stats" / "brain_behaviour.tsv",
+        "json": tmp_path / "stats" / "brain_behaviour.json",
+    }
 
 
 @pytest.fixture
@@ -458,8 +504,15 @@ def stats_inputs(tmp_path: Path) -> dict[str, Path]:
 
 def _run_stats(paths: dict[str, Path]) -> None:
     analysis = AnalysisConfig(n_permutations_stats=99, n_bootstrap=99)
-    run_brain_behaviour(str(paths["roi"]), str(paths["phenotype"]), analysis, 1,
-                        str(paths["table"]), str(paths["json"]), "0" * 12)
+    run_brain_behaviour(
+        str(paths["roi"]),
+        str(paths["phenotype"]),
+        analysis,
+        1,
+        str(paths["table"]),
+        str(paths["json"]),
+        "0" * 12,
+    )
 
 
 def test_subject_without_phenotype_is_named_and_listed(stats_inputs, caplog):
@@ -483,13 +536,18 @@ def test_missing_score_is_named_and_listed(stats_inputs, caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("sub-02" in w and "'U'" in w for w in warnings), warnings
     payload = json.loads(stats_inputs["json"].read_text())
-    assert payload["subjects_without_score"] == {"willingness_to_harm": [], "D": [],
-                                                 "U": ["sub-02"]}
+    assert payload["subjects_without_score"] == {
+        "willingness_to_harm": [],
+        "D": [],
+        "U": ["sub-02"],
+    }
 
 
 def test_labels_without_prefix_match_the_subjects(stats_inputs):
-    edit_tsv(stats_inputs["phenotype"],
-             lambda t: t.assign(participant_id=t["participant_id"].str.removeprefix("sub-")))
+    edit_tsv(
+        stats_inputs["phenotype"],
+        lambda t: t.assign(participant_id=t["participant_id"].str.removeprefix("sub-")),
+    )
     _run_stats(stats_inputs)
     assert json.loads(stats_inputs["json"].read_text())["subjects_without_phenotype"] == []
 
@@ -543,19 +601,33 @@ def test_bad_phenotype_is_named_and_nothing_is_written(stats_inputs, spoil, part
 #: 5000 permutations, 2000 bootstrap resamples; at its 19 subjects nothing is
 #: empty by construction (checked by test_a_clean_run_has_a_one_line_record).
 DEFAULT_ANALYSIS = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())[
-    "analysis"]
+    "analysis"
+]
 
 
-def _record(tmp_path: Path, inputs: list[Path], listed: list[str], stats_json: Path,
-            excluded: dict[str, str] | None = None, n_subjects: int = 19,
-            **analysis: int) -> tuple[list[str], str]:
+def _record(
+    tmp_path: Path,
+    inputs: list[Path],
+    listed: list[str],
+    stats_json: Path,
+    excluded: dict[str, str] | None = None,
+    n_subjects: int = 19,
+    **analysis: int,
+) -> tuple[list[str], str]:
     """Run the participants-table and warnings-record jobs; return the items and the file."""
     table = tmp_path / "analysis" / "participants.tsv"
     write_participants_table(listed, excluded or {}, inputs, table)
     text = tmp_path / "warnings.md"
-    items = run_warnings_record(table, inputs, stats_json, n_subjects,
-                                {**DEFAULT_ANALYSIS, **analysis},
-                                "bids/phenotype/moral_dilemmas.tsv", text, list(excluded or {}))
+    items = run_warnings_record(
+        table,
+        inputs,
+        stats_json,
+        n_subjects,
+        {**DEFAULT_ANALYSIS, **analysis},
+        "bids/phenotype/moral_dilemmas.tsv",
+        text,
+        list(excluded or {}),
+    )
     return items, text.read_text()
 
 
@@ -585,8 +657,10 @@ def test_doubtful_input_is_named_in_the_warnings_record(subject, spoil, parts, t
     recorded = json.loads(subject.inputs_json.read_text())["warnings"]
     items, text = _record(tmp_path, [subject.inputs_json], [SUBJECT], _clean_stats(tmp_path))
     # the job's warnings, and nothing else: the config and the participants are fine
-    assert items == [f"Input of {SUBJECT}: {w}" + ("" if w.endswith(".") else ".")
-                     for w in recorded] and items
+    assert (
+        items == [f"Input of {SUBJECT}: {w}" + ("" if w.endswith(".") else ".") for w in recorded]
+        and items
+    )
     assert any(all(part in item for part in _expected(parts, subject)) for item in items), items
     assert text == bottom_line_text(items)
     for part in _expected(parts, subject):
@@ -602,11 +676,18 @@ def test_a_clean_run_has_a_one_line_record(subject, tmp_path):
 
 def test_excluded_participant_is_named_in_the_warnings_record(subject, tmp_path):
     subject.run_first_level()
-    items, text = _record(tmp_path, [subject.inputs_json], [SUBJECT, "sub-02"],
-                          _clean_stats(tmp_path), excluded={"sub-02": "moved 3 mm in run 2."})
-    assert items == ["Left out of the analysis: sub-02 ('analysis.participants.exclude', "
-                     "reason: moved 3 mm in run 2); it is in the dataset but in no map, table "
-                     "or correlation of this run."]
+    items, text = _record(
+        tmp_path,
+        [subject.inputs_json],
+        [SUBJECT, "sub-02"],
+        _clean_stats(tmp_path),
+        excluded={"sub-02": "moved 3 mm in run 2."},
+    )
+    assert items == [
+        "Left out of the analysis: sub-02 ('analysis.participants.exclude', "
+        "reason: moved 3 mm in run 2); it is in the dataset but in no map, table "
+        "or correlation of this run."
+    ]
     assert "sub-02" in text and "moved 3 mm in run 2" in text
 
 
@@ -614,9 +695,13 @@ def test_a_participant_left_out_by_another_job_is_named_with_the_table():
     """A row of participants.tsv not analysed for another reason than the config's exclusion."""
     from empathy_fmri.jobs.warnings_record import warning_items
 
-    table = pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-03"],
-                          "analysed": ["no", "yes", "no"],
-                          "reason": ["moved 3 mm", "n/a", "n/a"]})
+    table = pd.DataFrame(
+        {
+            "participant_id": ["sub-01", "sub-02", "sub-03"],
+            "analysed": ["no", "yes", "no"],
+            "reason": ["moved 3 mm", "n/a", "n/a"],
+        }
+    )
     assert warning_items([], table, [], {}, "moral_dilemmas.tsv", ["sub-01"]) == [
         "Left out of the analysis: sub-01 ('analysis.participants.exclude', reason: moved 3 "
         "mm); it is in the dataset but in no map, table or correlation of this run.",
@@ -637,7 +722,9 @@ def test_participants_missing_from_a_correlation_are_named_in_the_record(
     subject.run_first_level()
     items, _ = _record(tmp_path, [subject.inputs_json], [SUBJECT], stats_inputs["json"])
     assert [item.split(":")[0] for item in items] == [
-        "Left out of every brain-behaviour correlation", "Left out of the correlations with 'U'"]
+        "Left out of every brain-behaviour correlation",
+        "Left out of the correlations with 'U'",
+    ]
     assert "sub-06" in items[0] and "'analysis.phenotype'" in items[0]
     assert "sub-02" in items[1] and "moral_dilemmas.tsv" in items[1]
 
@@ -645,8 +732,11 @@ def test_participants_missing_from_a_correlation_are_named_in_the_record(
 #: Settings that leave results empty by construction: (analysis keys, N, what the record says).
 CONFIG_WARNING_CASES = [
     # 1 / 100 x 15 pairs = 0.15 >= alpha: nothing can survive Holm
-    ({"n_permutations_stats": 99}, 19,
-     ["'analysis.n_permutations_stats'", "Holm", "15 ROI x score pairs", "at least 300"]),
+    (
+        {"n_permutations_stats": 99},
+        19,
+        ["'analysis.n_permutations_stats'", "Holm", "15 ROI x score pairs", "at least 300"],
+    ),
     # 1 / 5! x 15 = 0.125, and 2000 x 5^-4 resamples of one subject alike
     ({}, 5, ["'analysis.n_bootstrap' = 2000", "bootstrap confidence intervals", "n/a"]),
     # 1 / 300 x 15 = 0.05, not below alpha = 0.05: Holm's bound is exact
@@ -654,16 +744,25 @@ CONFIG_WARNING_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("analysis", "n_subjects", "parts"), CONFIG_WARNING_CASES,
-                         ids=["few_permutations", "few_subjects", "holm_at_the_bound"])
+@pytest.mark.parametrize(
+    ("analysis", "n_subjects", "parts"),
+    CONFIG_WARNING_CASES,
+    ids=["few_permutations", "few_subjects", "holm_at_the_bound"],
+)
 def test_config_that_leaves_results_empty_is_named_in_the_record(
     subject, tmp_path, analysis, n_subjects, parts
 ):
     from empathy_fmri.config.checks import statistical_warnings
 
     subject.run_first_level()
-    items, text = _record(tmp_path, [subject.inputs_json], [SUBJECT], _clean_stats(tmp_path),
-                          n_subjects=n_subjects, **analysis)
+    items, text = _record(
+        tmp_path,
+        [subject.inputs_json],
+        [SUBJECT],
+        _clean_stats(tmp_path),
+        n_subjects=n_subjects,
+        **analysis,
+    )
     expected = statistical_warnings(n_subjects, {**DEFAULT_ANALYSIS, **analysis})
     assert items == [f"Configuration: {w}." for w in expected]
     assert any(all(part in item for part in parts) for item in items), items
@@ -671,7 +770,8 @@ def test_config_that_leaves_results_empty_is_named_in_the_record(
     # one permutation more and the bound is passed: no Holm warning
     if "n_permutations_stats" in analysis:
         assert not statistical_warnings(
-            n_subjects, {**DEFAULT_ANALYSIS, "n_permutations_stats": 300})
+            n_subjects, {**DEFAULT_ANALYSIS, "n_permutations_stats": 300}
+        )
 
 
 # --- interruption: a job stopped while it writes a result ---------------------------------
@@ -705,13 +805,17 @@ def stopped_by_ctrl_c(path: Path, log: Path) -> None:
 
 
 def killed(path: Path, log: Path) -> None:
-    run = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(path)], timeout=120,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    run = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITE, str(path)],
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     assert run.returncode == -signal.SIGKILL
 
 
-@pytest.mark.parametrize("stop", [stopped_by_an_error, stopped_by_ctrl_c, killed],
-                         ids=lambda stop: stop.__name__)
+@pytest.mark.parametrize(
+    "stop", [stopped_by_an_error, stopped_by_ctrl_c, killed], ids=lambda stop: stop.__name__
+)
 def test_a_write_stopped_midway_keeps_the_result_and_leaves_no_temporary(stop, tmp_path):
     """An error or Ctrl-C cleans up at once; a kill leaves one, removed by name at next start."""
     result = tmp_path / "results" / "stats" / "brain_behaviour.tsv"
@@ -764,13 +868,18 @@ def test_a_phenotype_without_a_subjects_row_is_refused_naming_them(tmp_path):
     """The whole-brain regression and the score-selected ROIs need every subject's row."""
     from empathy_fmri.io.phenotype import require_phenotype_rows
 
-    phenotype = pd.DataFrame({"D": [0.5, 0.6]}, index=pd.Index(["sub-01", "sub-03"],
-                                                                 name="participant_id"))
+    phenotype = pd.DataFrame(
+        {"D": [0.5, 0.6]}, index=pd.Index(["sub-01", "sub-03"], name="participant_id")
+    )
     path = tmp_path / "moral_dilemmas.tsv"
     require_phenotype_rows(phenotype, ["sub-01", "sub-03"], path, "the test")
     with pytest.raises(InputFileError) as caught:
-        require_phenotype_rows(phenotype, ["sub-01", "sub-02", "sub-03", "sub-04"], path,
-                               "the whole-brain regression on 'D'")
+        require_phenotype_rows(
+            phenotype,
+            ["sub-01", "sub-02", "sub-03", "sub-04"],
+            path,
+            "the whole-brain regression on 'D'",
+        )
     message = str(caught.value)
     assert "sub-02, sub-04" in message and "2 of the 4 subjects" in message
     assert "whole-brain regression on 'D'" in message and path.name in message

@@ -41,8 +41,9 @@ def test_the_checks_catch_what_they_look_for(written_config):
     assert SUBSTITUTION.search("the size |r| of r")
     assert not SUBSTITUTION.search('{{ snakemake.config["analysis"]["scores"] | join(", ") }}')
     assert not _has_key(written_config, ["noise", "tsnr_db"])
-    assert [m.group(1) for m in DOTTED_KEY.finditer("see ``analysis.rois`` and noise.flinch_mm.")
-            ] == ["analysis.rois", "noise.flinch_mm"]
+    assert [
+        m.group(1) for m in DOTTED_KEY.finditer("see ``analysis.rois`` and noise.flinch_mm.")
+    ] == ["analysis.rois", "noise.flinch_mm"]
 
 
 @pytest.mark.parametrize("caption", CAPTIONS, ids=[p.stem for p in CAPTIONS])

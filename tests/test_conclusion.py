@@ -14,8 +14,14 @@ from empathy_fmri.evaluation.conclusion import bottom_line, bottom_line_text
 ROIS = ["IFG_L", "IFG_R"]
 SCORES = ["willingness_to_harm", "D", "U"]
 #: Population correlations of the made-up study: U is a null score.
-TRUTH = {("IFG_L", "willingness_to_harm"): -0.24, ("IFG_L", "D"): 0.30, ("IFG_L", "U"): 0.0,
-         ("IFG_R", "willingness_to_harm"): -0.20, ("IFG_R", "D"): 0.25, ("IFG_R", "U"): 0.0}
+TRUTH = {
+    ("IFG_L", "willingness_to_harm"): -0.24,
+    ("IFG_L", "D"): 0.30,
+    ("IFG_L", "U"): 0.0,
+    ("IFG_R", "willingness_to_harm"): -0.20,
+    ("IFG_R", "D"): 0.25,
+    ("IFG_R", "U"): 0.0,
+}
 
 
 def _stats(results: dict | None = None, n: int = 19, selections=("independent",)) -> pd.DataFrame:
@@ -28,11 +34,24 @@ def _stats(results: dict | None = None, n: int = 19, selections=("independent",)
     for selection in selections:
         for roi in ROIS:
             for score in SCORES:
-                r, p, p_holm = results.get((roi, score), (0.1, 0.6, 1.0)) \
-                    if selection == "independent" else (0.1, 0.6, 1.0)
-                rows.append({"roi": roi, "selection": selection, "score": score, "n": n,
-                             "r": r, "ci_low": r - 0.4, "ci_high": r + 0.4, "p": p,
-                             "p_corrected": p_holm})
+                r, p, p_holm = (
+                    results.get((roi, score), (0.1, 0.6, 1.0))
+                    if selection == "independent"
+                    else (0.1, 0.6, 1.0)
+                )
+                rows.append(
+                    {
+                        "roi": roi,
+                        "selection": selection,
+                        "score": score,
+                        "n": n,
+                        "r": r,
+                        "ci_low": r - 0.4,
+                        "ci_high": r + 0.4,
+                        "p": p,
+                        "p_corrected": p_holm,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -43,19 +62,30 @@ def _power(holm_at_19: float = 0.007, sizes=(19, 100, 400), holm_growth: float =
         for (roi, score), r_pop in TRUTH.items():
             best = (roi, score) == ("IFG_L", "D")
             holm = min(1.0, holm_at_19 * holm_growth ** np.log(n / 19)) if best else 0.003
-            rows.append({"sample_size": n, "roi": roi, "score": score,
-                         "null_pair": r_pop == 0, "r_population": r_pop,
-                         "r_expected": r_pop * 0.4, "power": min(1.0, holm * 8 + 0.05),
-                         "power_holm": holm,
-                         "exaggeration_ratio_holm": 2.5 if best else np.nan,
-                         "type_s_holm": 0.1 if best else np.nan,
-                         "fwer_holm": 0.015, "fwer_uncorrected": 0.22, "n_null_pairs": 2})
+            rows.append(
+                {
+                    "sample_size": n,
+                    "roi": roi,
+                    "score": score,
+                    "null_pair": r_pop == 0,
+                    "r_population": r_pop,
+                    "r_expected": r_pop * 0.4,
+                    "power": min(1.0, holm * 8 + 0.05),
+                    "power_holm": holm,
+                    "exaggeration_ratio_holm": 2.5 if best else np.nan,
+                    "type_s_holm": 0.1 if best else np.nan,
+                    "fwer_holm": 0.015,
+                    "fwer_uncorrected": 0.22,
+                    "n_null_pairs": 2,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _population() -> pd.DataFrame:
-    return pd.DataFrame([{"roi": roi, "score": score, "r_population": r}
-                         for (roi, score), r in TRUTH.items()])
+    return pd.DataFrame(
+        [{"roi": roi, "score": score, "r_population": r} for (roi, score), r in TRUTH.items()]
+    )
 
 
 def _text(*args, **kwargs) -> str:
@@ -70,42 +100,57 @@ def test_nothing_significant_says_so_and_counts_the_misses():
     assert "uncorrected p below" not in finding  # every p is 0.6
     stats = _stats({("IFG_L", "D"): (0.50, 0.02, 0.12)})
     strongest = bottom_line(stats, _power(), 0.05, _population())[0]
-    assert ("The strongest was IFG_L\u2013deontological inclination D, r = 0.50 [0.10, 0.90], "
-            "p(Holm) = 0.120 "
-            "(uncorrected p = 0.020). 1 had an uncorrected p below 0.05; by this standard it "
-            "is not significant.") in strongest
+    assert (
+        "The strongest was IFG_L\u2013deontological inclination D, r = 0.50 [0.10, 0.90], "
+        "p(Holm) = 0.120 "
+        "(uncorrected p = 0.020). 1 had an uncorrected p below 0.05; by this standard it "
+        "is not significant."
+    ) in strongest
     assert "missed all 4 correlations that exist in the simulated population" in graded
     assert "type S error)" not in graded and "inflated (type M" not in graded
     # r = 0.1 everywhere: the two negative population values are estimated with the wrong sign
-    assert "Of the 4 estimates of correlations that exist in the population, 2 had the wrong sign" \
+    assert (
+        "Of the 4 estimates of correlations that exist in the population, 2 had the wrong sign"
         in graded
+    )
     assert "IFG_L\u2013deontological inclination D" in power
     assert "0.7% of the time after Holm's correction" in power
     assert claim.startswith("What a study of this design can honestly claim: little")
 
 
 def test_only_the_holm_p_makes_a_result_significant():
-    stats = _stats({("IFG_L", "willingness_to_harm"): (0.50, 0.002, 0.03),
-                    ("IFG_R", "D"): (0.47, 0.04, 0.2)})
+    stats = _stats(
+        {("IFG_L", "willingness_to_harm"): (0.50, 0.002, 0.03), ("IFG_R", "D"): (0.47, 0.04, 0.2)}
+    )
     finding = bottom_line(stats, _power(), 0.05, _population())[0]
     assert finding.startswith("Finding: 1 of the 6 brain-behaviour correlations")
     assert "IFG_L\u2013willingness to harm, r = 0.50 [0.10, 0.90], p(Holm) = 0.030" in finding
     assert "IFG_R\u2013deontological inclination D" not in finding.split(".")[0]
-    assert "1 more had an uncorrected p below 0.05; by this standard it is not significant" \
-        in finding
+    assert (
+        "1 more had an uncorrected p below 0.05; by this standard it is not significant" in finding
+    )
 
 
 def test_wrong_sign_results_are_named_type_s():
-    stats = _stats({("IFG_L", "willingness_to_harm"): (0.50, 0.002, 0.03),
-                    ("IFG_L", "D"): (-0.65, 0.001, 0.015)})
+    stats = _stats(
+        {
+            ("IFG_L", "willingness_to_harm"): (0.50, 0.002, 0.03),
+            ("IFG_L", "D"): (-0.65, 0.001, 0.015),
+        }
+    )
     graded = bottom_line(stats, _power(), 0.05, _population())[1]
     assert "of the 2 significant correlations, both have the wrong sign (type S error)" in graded
-    assert ("IFG_L\u2013willingness to harm, r = 0.50 where the population value is \u22120.24 "
-            "(2.1 times as large in size)") in graded
-    assert ("IFG_L\u2013deontological inclination D, r = \u22120.65 where the population value "
-            "is 0.30") in graded
-    assert ("The study detected 0 of the 4 correlations that exist in the simulated population "
-            "with the right sign") in graded
+    assert (
+        "IFG_L\u2013willingness to harm, r = 0.50 where the population value is \u22120.24 "
+        "(2.1 times as large in size)"
+    ) in graded
+    assert (
+        "IFG_L\u2013deontological inclination D, r = \u22120.65 where the population value is 0.30"
+    ) in graded
+    assert (
+        "The study detected 0 of the 4 correlations that exist in the simulated population "
+        "with the right sign"
+    ) in graded
     claim = bottom_line(stats, _power(), 0.05, _population())[3]
     assert "The 2 significant correlations here need replication" in claim
 
@@ -114,8 +159,9 @@ def test_right_sign_but_too_large_is_named_type_m_with_its_ratio():
     stats = _stats({("IFG_L", "D"): (0.60, 0.001, 0.01)})
     graded = bottom_line(stats, _power(), 0.05, _population())[1]
     assert "of the 1 significant correlation, it is inflated (type M error)" in graded
-    assert ("IFG_L\u2013deontological inclination D, r = 0.60: 2.0 times the population value "
-            "0.30") in graded
+    assert (
+        "IFG_L\u2013deontological inclination D, r = 0.60: 2.0 times the population value 0.30"
+    ) in graded
     assert "The study detected 1 of the 4 correlations" in graded
     # the threshold is a parameter: at 2.5 the same result is not called inflated
     lenient = bottom_line(stats, _power(), 0.05, _population(), inflated_ratio=2.5)[1]
@@ -130,12 +176,15 @@ def test_right_sign_and_size_is_not_called_an_error():
 
 
 def test_a_significant_null_pair_is_a_false_positive_and_mixed_results_are_listed():
-    stats = _stats({("IFG_L", "U"): (0.55, 0.001, 0.01),
-                    ("IFG_R", "willingness_to_harm"): (0.52, 0.002, 0.02)})
+    stats = _stats(
+        {("IFG_L", "U"): (0.55, 0.001, 0.01), ("IFG_R", "willingness_to_harm"): (0.52, 0.002, 0.02)}
+    )
     graded = bottom_line(stats, _power(), 0.05, _population())[1]
     assert "1 has the wrong sign (type S error), 1 is a false positive" in graded
-    assert ("false positive: IFG_L\u2013utilitarian inclination U, r = 0.55 where the population "
-            "value is 0") in graded
+    assert (
+        "false positive: IFG_L\u2013utilitarian inclination U, r = 0.55 where the population "
+        "value is 0"
+    ) in graded
     assert "wrong sign: IFG_R\u2013willingness to harm" in graded
 
 
@@ -176,8 +225,10 @@ def test_other_selections_are_counted_by_the_same_standard():
     stats = _stats(selections=("independent", "behaviour_peak"))
     stats.loc[stats["selection"] == "behaviour_peak", "p_corrected"] = [0.01, 0.5, 1, 1, 1, 1]
     last = bottom_line(stats, _power(), 0.05, _population())[-1]
-    assert last.startswith("Other ROI selections, same standard (significant after Holm): "
-                           "behaviour_peak 1 of 6 (ROIs chosen on the same scores")
+    assert last.startswith(
+        "Other ROI selections, same standard (significant after Holm): "
+        "behaviour_peak 1 of 6 (ROIs chosen on the same scores"
+    )
 
 
 def test_bad_tables_are_refused_with_the_missing_columns():
@@ -201,8 +252,11 @@ def test_the_text_is_plain_markdown_and_restructured_text_at_once(tmp_path: Path
     assert "\\|made-up\\|" in text and "\\*line\\*" in text and "name\\_ at" in text
     path = tmp_path / "conclusion.md"
     path.write_text(text)
-    html = publish_parts(f"Bottom line\n-----------\n\n.. include:: {path}\n",
-                         writer="html", settings_overrides={"report_level": 1})["body"]
+    html = publish_parts(
+        f"Bottom line\n-----------\n\n.. include:: {path}\n",
+        writer="html",
+        settings_overrides={"report_level": 1},
+    )["body"]
     assert "System Message" not in html and "system-message" not in html
     assert html.count("<li>") == len(paragraphs)
     assert "|made-up|" in html and "IFG_L\u2013willingness to harm" in html
@@ -267,12 +321,20 @@ def test_console_message_prints_the_warnings_after_the_bottom_line(tmp_path: Pat
     # no record yet (a run of part of the workflow): said, not passed over
     message = finished_message(results, started, conclusion, [], warnings)
     assert f"No warnings record yet: {warnings}" in message
-    analysis = {**yaml.safe_load((REPO / "config.yaml").read_text())["analysis"],
-                "n_permutations_stats": 99}
-    participants = pd.DataFrame({"participant_id": ["sub-01", "sub-02"],
-                                 "analysed": ["yes", "no"], "reason": ["n/a", "moved 3 mm"]})
-    items = warning_items(statistical_warnings(18, analysis), participants, [], {},
-                          "moral_dilemmas.tsv", ["sub-02"])
+    analysis = {
+        **yaml.safe_load((REPO / "config.yaml").read_text())["analysis"],
+        "n_permutations_stats": 99,
+    }
+    participants = pd.DataFrame(
+        {
+            "participant_id": ["sub-01", "sub-02"],
+            "analysed": ["yes", "no"],
+            "reason": ["n/a", "moved 3 mm"],
+        }
+    )
+    items = warning_items(
+        statistical_warnings(18, analysis), participants, [], {}, "moral_dilemmas.tsv", ["sub-02"]
+    )
     warnings.write_text(bottom_line_text(items))
     inputs = results / "participants.tsv"
     inputs.write_text("made before the record\n")
@@ -285,7 +347,8 @@ def test_console_message_prints_the_warnings_after_the_bottom_line(tmp_path: Pat
     # the record older than what it is made from: marked, as the bottom line is
     os.utime(warnings, (started - 120, started - 120))
     assert f"Warnings ({warnings}, older than {inputs}" in finished_message(
-        results, started, conclusion, [], warnings, [inputs])
+        results, started, conclusion, [], warnings, [inputs]
+    )
     # the console of an older workflow, which gives no record, prints none
     assert "Warnings" not in finished_message(results, started, conclusion)
 

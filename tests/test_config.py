@@ -47,53 +47,115 @@ MALFORMED = [
     ("bad HRF model", "analysis.hrf_model", "canonical", "'analysis.hrf_model'"),
     ("coordinate with two numbers", "analysis.rois.AI_L", [-32, 26], "'analysis.rois.AI_L'"),
     ("region centre with two numbers", "regions.centres.aMCC", [2, 24], "'regions.centres.aMCC'"),
-    ("coupling outside [-1, 1]", "signal.rois.IFG_L.trait_coupling", 1.5,
-     "'signal.rois.IFG_L.trait_coupling'"),
-    ("score the simulation has not", "analysis.scores", ["willingness_to_harm", "empathy"],
-     "'analysis.scores' lists ['empathy']"),
-    ("trial type in both conditions", "analysis.conditions",
-     {"needle": ["pain", "video"], "swab": ["video"]}, "['video'] are in both"),
+    (
+        "coupling outside [-1, 1]",
+        "signal.rois.IFG_L.trait_coupling",
+        1.5,
+        "'signal.rois.IFG_L.trait_coupling'",
+    ),
+    (
+        "score the simulation has not",
+        "analysis.scores",
+        ["willingness_to_harm", "empathy"],
+        "'analysis.scores' lists ['empathy']",
+    ),
+    (
+        "trial type in both conditions",
+        "analysis.conditions",
+        {"needle": ["pain", "video"], "swab": ["video"]},
+        "['video'] are in both",
+    ),
     ("condition without trial type", "analysis.conditions.swab", [], "'analysis.conditions.swab'"),
-    ("unknown confound strategy", "analysis.confounds.strategy", ["motion", "aroma"],
-     "'analysis.confounds.strategy"),
+    (
+        "unknown confound strategy",
+        "analysis.confounds.strategy",
+        ["motion", "aroma"],
+        "'analysis.confounds.strategy",
+    ),
     ("bad motion model", "analysis.confounds.motion", "six", "'analysis.confounds.motion'"),
-    ("exclusion without a reason", "analysis.participants.exclude", {"sub-03": ""},
-     "'analysis.participants.exclude.sub-03'"),
-    ("exclusion of a non-label", "analysis.participants.exclude", {"03": "moved"},
-     "'analysis.participants.exclude"),
+    (
+        "exclusion without a reason",
+        "analysis.participants.exclude",
+        {"sub-03": ""},
+        "'analysis.participants.exclude.sub-03'",
+    ),
+    (
+        "exclusion of a non-label",
+        "analysis.participants.exclude",
+        {"03": "moved"},
+        "'analysis.participants.exclude",
+    ),
     ("non-integer voxel size", "anatomy.voxel_size_mm", 2.5, "'anatomy.voxel_size_mm'"),
-    ("signal region without a centre", "signal.rois.TPJ_L",
-     {"mean_psc": 0.3, "sd_psc": 0.2, "trait_coupling": 0.0}, "'signal.rois.TPJ_L'"),
-    ("region without an amplitude model", "regions.centres.TPJ_L", [-46, -61, 21],
-     "'regions.centres.TPJ_L'"),
+    (
+        "signal region without a centre",
+        "signal.rois.TPJ_L",
+        {"mean_psc": 0.3, "sd_psc": 0.2, "trait_coupling": 0.0},
+        "'signal.rois.TPJ_L'",
+    ),
+    (
+        "region without an amplitude model",
+        "regions.centres.TPJ_L",
+        [-46, -61, 21],
+        "'regions.centres.TPJ_L'",
+    ),
     ("block shorter than a TR", "design.block_s", 1.0, "'design.block_s'"),
     ("task removed by the high-pass", "analysis.high_pass_hz", 0.05, "'analysis.high_pass_hz'"),
     ("physiological noise above the budget", "noise.physio_psc", 5.0, "'noise.physio_psc'"),
     ("ROI radius below a voxel", "analysis.roi_radius_mm", 4, "'analysis.roi_radius_mm'"),
-    ("noise smoother than its white share allows", "noise.fwhm_mm", 20.0,
-     "'noise.fwhm_mm' = 20.0 cannot be reached"),
-    ("thermal share larger than what physiology and drift leave", "noise.thermal_share", 0.6,
-     "'noise.thermal_share' = 0.6 of the noise cannot be thermal"),
-    ("thermal share too large for the AR(1)", "noise.thermal_share", 0.2,
-     "'noise.ar1_rho' = 0.3 cannot be reached"),
-    ("slow physiology above the budget", "noise.slow_physio_psc", 5.0,
-     "'noise.slow_physio_psc'"),
-    ("drift and physiology above the tSNR budget", "noise.drift_psc", 3.0,
-     "'noise.drift_psc'"),
+    (
+        "noise smoother than its white share allows",
+        "noise.fwhm_mm",
+        20.0,
+        "'noise.fwhm_mm' = 20.0 cannot be reached",
+    ),
+    (
+        "thermal share larger than what physiology and drift leave",
+        "noise.thermal_share",
+        0.6,
+        "'noise.thermal_share' = 0.6 of the noise cannot be thermal",
+    ),
+    (
+        "thermal share too large for the AR(1)",
+        "noise.thermal_share",
+        0.2,
+        "'noise.ar1_rho' = 0.3 cannot be reached",
+    ),
+    ("slow physiology above the budget", "noise.slow_physio_psc", 5.0, "'noise.slow_physio_psc'"),
+    ("drift and physiology above the tSNR budget", "noise.drift_psc", 3.0, "'noise.drift_psc'"),
     ("AR(1) the noise mixture cannot reach", "noise.ar1_rho", 0.7, "'noise.ar1_rho' = 0.7"),
-    ("noise FWHM unreachable on the replicate grid", "power.replicates.voxel_size_mm", 8,
-     "'power.replicates.voxel_size_mm' = 8"),
+    (
+        "noise FWHM unreachable on the replicate grid",
+        "power.replicates.voxel_size_mm",
+        8,
+        "'power.replicates.voxel_size_mm' = 8",
+    ),
     ("seed too large for the permutations", "seed", 2**40, "'seed'"),
-    ("pilot true r outside -0.95..0.95", "power.pilot.true_r", [0.3, 1.0],
-     "'power.pilot.true_r[1]'"),
-    ("pilot score reliability of zero", "power.pilot.score_reliability", 0,
-     "'power.pilot.score_reliability'"),
-    ("pilot score reliability as a word", "power.pilot.score_reliability", "counts",
-     "'power.pilot.score_reliability'"),
+    (
+        "pilot true r outside -0.95..0.95",
+        "power.pilot.true_r",
+        [0.3, 1.0],
+        "'power.pilot.true_r[1]'",
+    ),
+    (
+        "pilot score reliability of zero",
+        "power.pilot.score_reliability",
+        0,
+        "'power.pilot.score_reliability'",
+    ),
+    (
+        "pilot score reliability as a word",
+        "power.pilot.score_reliability",
+        "counts",
+        "'power.pilot.score_reliability'",
+    ),
     ("too few subjects", "n_subjects", 3, "'n_subjects'"),
     ("ROI centre outside the brain", "analysis.rois.aMCC", [2, 24, 90], "'analysis.rois.aMCC'"),
-    ("region centre outside the brain", "regions.centres.mPFC", [6, 90, 16],
-     "'regions.centres.mPFC'"),
+    (
+        "region centre outside the brain",
+        "regions.centres.mPFC",
+        [6, 90, 16],
+        "'regions.centres.mPFC'",
+    ),
 ]
 
 
@@ -112,8 +174,9 @@ def test_defaults_are_filled(raw_default):
     assert check_study_config(trimmed)["noise"]["thermal_share"] == 0.05
 
 
-@pytest.mark.parametrize(("what", "key", "value", "expected"), MALFORMED,
-                         ids=[m[0] for m in MALFORMED])
+@pytest.mark.parametrize(
+    ("what", "key", "value", "expected"), MALFORMED, ids=[m[0] for m in MALFORMED]
+)
 def test_malformed_config_names_its_key(raw_default, what, key, value, expected):
     if key == "analysis.roi_radius_mm":
         bad = _set(_set(raw_default, "anatomy.voxel_size_mm", 6), key, value)
@@ -145,17 +208,24 @@ def test_config_hash_tracks_content(raw_default):
 #: case's message; through Snakemake each stage is one code path (common.smk
 #: catches the ConfigError), and each run costs about 8 s of CI.
 SNAKEMAKE_CASES = [
-    case for case in MALFORMED if case[0] in {
-        "bad enum", "unknown nested key (typo)", "task removed by the high-pass",
-        "ROI centre outside the brain", "drift and physiology above the tSNR budget",
+    case
+    for case in MALFORMED
+    if case[0]
+    in {
+        "bad enum",
+        "unknown nested key (typo)",
+        "task removed by the high-pass",
+        "ROI centre outside the brain",
+        "drift and physiology above the tSNR budget",
         "noise FWHM unreachable on the replicate grid",
     }
 ]
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(("what", "key", "value", "expected"), SNAKEMAKE_CASES,
-                         ids=[m[0] for m in SNAKEMAKE_CASES])
+@pytest.mark.parametrize(
+    ("what", "key", "value", "expected"), SNAKEMAKE_CASES, ids=[m[0] for m in SNAKEMAKE_CASES]
+)
 def test_snakemake_stops_before_any_job(tmp_path, raw_default, what, key, value, expected):
     """A bad config.yaml stops `snakemake -n` with one message naming the key."""
     if key == "analysis.roi_radius_mm":
@@ -184,9 +254,15 @@ def test_dry_run_lists_the_default_study(tmp_path):
     result = run_snakemake(workdir, "-n", timeout=120)
     assert result.returncode == 0, result.stderr
     summary = result.stdout
-    for rule, count in [("simulate_subject", 19), ("first_level", 19), ("group_level", 1),
-                        ("roi_contrasts", 1), ("brain_behaviour", 1), ("behaviour_map", 3),
-                        ("figure_behaviour_map", 3)]:
+    for rule, count in [
+        ("simulate_subject", 19),
+        ("first_level", 19),
+        ("group_level", 1),
+        ("roi_contrasts", 1),
+        ("brain_behaviour", 1),
+        ("behaviour_map", 3),
+        ("figure_behaviour_map", 3),
+    ]:
         assert any(line.split()[:2] == [rule, str(count)] for line in summary.splitlines()), rule
 
 
@@ -223,8 +299,11 @@ def test_roi_with_too_few_grey_matter_voxels_is_refused(raw_default):
     small["power"] = {**small.get("power", {}), "replicates": {"voxel_size_mm": 6}}
     check_study_config(small)
     small["analysis"]["min_roi_voxels"] = 20
-    with pytest.raises(ConfigError, match=r"'analysis.rois.IFG_L' .* holds \d+ grey-matter voxels"
-                       r".*at least 20 needed"):
+    with pytest.raises(
+        ConfigError,
+        match=r"'analysis.rois.IFG_L' .* holds \d+ grey-matter voxels"
+        r".*at least 20 needed",
+    ):
         check_study_config(small)
 
 
@@ -266,8 +345,13 @@ def test_statistical_warnings_foresee_empty_holm_and_missing_bootstrap():
     """
     from empathy_fmri.config.checks import statistical_warnings
 
-    analysis = {"rois": dict.fromkeys("abcde", [0, 0, 0]), "scores": ["x", "y", "z"],
-                "alpha": 0.05, "n_permutations_stats": 5000, "n_bootstrap": 2000}
+    analysis = {
+        "rois": dict.fromkeys("abcde", [0, 0, 0]),
+        "scores": ["x", "y", "z"],
+        "alpha": 0.05,
+        "n_permutations_stats": 5000,
+        "n_bootstrap": 2000,
+    }
     assert statistical_warnings(19, analysis) == []
     (holm,) = statistical_warnings(19, {**analysis, "n_permutations_stats": 199})
     assert "15 ROI x score pairs" in holm and "0.075" in holm and "at least 300" in holm

@@ -45,13 +45,22 @@ def subject(tiny_config: dict, tmp_path_factory: pytest.TempPathFactory) -> dict
     root = tmp_path_factory.mktemp("fast_first_level")
     write_subject(study.simulation, study.n_subjects, 0, root / "bids", root / "truth")
     bids = root / "bids"
-    runs = find_runs(bids, bids / FMRIPREP_FOLDER, participant_id(0, study.n_subjects),
-                     study.simulation.task_name, SIMULATED_SPACE)
+    runs = find_runs(
+        bids,
+        bids / FMRIPREP_FOLDER,
+        participant_id(0, study.n_subjects),
+        study.simulation.task_name,
+        SIMULATED_SPACE,
+    )
     assert len(runs) == 2
     events = [pd.read_csv(r.events, sep="\t") for r in runs]
     confounds = [pd.read_csv(r.confounds, sep="\t") for r in runs]
-    return {"runs": [str(r.bold) for r in runs], "events": events,
-            "confounds": confound_regressors(confounds, MOTION), "tr": study.design.tr}
+    return {
+        "runs": [str(r.bold) for r in runs],
+        "events": events,
+        "confounds": confound_regressors(confounds, MOTION),
+        "tr": study.design.tr,
+    }
 
 
 def _nilearn_maps(subject: dict, noise_model: str, fwhm: float) -> dict:
@@ -59,13 +68,22 @@ def _nilearn_maps(subject: dict, noise_model: str, fwhm: float) -> dict:
     mask = analysis_mask(subject["runs"][0])
     masker = NiftiMasker(mask_img=mask, smoothing_fwhm=fwhm or None, dtype="float32").fit()
     model = FirstLevelModel(
-        t_r=subject["tr"], slice_time_ref=0.0, hrf_model="glover", drift_model="cosine",
-        high_pass=0.008, noise_model=noise_model, smoothing_fwhm=fwhm or None,
-        mask_img=masker, signal_scaling=0, minimize_memory=True,
+        t_r=subject["tr"],
+        slice_time_ref=0.0,
+        hrf_model="glover",
+        drift_model="cosine",
+        high_pass=0.008,
+        noise_model=noise_model,
+        smoothing_fwhm=fwhm or None,
+        mask_img=masker,
+        signal_scaling=0,
+        minimize_memory=True,
     )
-    model.fit([image.load_img(r, dtype="float32") for r in subject["runs"]],
-              events=[e[["onset", "duration", "trial_type"]] for e in subject["events"]],
-              confounds=subject["confounds"])
+    model.fit(
+        [image.load_img(r, dtype="float32") for r in subject["runs"]],
+        events=[e[["onset", "duration", "trial_type"]] for e in subject["events"]],
+        confounds=subject["confounds"],
+    )
     events = pd.concat(subject["events"])
     block_s = float(events.loc[events["trial_type"].isin(CONDITIONS), "duration"].median())
     peak = block_response_peak("glover", block_s)
@@ -84,8 +102,14 @@ def _nilearn_maps(subject: dict, noise_model: str, fwhm: float) -> dict:
 @pytest.mark.parametrize(("noise_model", "fwhm"), [("ar1", 6.0), ("ols", 0.0)])
 def test_fast_first_level_gives_first_level_model_maps(subject, noise_model, fwhm):
     reference = _nilearn_maps(subject, noise_model, fwhm)
-    fast = fit_first_level(subject["runs"], subject["events"], subject["confounds"],
-                           subject["tr"], noise_model=noise_model, smoothing_fwhm_mm=fwhm)
+    fast = fit_first_level(
+        subject["runs"],
+        subject["events"],
+        subject["confounds"],
+        subject["tr"],
+        noise_model=noise_model,
+        smoothing_fwhm_mm=fwhm,
+    )
     for label, stats in reference.items():
         z = fast.maps[label]["z"].get_fdata()
         # A real comparison: the maps hold strong effects, not zeros.
@@ -138,8 +162,12 @@ def test_smooth_and_mask_is_nifti_masker_transform():
     mask = np.zeros(shape, bool)
     mask[3:9, 0:10, 4:12] = True  # touches two faces of the volume
     mask[5, 5, 5] = False
-    masker = NiftiMasker(nib.Nifti1Image(mask.astype(np.uint8), affine), smoothing_fwhm=6.0,
-                         dtype="float32", standardize=None).fit()
+    masker = NiftiMasker(
+        nib.Nifti1Image(mask.astype(np.uint8), affine),
+        smoothing_fwhm=6.0,
+        dtype="float32",
+        standardize=None,
+    ).fit()
     expected = masker.transform(nib.Nifti1Image(data, affine))
     ours = smooth_and_mask(data, affine, mask, 6.0)
     assert ours.flags["C_CONTIGUOUS"]

@@ -41,11 +41,7 @@ def test_a_job_started_from_a_large_process_reports_its_own_peak(tmp_path):
     ballast = np.ones(75_000_000)  # 600 MB resident in this (parent) process
     ballast[::512] += 1.0
     log = tmp_path / "child.log"
-    code = (
-        "from empathy_fmri.jobs.logs import log_to\n"
-        f"with log_to({str(log)!r}):\n"
-        "    pass\n"
-    )
+    code = f"from empathy_fmri.jobs.logs import log_to\nwith log_to({str(log)!r}):\n    pass\n"
     subprocess.run([sys.executable, "-c", code], check=True)
     del ballast
     usage = read_job_usage(log)

@@ -36,17 +36,26 @@ MOTION = {"strategy": ["motion"], "motion": "basic"}
 
 def _outputs(out: Path, subject: str, task: str) -> tuple[dict, Path, Path, Path]:
     maps = {c: {s: statmap_path(out, subject, task, c, s) for s in STATISTICS} for c in CONTRASTS}
-    return (maps, design_matrix_path(out, subject, task, "tsv"),
-            design_matrix_path(out, subject, task, "png"), out / f"{subject}_inputs.json")
+    return (
+        maps,
+        design_matrix_path(out, subject, task, "tsv"),
+        design_matrix_path(out, subject, task, "png"),
+        out / f"{subject}_inputs.json",
+    )
 
 
 # --- nilearn's fake BIDS dataset ----------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def fake_bids(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return create_fake_bids_dataset(
-        base_dir=tmp_path_factory.mktemp("nilearn_fake"), n_sub=2, n_ses=2,
-        tasks=["empathy"], n_runs=[2], n_voxels=20,
+        base_dir=tmp_path_factory.mktemp("nilearn_fake"),
+        n_sub=2,
+        n_ses=2,
+        tasks=["empathy"],
+        n_runs=[2],
+        n_voxels=20,
     )
 
 
@@ -55,8 +64,10 @@ def test_fake_bids_runs_are_found_by_session_and_run(fake_bids):
     assert find_spaces(derivatives, "empathy") == ["MNI", "T1w"]
     runs = find_runs(fake_bids, derivatives, "sub-01", "empathy", "MNI")
     assert [r.label for r in runs] == [
-        "ses-01_task-empathy_run-01", "ses-01_task-empathy_run-02",
-        "ses-02_task-empathy_run-01", "ses-02_task-empathy_run-02",
+        "ses-01_task-empathy_run-01",
+        "ses-01_task-empathy_run-02",
+        "ses-02_task-empathy_run-01",
+        "ses-02_task-empathy_run-02",
     ]
     for run in runs:
         assert run.bold.is_file() and run.events.is_file() and run.confounds.is_file()
@@ -70,8 +81,12 @@ def test_fake_bids_first_level_runs_with_the_study_conditions(fake_bids, tmp_pat
     analysis = AnalysisConfig(conditions={"needle": ("c0",), "swab": ("c1",)}, confounds=MOTION)
     data = tmp_path / "bids"
     shutil.copytree(fake_bids, data)
-    source = {"bids_dir": str(data), "derivatives": str(data / "derivatives"),
-              "task": "empathy", "space": "MNI"}
+    source = {
+        "bids_dir": str(data),
+        "derivatives": str(data / "derivatives"),
+        "task": "empathy",
+        "space": "MNI",
+    }
     maps, tsv, png, inputs = _outputs(tmp_path / "glm", "sub-01", "empathy")
     # nilearn's fake runs have 30 volumes of 1.5 s (45 s) but events up to 100 s:
     # the check refuses them by name, and nothing is written
@@ -128,8 +143,9 @@ def test_ds006243_like_first_level_maps_the_study_names(ds006243_like, tmp_path)
         confounds={"strategy": ["motion", "wm_csf"], "motion": "full", "wm_csf": "basic"},
     )
     derivatives = ds006243_like / "derivatives" / "fmriprep"
-    runs = read_subject_runs("sub-01", ds006243_like, derivatives, TASK, SPACE,
-                             analysis.conditions, analysis.confounds)
+    runs = read_subject_runs(
+        "sub-01", ds006243_like, derivatives, TASK, SPACE, analysis.conditions, analysis.confounds
+    )
     assert runs.tr_s == TR_S
     assert runs.nuisance_trial_types == ["cue", "anticipation", "selfpain", "selfnopain"]
     # 24 motion columns and the two tissue signals, as load_confounds picks them
@@ -139,15 +155,21 @@ def test_ds006243_like_first_level_maps_the_study_names(ds006243_like, tmp_path)
     raw = pd.read_csv(runs.runs[0].events, sep="\t")
     assert (events["trial_type"] == "needle").sum() == (raw["trial_type"] == "otherpain").sum()
 
-    source = {"bids_dir": str(ds006243_like), "derivatives": str(derivatives),
-              "task": TASK, "space": SPACE}
+    source = {
+        "bids_dir": str(ds006243_like),
+        "derivatives": str(derivatives),
+        "task": TASK,
+        "space": SPACE,
+    }
     maps, tsv, png, inputs = _outputs(tmp_path, "sub-01", TASK)
     run_first_level("sub-01", source, analysis, maps, tsv, png, inputs)
     design = pd.read_csv(tsv, sep="\t")
-    assert {"needle", "swab", "cue", "anticipation", "selfpain", "selfnopain",
-            "csf"} <= set(design.columns)
-    assert np.allclose(np.diff(design.loc[design["run"] == f"task-{TASK}_run-01",
-                                          "frame_time_s"]), TR_S)
+    assert {"needle", "swab", "cue", "anticipation", "selfpain", "selfnopain", "csf"} <= set(
+        design.columns
+    )
+    assert np.allclose(
+        np.diff(design.loc[design["run"] == f"task-{TASK}_run-01", "frame_time_s"]), TR_S
+    )
 
 
 def test_two_resolutions_of_one_space_are_refused_by_name(ds006243_like, tmp_path):
@@ -155,8 +177,10 @@ def test_two_resolutions_of_one_space_are_refused_by_name(ds006243_like, tmp_pat
     shutil.copytree(ds006243_like, data)
     func = data / "derivatives" / "fmriprep" / "sub-02" / "func"
     name = f"sub-02_task-{TASK}_run-01_space-{SPACE}"
-    shutil.copy(func / f"{name}_res-2_desc-preproc_bold.nii.gz",
-                func / f"{name}_res-1_desc-preproc_bold.nii.gz")
+    shutil.copy(
+        func / f"{name}_res-2_desc-preproc_bold.nii.gz",
+        func / f"{name}_res-1_desc-preproc_bold.nii.gz",
+    )
     with pytest.raises(LayoutError, match="res-1.*res-2|2 preprocessed BOLD files"):
         find_runs(data, data / "derivatives" / "fmriprep", "sub-02", TASK, SPACE)
 
@@ -172,7 +196,9 @@ def test_stale_subjects_of_a_smaller_study_are_found_and_removed(tmp_path):
     (bids / "sub-03.txt").write_text("a file, not a participant folder")
     keep = ["sub-01", "sub-02"]
     assert stale_subject_folders([bids, glm, tmp_path / "absent"], keep) == [
-        bids / "sub-03", glm / "sub-03"]
+        bids / "sub-03",
+        glm / "sub-03",
+    ]
     removed = remove_stale_subjects([bids, glm], keep)
     assert [p.name for p in removed] == ["sub-03", "sub-03"]
     assert sorted(p.name for p in bids.iterdir()) == ["sub-01", "sub-02", "sub-03.txt"]

@@ -30,8 +30,12 @@ N_SUBJECTS = 6
 #: The cheapest study the schema allows, on the 6 mm grid of the tiny study (10 mm ROIs
 #: hold 19 voxels of it before the grey-matter cut; 8 mm ones only 7).
 CHEAP = {
-    "analysis": {"roi_radius_mm": 10, "n_permutations": 50, "n_permutations_stats": 99,
-                 "n_bootstrap": 99},
+    "analysis": {
+        "roi_radius_mm": 10,
+        "n_permutations": 50,
+        "n_permutations_stats": 99,
+        "n_bootstrap": 99,
+    },
     "power": {"sample_sizes": [20], "n_studies": 1000, "pilot": {"true_r": [0.3]}},
 }
 
@@ -43,14 +47,16 @@ def _table(path: Path) -> pd.DataFrame:
 def _analyse(dataset: Path, workdir: Path, settings: dict) -> tuple[float, str]:
     """Run the whole workflow on ``dataset``; return its wall time and console output."""
     copy_workflow(workdir)
-    config = {**settings, "analysis": {**CHEAP["analysis"], **settings["analysis"],
-                                       "bids_dir": str(dataset)}, "power": CHEAP["power"]}
+    config = {
+        **settings,
+        "analysis": {**CHEAP["analysis"], **settings["analysis"], "bids_dir": str(dataset)},
+        "power": CHEAP["power"],
+    }
     (workdir / "layout.yaml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     # 36 jobs of 1-8 CPU seconds each (about 200 s in all); a shared machine can stretch
     # that past run_snakemake's usual 15 minutes (22 minutes were measured at load 20-30)
-    result = run_snakemake(workdir, "--cores", "2", "--configfile", "layout.yaml",
-                           timeout=2400)
+    result = run_snakemake(workdir, "--cores", "2", "--configfile", "layout.yaml", timeout=2400)
     seconds = time.perf_counter() - start
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
@@ -58,8 +64,15 @@ def _analyse(dataset: Path, workdir: Path, settings: dict) -> tuple[float, str]:
     return seconds, output
 
 
-def _check_study(workdir: Path, subjects: list[str], n_runs: dict[str, int], tr_s: float,
-                 nuisance: list[str], mapped: dict[str, str], n_confounds: int) -> None:
+def _check_study(
+    workdir: Path,
+    subjects: list[str],
+    n_runs: dict[str, int],
+    tr_s: float,
+    nuisance: list[str],
+    mapped: dict[str, str],
+    n_confounds: int,
+) -> None:
     """What every analysed layout must give, whatever its names."""
     results = workdir / "results"
     assert not (results / "bids").exists() and not (results / "truth").exists()
@@ -67,8 +80,7 @@ def _check_study(workdir: Path, subjects: list[str], n_runs: dict[str, int], tr_
     assert list(participants["participant_id"]) == subjects
     assert set(participants["analysed"]) == {"yes"}
     assert (participants["tr_s"] == tr_s).all()
-    assert [len(runs.split(", ")) for runs in participants["runs"]] == [
-        n_runs[s] for s in subjects]
+    assert [len(runs.split(", ")) for runs in participants["runs"]] == [n_runs[s] for s in subjects]
     assert (participants["confound_columns"] == n_confounds).all()
     # every trial type that is neither condition is a nuisance regressor, named
     assert (participants["nuisance_trial_types"] == ", ".join(nuisance)).all()
@@ -107,38 +119,73 @@ def test_nilearn_fake_bids_dataset_runs_end_to_end(tmp_path):
     # spaces MNI and T1w, trial types c0 c1 c2, TR 1.5 s in the raw sidecars only
     dataset = fake_bids_on_mni_grid(tmp_path / "nilearn", N_SUBJECTS, voxel_mm=6)
     subjects = [f"sub-{i:02d}" for i in range(1, N_SUBJECTS + 1)]
-    seconds, _ = _analyse(dataset, tmp_path / "study", {
-        "task_name": "empathy",
-        "analysis": {"derivatives": "derivatives", "space": "MNI",
-                     "conditions": {"needle": ["c0"], "swab": ["c1"]},
-                     "confounds": {"strategy": ["motion", "wm_csf"], "motion": "basic",
-                                   "wm_csf": "basic"}},
-    })
+    seconds, _ = _analyse(
+        dataset,
+        tmp_path / "study",
+        {
+            "task_name": "empathy",
+            "analysis": {
+                "derivatives": "derivatives",
+                "space": "MNI",
+                "conditions": {"needle": ["c0"], "swab": ["c1"]},
+                "confounds": {
+                    "strategy": ["motion", "wm_csf"],
+                    "motion": "basic",
+                    "wm_csf": "basic",
+                },
+            },
+        },
+    )
     print(f"nilearn fake dataset: {seconds:.0f} s end to end")
-    _check_study(tmp_path / "study", subjects, dict.fromkeys(subjects, 2), 1.5, ["c2"],
-                 {"c0": "needle", "c1": "swab"}, n_confounds=8)
+    _check_study(
+        tmp_path / "study",
+        subjects,
+        dict.fromkeys(subjects, 2),
+        1.5,
+        ["c2"],
+        {"c0": "needle", "c1": "swab"},
+        n_confounds=8,
+    )
 
 
 def test_ds006243_like_dataset_runs_end_to_end(tmp_path):
     # fMRIPrep's names and full confounds, runs that differ between subjects, TR 2.5 s,
     # other-pain / other-no-pain with cue, anticipation and self trials; a 3 psc
     # other-pain effect planted in 10 mm spheres at the a-priori ROIs
-    rois = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())[
-        "analysis"]["rois"]
+    rois = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())["analysis"][
+        "rois"
+    ]
     runs = {f"sub-{i:02d}": 1 + i % 2 for i in range(1, N_SUBJECTS + 1)}
-    dataset = write_ds006243_like(tmp_path / "ds006243", runs, voxel_mm=6, n_scans=60,
-                                  effect=rois, effect_psc=3.0)
-    seconds, _ = _analyse(dataset, tmp_path / "study", {
-        "task_name": "pain",
-        "analysis": {"derivatives": "derivatives/fmriprep", "space": "MNI152NLin2009cAsym",
-                     "conditions": {"needle": ["otherpain"], "swab": ["othernopain"]},
-                     "confounds": {"strategy": ["motion", "wm_csf"], "motion": "full",
-                                   "wm_csf": "basic"}},
-    })
+    dataset = write_ds006243_like(
+        tmp_path / "ds006243", runs, voxel_mm=6, n_scans=60, effect=rois, effect_psc=3.0
+    )
+    seconds, _ = _analyse(
+        dataset,
+        tmp_path / "study",
+        {
+            "task_name": "pain",
+            "analysis": {
+                "derivatives": "derivatives/fmriprep",
+                "space": "MNI152NLin2009cAsym",
+                "conditions": {"needle": ["otherpain"], "swab": ["othernopain"]},
+                "confounds": {
+                    "strategy": ["motion", "wm_csf"],
+                    "motion": "full",
+                    "wm_csf": "basic",
+                },
+            },
+        },
+    )
     print(f"ds006243-like dataset: {seconds:.0f} s end to end")
-    _check_study(tmp_path / "study", list(runs), runs, 2.5,
-                 ["cue", "anticipation", "selfpain", "selfnopain"],
-                 {"otherpain": "needle", "othernopain": "swab"}, n_confounds=26)
+    _check_study(
+        tmp_path / "study",
+        list(runs),
+        runs,
+        2.5,
+        ["cue", "anticipation", "selfpain", "selfnopain"],
+        {"otherpain": "needle", "othernopain": "swab"},
+        n_confounds=26,
+    )
     # the mapping has the right sign: other-pain minus other-no-pain recovers the planted
     # effect in the a-priori ROIs. Each subject's estimate is the planted 3 psc plus its
     # measurement error, so the mean over subjects lies within 4 of its standard errors

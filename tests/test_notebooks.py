@@ -12,7 +12,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 def test_both_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == [
-        "01_explore_results.ipynb", "02_change_a_parameter.ipynb"
+        "01_explore_results.ipynb",
+        "02_change_a_parameter.ipynb",
     ]
 
 
@@ -50,7 +51,9 @@ def executed(tiny_run: Path) -> dict[str, nbformat.NotebookNode]:
             if path.stem.startswith("02"):
                 notebook.cells.append(new_code_cell(POWER_PROBE))
             client = NotebookClient(
-                notebook, timeout=300, kernel_name="python3",
+                notebook,
+                timeout=300,
+                kernel_name="python3",
                 resources={"metadata": {"path": str(path.parent)}},
             )
             client.execute()  # raises CellExecutionError on any error
@@ -63,7 +66,9 @@ def executed(tiny_run: Path) -> dict[str, nbformat.NotebookNode]:
 def test_notebook_runs_against_the_tiny_run(path: Path, executed):
     notebook = executed[path.stem]
     images = [
-        output for cell in notebook.cells for output in cell.get("outputs", [])
+        output
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
         if "image/png" in output.get("data", {})
     ]
     assert images, f"{path.name} showed no figure"
@@ -72,15 +77,23 @@ def test_notebook_runs_against_the_tiny_run(path: Path, executed):
 @pytest.mark.e2e
 def test_notebook_01_shows_every_figure_of_the_report(tiny_run: Path, executed):
     results = tiny_run / "results"
-    pngs = [png for folder in ("figures", "validation", "power")
-            for png in sorted((results / folder).glob("*.png"))]
+    pngs = [
+        png
+        for folder in ("figures", "validation", "power")
+        for png in sorted((results / folder).glob("*.png"))
+    ]
     notebook = executed["01_explore_results"]
-    shown = {output["data"]["text/markdown"] for cell in notebook.cells
-             for output in cell.get("outputs", []) if "text/markdown" in output.get("data", {})}
+    shown = {
+        output["data"]["text/markdown"]
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if "text/markdown" in output.get("data", {})
+    }
     for png in pngs:
         assert f"### {png.parent.name}/{png.name}" in shown, png
-    printed = "".join(output.get("text", "") for cell in notebook.cells
-                      for output in cell.get("outputs", []))
+    printed = "".join(
+        output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
+    )
     assert f"= {len(pngs)} figures" in printed
     assert "FDR threshold: z = " in printed or "no voxel survives" in printed
     fdr = printed.split("FDR threshold: z = ")[-1].split(" ")[0]

@@ -13,15 +13,21 @@ from conftest import TINY_CONFIG, copy_workflow, job_counts, run_snakemake, vali
 
 pytestmark = pytest.mark.e2e
 
+
 def test_raw_bold_without_derivative_stops_with_a_message(tiny_run, tmp_path):
     data = tmp_path / "raw_only"
-    shutil.copytree(tiny_run / "results" / "bids", data,
-                    ignore=shutil.ignore_patterns("derivatives"))
+    shutil.copytree(
+        tiny_run / "results" / "bids", data, ignore=shutil.ignore_patterns("derivatives")
+    )
     workdir = copy_workflow(tmp_path / "analysis")
     shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
     result = run_snakemake(
-        workdir, "-n", "--configfile", "tiny_config.yaml",
-        "--config", f"analysis={{bids_dir: {data}}}",
+        workdir,
+        "-n",
+        "--configfile",
+        "tiny_config.yaml",
+        "--config",
+        f"analysis={{bids_dir: {data}}}",
     )
     assert result.returncode != 0
     text = result.stdout + result.stderr
@@ -32,7 +38,10 @@ def test_raw_bold_without_derivative_stops_with_a_message(tiny_run, tmp_path):
 def test_excluded_participant_is_simulated_but_not_analysed(tmp_path):
     workdir = copy_workflow(tmp_path / "study")
     result = run_snakemake(
-        workdir, "-n", "--config", "analysis={participants: {exclude: {sub-02: 'moved 3 mm'}}}",
+        workdir,
+        "-n",
+        "--config",
+        "analysis={participants: {exclude: {sub-02: 'moved 3 mm'}}}",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
@@ -40,14 +49,19 @@ def test_excluded_participant_is_simulated_but_not_analysed(tmp_path):
     assert counts["first_level"] == 18
     assert counts["roi_glm"] == 18
     # named before any job, as in the warnings record at the end
-    assert ("empathy-fmri warning: sub-02 is left out of the analysis "
-            "('analysis.participants.exclude': moved 3 mm)") in result.stderr
+    assert (
+        "empathy-fmri warning: sub-02 is left out of the analysis "
+        "('analysis.participants.exclude': moved 3 mm)"
+    ) in result.stderr
 
 
 def test_exclusion_of_an_unknown_participant_is_refused(tmp_path):
     workdir = copy_workflow(tmp_path / "study")
     result = run_snakemake(
-        workdir, "-n", "--config", "analysis={participants: {exclude: {sub-99: 'moved'}}}",
+        workdir,
+        "-n",
+        "--config",
+        "analysis={participants: {exclude: {sub-99: 'moved'}}}",
     )
     assert result.returncode != 0
     text = result.stdout + result.stderr
@@ -68,16 +82,25 @@ def test_a_second_study_lives_in_its_own_folder(tmp_path):
     # every file a study makes (results, logs, benchmarks) is under its results_dir,
     # so two configs run side by side without sharing one
     workdir = copy_workflow(tmp_path / "study")
-    result = run_snakemake(workdir, "--summary", "--config", "results_dir=study_n30",
-                           "n_subjects=30")
+    result = run_snakemake(
+        workdir, "--summary", "--config", "results_dir=study_n30", "n_subjects=30"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [line.split("\t") for line in result.stdout.splitlines()[1:] if "\t" in line]
     outputs = [fields[0] for fields in lines]
     assert len(outputs) > 300 and any("sub-30" in path for path in outputs)
     assert [p for p in outputs if not p.startswith("study_n30/")] == []
     # one real job: its log and benchmark go to the study's folder too
-    ran = run_snakemake(workdir, "--cores", "1", "--config", "results_dir=study_n30",
-                        "n_subjects=30", "--", "study_n30/bids/participants.tsv")
+    ran = run_snakemake(
+        workdir,
+        "--cores",
+        "1",
+        "--config",
+        "results_dir=study_n30",
+        "n_subjects=30",
+        "--",
+        "study_n30/bids/participants.tsv",
+    )
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert (workdir / "study_n30/logs/simulate_phenotype.log").is_file()
     assert (workdir / "study_n30/benchmarks/simulate_phenotype.tsv").is_file()
@@ -91,12 +114,23 @@ def test_fewer_subjects_leave_no_stale_participant(tiny_run, tmp_path):
     shutil.copy(TINY_CONFIG, workdir / "tiny_config.yaml")
     shutil.copytree(tiny_run / "results" / "bids", workdir / "results" / "bids")
     # a fresh folder has no record of the earlier parameters: force the phenotype job
-    fewer = run_snakemake(workdir, "--cores", "1", "--configfile", "tiny_config.yaml",
-                          "--config", "n_subjects=9", "--forcerun", "simulate_phenotype",
-                          "--", "results/bids/participants.tsv")
+    fewer = run_snakemake(
+        workdir,
+        "--cores",
+        "1",
+        "--configfile",
+        "tiny_config.yaml",
+        "--config",
+        "n_subjects=9",
+        "--forcerun",
+        "simulate_phenotype",
+        "--",
+        "results/bids/participants.tsv",
+    )
     assert fewer.returncode == 0, fewer.stderr[-3000:]
     assert "removed 1 participant(s) no longer in the study (n_subjects = 9): sub-10" in (
-        fewer.stdout + fewer.stderr)
+        fewer.stdout + fewer.stderr
+    )
     bids = workdir / "results" / "bids"
     assert not list(bids.rglob("sub-10*"))
     assert validator_errors(str(bids)) == []
@@ -112,7 +146,10 @@ def test_missing_phenotype_of_a_dataset_names_the_key(tmp_path):
     (dataset / "phenotype" / "moral_dilemmas.tsv").unlink()
     workdir = copy_workflow(tmp_path / "analysis")
     result = run_snakemake(
-        workdir, "-n", "--config", f"task_name={DS_TASK}",
+        workdir,
+        "-n",
+        "--config",
+        f"task_name={DS_TASK}",
         f"analysis={{bids_dir: {dataset}, space: {DS_SPACE}, "
         "conditions: {needle: [otherpain], swab: [othernopain]}}",
     )

@@ -185,22 +185,42 @@ def test_workflow_dry_run_on_the_installed_wheel(built: tuple[Path, Path], tmp_p
     wheel, _ = built
     site = tmp_path / "site"
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-cache-dir",
-         "--target", str(site), str(wheel)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--no-cache-dir",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert install.returncode == 0, install.stdout + install.stderr
     workdir = copy_workflow(tmp_path / "study")  # the job scripts inherit PYTHONPATH
     env = {**os.environ, "PYTHONPATH": str(site)}
     env.pop("PYTHONHOME", None)
     result = subprocess.run(
-        [SNAKEMAKE, "-n", "--quiet", "rules"], cwd=workdir, env=env, capture_output=True,
-        text=True, timeout=300,
+        [SNAKEMAKE, "-n", "--quiet", "rules"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "simulate_subject" in result.stdout + result.stderr
     check = subprocess.run(
         [sys.executable, "-c", "import empathy_fmri.config as c; print(c.__file__)"],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=60,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert Path(check.stdout.strip()).resolve().is_relative_to(site.resolve()), check.stdout

@@ -45,10 +45,14 @@ def _simulated(tmp_path: Path, behaviour: BehaviourConfig, n: int) -> tuple[Path
     return scored, raw, seed
 
 
-@pytest.mark.parametrize("behaviour", [
-    BehaviourConfig(),  # the default task: no participant at U = 1 among 80
-    BehaviourConfig(U_mean=0.9),  # about a third of the participants at U = 1
-], ids=["default", "many_edge_cases"])
+@pytest.mark.parametrize(
+    "behaviour",
+    [
+        BehaviourConfig(),  # the default task: no participant at U = 1 among 80
+        BehaviourConfig(U_mean=0.9),  # about a third of the participants at U = 1
+    ],
+    ids=["default", "many_edge_cases"],
+)
 def test_raw_counts_give_the_simulated_scores(tmp_path, behaviour, caplog):
     n = 80
     scored, raw, seed = _simulated(tmp_path, behaviour, n)
@@ -57,10 +61,13 @@ def test_raw_counts_give_the_simulated_scores(tmp_path, behaviour, caplog):
     written = pd.read_csv(scored, sep="\t").set_index("participant_id")
     # the simulator's own values (before writing) are matched exactly, to the 12 decimals
     # read_phenotype keeps: one model, one function
-    truth = pd.DataFrame([
-        subject_behaviour(seed, behaviour, i, draw_participant(seed, behaviour, i, n))
-        for i in range(n)
-    ], index=written.index)
+    truth = pd.DataFrame(
+        [
+            subject_behaviour(seed, behaviour, i, draw_participant(seed, behaviour, i, n))
+            for i in range(n)
+        ],
+        index=written.index,
+    )
     for score in SCORES:
         assert computed[score].tolist() == np.round(truth[score], 12).tolist(), score
         # equal scores tie exactly and distinct ones stay apart (exact fractions), so ranks
@@ -90,8 +97,9 @@ def _exact_scores(table: pd.DataFrame, behaviour: BehaviourConfig) -> dict[str, 
 
     out = {score: [] for score in SCORES}
     n_c, n_i = behaviour.n_congruent, behaviour.n_incongruent
-    for c, i in zip(table["congruent_harm_rejected"], table["incongruent_harm_rejected"],
-                    strict=True):
+    for c, i in zip(
+        table["congruent_harm_rejected"], table["incongruent_harm_rejected"], strict=True
+    ):
         p_c, p_i = Fraction(int(c), n_c), Fraction(int(i), n_i)
         out["willingness_to_harm"].append(1 - p_i)
         if p_c - p_i == 1:
@@ -105,8 +113,9 @@ def test_participants_table_records_the_computed_scores_and_edge_cases(tmp_path)
     _, raw, _ = _simulated(tmp_path, BehaviourConfig(U_mean=0.9), 30)
     computed = read_phenotype(raw, SCORES, SIMULATED)
     listed = [*computed.index, "sub-99"]  # one participant of the dataset has no row
-    table = write_participants_table(listed, {}, [], tmp_path / "participants.tsv",
-                                     phenotype_path=raw, dilemmas=SIMULATED)
+    table = write_participants_table(
+        listed, {}, [], tmp_path / "participants.tsv", phenotype_path=raw, dilemmas=SIMULATED
+    )
     back = pd.read_csv(tmp_path / "participants.tsv", sep="\t", keep_default_na=False)
     assert back["pd_edge_case"].tolist() == [*computed["pd_edge_case"], "n/a"]
     assert "yes" in set(back["pd_edge_case"])
@@ -115,12 +124,14 @@ def test_participants_table_records_the_computed_scores_and_edge_cases(tmp_path)
 
 def _raw_table(path: Path, changes: dict | None = None) -> Path:
     """Four participants' counts (of 10 each), with some cells changed."""
-    table = pd.DataFrame({
-        "participant_id": ["sub-01", "sub-02", "sub-03", "sub-04"],
-        "cong": ["7", "9", "4", "10"],
-        "incong": ["3", "1", "4", "0"],
-        "n_c": ["10", "10", "10", "10"],
-    })
+    table = pd.DataFrame(
+        {
+            "participant_id": ["sub-01", "sub-02", "sub-03", "sub-04"],
+            "cong": ["7", "9", "4", "10"],
+            "incong": ["3", "1", "4", "0"],
+            "n_c": ["10", "10", "10", "10"],
+        }
+    )
     for (column, row), value in (changes or {}).items():
         table.loc[row, column] = value
     table.to_csv(path, sep="\t", index=False)
@@ -131,27 +142,41 @@ NAMED = DilemmasConfig("cong", "incong", 10, 10)
 PER_ROW = DilemmasConfig("cong", "incong", "n_c", 10)
 
 
-@pytest.mark.parametrize(("changes", "dilemmas", "expected"), [
-    ({("cong", 2): "4.5"}, NAMED, ["'cong'", "sub-03 has 4.5", "whole number"]),
-    ({("incong", 1): "-1"}, NAMED, ["'incong'", "sub-02 has -1", "between 0"]),
-    ({("cong", 0): "11"}, NAMED, ["'cong'", "sub-01 has 11 (of 10)",
-                                  "'analysis.dilemmas.n_congruent' = 10"]),
-    ({("incong", 3): "n/a"}, NAMED, ["'incong'", "sub-04 has n/a", "remove the row"]),
-    ({("cong", 1): "nine"}, NAMED, ["'cong'", "sub-02 has 'nine'"]),
-    ({("cong", 1): "9", ("n_c", 1): "8"}, PER_ROW, ["'cong'", "sub-02 has 9 (of 8)",
-                                                    "the participant's 'n_c'"]),
-    ({("n_c", 2): "0"}, PER_ROW, ["'n_c'", "sub-03 has 0", "at least 1"]),
-    ({("n_c", 0): "n/a"}, PER_ROW, ["'n_c'", "sub-01 has n/a"]),
-], ids=["non_integer", "negative", "above_n", "na", "text", "above_own_n", "n_zero", "n_na"])
-def test_bad_counts_are_refused_naming_column_and_participant(tmp_path, changes, dilemmas,
-                                                              expected):
+@pytest.mark.parametrize(
+    ("changes", "dilemmas", "expected"),
+    [
+        ({("cong", 2): "4.5"}, NAMED, ["'cong'", "sub-03 has 4.5", "whole number"]),
+        ({("incong", 1): "-1"}, NAMED, ["'incong'", "sub-02 has -1", "between 0"]),
+        (
+            {("cong", 0): "11"},
+            NAMED,
+            ["'cong'", "sub-01 has 11 (of 10)", "'analysis.dilemmas.n_congruent' = 10"],
+        ),
+        ({("incong", 3): "n/a"}, NAMED, ["'incong'", "sub-04 has n/a", "remove the row"]),
+        ({("cong", 1): "nine"}, NAMED, ["'cong'", "sub-02 has 'nine'"]),
+        (
+            {("cong", 1): "9", ("n_c", 1): "8"},
+            PER_ROW,
+            ["'cong'", "sub-02 has 9 (of 8)", "the participant's 'n_c'"],
+        ),
+        ({("n_c", 2): "0"}, PER_ROW, ["'n_c'", "sub-03 has 0", "at least 1"]),
+        ({("n_c", 0): "n/a"}, PER_ROW, ["'n_c'", "sub-01 has n/a"]),
+    ],
+    ids=["non_integer", "negative", "above_n", "na", "text", "above_own_n", "n_zero", "n_na"],
+)
+def test_bad_counts_are_refused_naming_column_and_participant(
+    tmp_path, changes, dilemmas, expected
+):
     path = _raw_table(tmp_path / "phenotype.tsv", changes)
     with pytest.raises(InputFileError) as caught:
         read_phenotype(path, SCORES, dilemmas)
     message = str(caught.value)
     assert str(path) in message and "\n" not in message
-    key = "n_congruent" if "'n_c'" in expected[0] else (
-        "congruent_rejected" if expected[0] == "'cong'" else "incongruent_rejected")
+    key = (
+        "n_congruent"
+        if "'n_c'" in expected[0]
+        else ("congruent_rejected" if expected[0] == "'cong'" else "incongruent_rejected")
+    )
     assert f"'analysis.dilemmas.{key}'" in message
     for part in expected:
         assert part in message, (part, message)
@@ -159,8 +184,11 @@ def test_bad_counts_are_refused_naming_column_and_participant(tmp_path, changes,
 
 def test_a_missing_count_column_is_named(tmp_path):
     path = _raw_table(tmp_path / "phenotype.tsv")
-    with pytest.raises(InputFileError, match=r"lacks the column\(s\) \['incongruent'\].*"
-                       r"incongruent_rejected: incongruent"):
+    with pytest.raises(
+        InputFileError,
+        match=r"lacks the column\(s\) \['incongruent'\].*"
+        r"incongruent_rejected: incongruent",
+    ):
         read_phenotype(path, SCORES, DilemmasConfig("cong", "incongruent", 10, 10))
 
 
@@ -170,8 +198,11 @@ def test_scores_already_in_the_file_are_refused_by_name(tmp_path):
     table["D"] = 0.5
     table["willingness_to_harm"] = 0.5
     table.to_csv(path, sep="\t", index=False)
-    with pytest.raises(InputFileError, match=r"already has the column\(s\) \['D', "
-                       r"'willingness_to_harm'\].*'analysis.dilemmas' to null"):
+    with pytest.raises(
+        InputFileError,
+        match=r"already has the column\(s\) \['D', "
+        r"'willingness_to_harm'\].*'analysis.dilemmas' to null",
+    ):
         read_phenotype(path, SCORES, NAMED)
     # without analysis.dilemmas the same file is read as it is
     assert read_phenotype(path, ["D"])["D"].tolist() == [0.5] * 4
@@ -229,12 +260,18 @@ def test_a_dry_run_with_raw_dilemma_counts_resolves(tmp_path, placeholder_datase
     dataset, subjects = placeholder_dataset
     phenotype = tmp_path / "dilemmas.tsv"
     pd.DataFrame({"participant_id": subjects, "cong_rejected": 7, "incong_rejected": 3}).to_csv(
-        phenotype, sep="\t", index=False)
+        phenotype, sep="\t", index=False
+    )
     overrides = yaml.safe_load(TINY_CONFIG.read_text())
     overrides["analysis"].update(
-        bids_dir=str(dataset), phenotype=str(phenotype),
-        dilemmas={"congruent_rejected": "cong_rejected", "incongruent_rejected": "incong_rejected",
-                  "n_congruent": 10, "n_incongruent": 10},
+        bids_dir=str(dataset),
+        phenotype=str(phenotype),
+        dilemmas={
+            "congruent_rejected": "cong_rejected",
+            "incongruent_rejected": "incong_rejected",
+            "n_congruent": 10,
+            "n_incongruent": 10,
+        },
         scores=["willingness_to_harm", "U"],
     )
     (workdir / "lab.yaml").write_text(yaml.safe_dump(overrides))
@@ -244,8 +281,13 @@ def test_a_dry_run_with_raw_dilemma_counts_resolves(tmp_path, placeholder_datase
     assert "Traceback" not in text
     counts = job_counts(result.stdout)
     # roi_coverage: the ROIs are measured on the dataset's own grid before they are placed
-    for rule in ("participants_table", "roi_definitions", "brain_behaviour",
-                 "power_pilot_measurement", "roi_coverage"):
+    for rule in (
+        "participants_table",
+        "roi_definitions",
+        "brain_behaviour",
+        "power_pilot_measurement",
+        "roi_coverage",
+    ):
         assert counts.get(rule) == 1, (rule, counts)
     # one whole-brain map and one scatter figure per score, named by analysis.scores
     assert counts["behaviour_map"] == 2 and counts["figure_brain_behaviour"] == 2
@@ -268,5 +310,6 @@ def test_the_readme_example_of_analysis_dilemmas_is_a_valid_config():
     from empathy_fmri.config import AnalysisConfig
 
     dilemmas = AnalysisConfig.from_dict(checked).dilemmas
-    assert dilemmas == DilemmasConfig("congruent_harm_rejected", "incongruent_harm_rejected", 10,
-                                      "n_incongruent_answered")
+    assert dilemmas == DilemmasConfig(
+        "congruent_harm_rejected", "incongruent_harm_rejected", 10, "n_incongruent_answered"
+    )

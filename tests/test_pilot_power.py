@@ -48,10 +48,18 @@ def _exact_power(rho: float, n: int, alpha: float) -> float:
     """
 
     def density(r: float) -> float:
-        log_c = (np.log(n - 2) + special.gammaln(n - 1) - 0.5 * np.log(2 * np.pi)
-                 - special.gammaln(n - 0.5))
-        log_f = (log_c + (n - 1) / 2 * np.log1p(-rho**2) + (n - 4) / 2 * np.log1p(-r**2)
-                 - (n - 1.5) * np.log1p(-rho * r))
+        log_c = (
+            np.log(n - 2)
+            + special.gammaln(n - 1)
+            - 0.5 * np.log(2 * np.pi)
+            - special.gammaln(n - 0.5)
+        )
+        log_f = (
+            log_c
+            + (n - 1) / 2 * np.log1p(-(rho**2))
+            + (n - 4) / 2 * np.log1p(-(r**2))
+            - (n - 1.5) * np.log1p(-rho * r)
+        )
         return float(np.exp(log_f) * special.hyp2f1(0.5, 0.5, n - 0.5, (1 + rho * r) / 2))
 
     t = stats.t.isf(alpha / 2, n - 2)
@@ -62,12 +70,14 @@ def _exact_power(rho: float, n: int, alpha: float) -> float:
 def _brain(true_sd: list[float], error_sd: list[float]) -> pd.DataFrame:
     """A made-up pilot_measurement table of ROIs with known SDs."""
     true_sd, error_sd = np.asarray(true_sd, float), np.asarray(error_sd, float)
-    return pd.DataFrame({
-        "measure": [f"ROI{k}" for k in range(len(true_sd))],
-        "true_sd": true_sd,
-        "error_sd": error_sd,
-        "reliability": true_sd**2 / (true_sd**2 + error_sd**2),
-    })
+    return pd.DataFrame(
+        {
+            "measure": [f"ROI{k}" for k in range(len(true_sd))],
+            "true_sd": true_sd,
+            "error_sd": error_sd,
+            "reliability": true_sd**2 / (true_sd**2 + error_sd**2),
+        }
+    )
 
 
 def test_exact_power_reference_integrates_to_one_and_knows_the_null():
@@ -109,15 +119,18 @@ def test_brain_measurement_recovers_a_known_reliability():
     rng = np.random.default_rng(7)
     n, true_sd, error_sd = 4000, 0.3, 0.25
     amplitude = true_sd * rng.standard_normal(n) + error_sd * rng.standard_normal(n)
-    roi_table = pd.DataFrame({
-        "participant_id": [f"sub-{i:04d}" for i in range(n)],
-        "roi": "AI_L",
-        "selection": "independent",
-        "needle_minus_swab": amplitude,
-    })
+    roi_table = pd.DataFrame(
+        {
+            "participant_id": [f"sub-{i:04d}" for i in range(n)],
+            "roi": "AI_L",
+            "selection": "independent",
+            "needle_minus_swab": amplitude,
+        }
+    )
     other = roi_table.assign(selection="behaviour_peak", needle_minus_swab=10 * amplitude)
-    calibration = pd.DataFrame({"roi": ["AI_L"], "error_sd_psc": [error_sd],
-                                "correlation_factor": [1.8]})
+    calibration = pd.DataFrame(
+        {"roi": ["AI_L"], "error_sd_psc": [error_sd], "correlation_factor": [1.8]}
+    )
     table = brain_measurement(pd.concat([roi_table, other]), calibration)
     row = table.iloc[0]
     truth = true_sd**2 / (true_sd**2 + error_sd**2)
@@ -130,10 +143,14 @@ def test_brain_measurement_recovers_a_known_reliability():
 
 
 def _counts(rejected_c, accepted_c, rejected_i, accepted_i) -> pd.DataFrame:
-    return pd.DataFrame({
-        "congruent_harm_rejected": rejected_c, "congruent_harm_accepted": accepted_c,
-        "incongruent_harm_rejected": rejected_i, "incongruent_harm_accepted": accepted_i,
-    })
+    return pd.DataFrame(
+        {
+            "congruent_harm_rejected": rejected_c,
+            "congruent_harm_accepted": accepted_c,
+            "incongruent_harm_rejected": rejected_i,
+            "incongruent_harm_accepted": accepted_i,
+        }
+    )
 
 
 def test_score_error_variance_of_a_proportion_is_unbiased():
@@ -143,8 +160,9 @@ def test_score_error_variance_of_a_proportion_is_unbiased():
     variance to sqrt(2 / 20000) = 1% relative SE; tolerance 5%.
     """
     phenotype = _counts([10, 9, 6, 0], [0, 1, 4, 10], [5, 1, 4, 10], [5, 9, 6, 0])
-    variance = score_error_variance(phenotype, "willingness_to_harm",
-                                    np.random.default_rng(1), n_draws=20_000)
+    variance = score_error_variance(
+        phenotype, "willingness_to_harm", np.random.default_rng(1), n_draws=20_000
+    )
     p = phenotype["incongruent_harm_rejected"].to_numpy() / 10
     np.testing.assert_allclose(variance, p * (1 - p) / 9, rtol=0.05)
     assert variance[3] == 0  # all rejected: no sampling variance under the plug-in
@@ -171,18 +189,29 @@ def test_score_reliability_from_counts_matches_the_behaviour_model():
     rng = np.random.default_rng(3)
     n = 5000
     trait = rng.standard_normal(n)
-    d = latent_to_probability(behaviour.D_mean, behaviour.D_sd_logit,
-                              behaviour.D_trait_coupling, trait, rng.standard_normal(n))
-    u = latent_to_probability(behaviour.U_mean, behaviour.U_sd_logit,
-                              behaviour.U_trait_coupling, trait, rng.standard_normal(n))
+    d = latent_to_probability(
+        behaviour.D_mean,
+        behaviour.D_sd_logit,
+        behaviour.D_trait_coupling,
+        trait,
+        rng.standard_normal(n),
+    )
+    u = latent_to_probability(
+        behaviour.U_mean,
+        behaviour.U_sd_logit,
+        behaviour.U_trait_coupling,
+        trait,
+        rng.standard_normal(n),
+    )
     n_c, n_i = behaviour.n_congruent, behaviour.n_incongruent
     congruent, incongruent = simulate_responses(rng, d, u, n_c, n_i)
     scores = estimate_process_dissociation(congruent, incongruent, n_c, n_i)
     phenotype = _counts(congruent, n_c - congruent, incongruent, n_i - incongruent)
     for score in SCORES:
         phenotype[score] = scores[score].to_numpy()
-    table = score_measurement(phenotype, SCORES, None, np.random.default_rng(4),
-                              n_draws=200).set_index("measure")
+    table = score_measurement(
+        phenotype, SCORES, None, np.random.default_rng(4), n_draws=200
+    ).set_index("measure")
     truth = {"willingness_to_harm": 1 - (1 - u) * d, "D": d, "U": u}
     for score, tolerance in (("willingness_to_harm", 0.05), ("U", 0.05), ("D", 0.07)):
         expected = np.corrcoef(truth[score], scores[score])[0, 1] ** 2
@@ -233,8 +262,9 @@ def test_measurement_error_attenuates_r_by_the_root_of_the_reliabilities():
     true_r, true_sd, error_sd, n, m = 0.5, 0.2, 0.245, 200, 20_000
     rel_brain = true_sd**2 / (true_sd**2 + error_sd**2)
     reliabilities = [1.0, 0.6, 0.3]
-    r = simulate_pilot_correlations(true_r, true_sd, error_sd, reliabilities, n, m,
-                                    np.random.default_rng(11))
+    r = simulate_pilot_correlations(
+        true_r, true_sd, error_sd, reliabilities, n, m, np.random.default_rng(11)
+    )
     for j, rel in enumerate(reliabilities):
         expected = true_r * np.sqrt(rel_brain * rel)
         assert r[:, j].mean() == pytest.approx(expected, abs=4 * 0.071 / np.sqrt(m) + 0.0006)
@@ -258,8 +288,9 @@ def test_holm_power_lies_between_bonferroni_and_bonferroni_plus_the_nulls():
     """
     brain = _brain([0.3, 0.3], [0.0, 0.0])  # reliability 1: the exact power applies
     m_studies = 20_000
-    table = pilot_power_table(brain, {"D": 1.0, "U": 1.0}, [0.4], [60], m_studies, 0.05,
-                              seed=1, seed_offset=10)
+    table = pilot_power_table(
+        brain, {"D": 1.0, "U": 1.0}, [0.4], [60], m_studies, 0.05, seed=1, seed_offset=10
+    )
     family = 4
     assert set(table["family_size"]) == {family}
     bonferroni = _exact_power(0.4, 60, 0.05 / family)
@@ -278,10 +309,16 @@ def test_pilot_power_table_columns_values_and_streams(default_config):
     table = pilot_power_table(*args, seed=5, seed_offset=1000)
     assert len(table) == 2 * 2 * 3 * 3
     study = PopulationModel.from_study(StudyConfig.from_dict(default_config))
-    simulated = power_table(study, [19], 1000, MeasurementModel.perfect(list(study.signal.rois)),
-                            0.05, n_draws=20_000)
-    not_meaningful = {"n_null_pairs", "fwer_uncorrected", "fwer_uncorrected_mc_se",
-                      "fwer_holm", "fwer_holm_mc_se"}
+    simulated = power_table(
+        study, [19], 1000, MeasurementModel.perfect(list(study.signal.rois)), 0.05, n_draws=20_000
+    )
+    not_meaningful = {
+        "n_null_pairs",
+        "fwer_uncorrected",
+        "fwer_uncorrected_mc_se",
+        "fwer_holm",
+        "fwer_holm_mc_se",
+    }
     assert set(simulated.columns) - not_meaningful <= set(table.columns)
     assert set(table.columns) - set(simulated.columns) == {"true_r"}
     # the expected r is Spearman's attenuation, exactly
@@ -299,8 +336,9 @@ def test_pilot_power_table_columns_values_and_streams(default_config):
     pd.testing.assert_frame_equal(same.drop(columns="score"), other.drop(columns="score"))
     # reproducible, and a new sample size or true r leaves the others' draws alone
     pd.testing.assert_frame_equal(table, pilot_power_table(*args, seed=5, seed_offset=1000))
-    wider = pilot_power_table(brain, scores, [0.0, 0.3, 0.5], [19, 30, 50], 2000, 0.05,
-                              seed=5, seed_offset=1000)
+    wider = pilot_power_table(
+        brain, scores, [0.0, 0.3, 0.5], [19, 30, 50], 2000, 0.05, seed=5, seed_offset=1000
+    )
     kept = wider[wider["sample_size"].isin([19, 50]) & wider["true_r"].isin([0.0, 0.3])]
     pd.testing.assert_frame_equal(kept.reset_index(drop=True), table)
 
@@ -309,8 +347,7 @@ def test_pilot_figures_are_drawn(tmp_path):
     from empathy_fmri.jobs.figures import figure_power
 
     brain = _brain([0.3, 0.1], [0.3, 0.3])
-    table = pilot_power_table(brain, {"D": 1.0, "U": 0.5}, [0.0, 0.3], [19, 50], 1000, 0.05,
-                              seed=5)
+    table = pilot_power_table(brain, {"D": 1.0, "U": 0.5}, [0.0, 0.3], [19, 50], 1000, 0.05, seed=5)
     table.to_csv(tmp_path / "power.tsv", sep="\t", index=False)
     paths = [tmp_path / f"{name}.png" for name in ("curves", "distribution", "exaggeration")]
     figure_power(tmp_path / "power.tsv", 19, [paths[0]], [paths[1]], [paths[2]])
@@ -321,8 +358,12 @@ def test_pilot_figures_are_drawn(tmp_path):
 
 REPORT = Path(__file__).resolve().parents[1] / "workflow" / "report"
 #: Captions that change with analysis.bids_dir (simulated study or real pilot).
-MODE_CAPTIONS = ["workflow.rst", "power_curves.rst", "power_r_distribution.rst",
-                 "power_exaggeration.rst"]
+MODE_CAPTIONS = [
+    "workflow.rst",
+    "power_curves.rst",
+    "power_r_distribution.rst",
+    "power_exaggeration.rst",
+]
 
 
 def _render(name: str, config: dict) -> str:
@@ -332,7 +373,8 @@ def _render(name: str, config: dict) -> str:
     snakemake = SimpleNamespace(
         config=config,
         params=SimpleNamespace(subject="sub-01", roi="IFG_L", study_n=19, n_subjects=19),
-        wildcards=SimpleNamespace(score="D"), rule="power_figures",
+        wildcards=SimpleNamespace(score="D"),
+        rule="power_figures",
     )
     env = Environment(trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined)
     # workflow.rst also sees the report's files (it includes the bottom line from them)
@@ -343,8 +385,9 @@ def _docutils_problems(text: str) -> str:
     from docutils.core import publish_parts
 
     stream = io.StringIO()
-    publish_parts(text, writer="html",
-                  settings_overrides={"warning_stream": stream, "report_level": 2})
+    publish_parts(
+        text, writer="html", settings_overrides={"warning_stream": stream, "report_level": 2}
+    )
     return stream.getvalue()
 
 
@@ -417,7 +460,11 @@ def test_real_data_dry_run_lists_the_pilot_power_rules(tmp_path, placeholder_dat
             counts[parts[0]] = int(parts[1])
     for rule in ("power_pilot_measurement", "power_pilot_monte_carlo", "power_figures"):
         assert counts.get(rule) == 1, (rule, counts)
-    for rule in ("power_measurement", "power_monte_carlo", "simulate_subject",
-                 "validate_correlations"):
+    for rule in (
+        "power_measurement",
+        "power_monte_carlo",
+        "simulate_subject",
+        "validate_correlations",
+    ):
         assert rule not in counts, rule
     assert counts["first_level"] == len(subjects)

@@ -95,10 +95,16 @@ def masks(reference) -> dict[str, nib.Nifti1Image]:
 def roi_table() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = [
-        {"participant_id": s, "roi": roi, "selection": selection,
-         "needle_minus_swab": rng.normal(0.5 + 0.2 * (selection == "group_peak"), 0.3),
-         "n_voxels": 10}
-        for selection in ("independent", "group_peak") for roi in ROIS for s in SUBJECTS
+        {
+            "participant_id": s,
+            "roi": roi,
+            "selection": selection,
+            "needle_minus_swab": rng.normal(0.5 + 0.2 * (selection == "group_peak"), 0.3),
+            "n_voxels": 10,
+        }
+        for selection in ("independent", "group_peak")
+        for roi in ROIS
+        for s in SUBJECTS
     ]
     return pd.DataFrame(rows)
 
@@ -107,8 +113,10 @@ def roi_table() -> pd.DataFrame:
 def phenotype() -> pd.DataFrame:
     rng = np.random.default_rng(1)
     return pd.DataFrame(
-        {"willingness_to_harm": rng.uniform(0.2, 0.9, len(SUBJECTS)),
-         "D": rng.uniform(0, 1, len(SUBJECTS))},
+        {
+            "willingness_to_harm": rng.uniform(0.2, 0.9, len(SUBJECTS)),
+            "D": rng.uniform(0, 1, len(SUBJECTS)),
+        },
         index=pd.Index(SUBJECTS, name="participant_id"),
     )
 
@@ -121,10 +129,19 @@ def results(roi_table, phenotype) -> pd.DataFrame:
         for score in phenotype.columns:
             test = stats.pearsonr(brain.loc[phenotype.index], phenotype[score])
             ci = test.confidence_interval()
-            rows.append({"roi": roi, "selection": selection, "score": score,
-                         "n": len(SUBJECTS), "r": test.statistic, "ci_low": ci.low,
-                         "ci_high": ci.high, "p": test.pvalue,
-                         "p_corrected": min(1.0, 10 * test.pvalue)})
+            rows.append(
+                {
+                    "roi": roi,
+                    "selection": selection,
+                    "score": score,
+                    "n": len(SUBJECTS),
+                    "r": test.statistic,
+                    "ci_low": ci.low,
+                    "ci_high": ci.high,
+                    "p": test.pvalue,
+                    "p_corrected": min(1.0, 10 * test.pvalue),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -197,15 +214,25 @@ def test_task_timeline_job_models_the_run_from_the_events(
     # a dataset from elsewhere: the TR, too, comes from the first level's frame times
     figures.figure_task_timeline(events_path, None, "glover", [], design_matrix_path=tsv)
     # a design whose run lasts n_scans: lead-in + 2 blocks of 16 s + rest + lead-out
-    design = {"tr": TR_S, "n_runs": 1, "blocks_per_condition": 2, "block_s": 16.0,
-              "rest_s": 12.0, "lead_in_s": 10.0, "lead_out_s": n_scans * TR_S - 10 - 64 - 36,
-              "order": "counterbalanced"}
+    design = {
+        "tr": TR_S,
+        "n_runs": 1,
+        "blocks_per_condition": 2,
+        "block_s": 16.0,
+        "rest_s": 12.0,
+        "lead_in_s": 10.0,
+        "lead_out_s": n_scans * TR_S - 10 - 64 - 36,
+        "order": "counterbalanced",
+    }
     figures.figure_task_timeline(events_path, TR_S, "glover", [], design=design)
     (length_a, from_tsv, _), (length_b, from_design, hrf) = drawn
     assert length_a == length_b == n_scans * TR_S and hrf == "glover"
     for model in (from_tsv, from_design):
-        np.testing.assert_allclose(model[["needle", "swab"]].to_numpy(),
-                                   design_matrix[["needle", "swab"]].to_numpy(), atol=1e-9)
+        np.testing.assert_allclose(
+            model[["needle", "swab"]].to_numpy(),
+            design_matrix[["needle", "swab"]].to_numpy(),
+            atol=1e-9,
+        )
     with pytest.raises(ValueError, match="exactly one"):
         figures.figure_task_timeline(events_path, TR_S, "glover", [])
 
@@ -238,8 +265,9 @@ def test_fit_roi_timeseries_recovers_planted_response(design_matrix, masks, refe
     response = sum(a * design_matrix[c].to_numpy() for c, a in amplitudes.items())
     data = np.zeros((*reference.shape, len(design_matrix)), np.float32)
     data[mask] = 1000.0 * (1 + response / 100.0)
-    table = fit_roi_timeseries(nib.Nifti1Image(data, reference.affine), design_matrix,
-                               masks["aMCC"])
+    table = fit_roi_timeseries(
+        nib.Nifti1Image(data, reference.affine), design_matrix, masks["aMCC"]
+    )
     # psc is relative to the run mean, so amplitudes scale by 1000 / mean(signal).
     scale = 1.0 / (1 + response.mean() / 100.0)
     assert table.attrs["betas"]["needle"] == pytest.approx(1.5 * scale, rel=1e-3)
@@ -247,8 +275,9 @@ def test_fit_roi_timeseries_recovers_planted_response(design_matrix, masks, refe
     assert table.attrs["r_squared"] == pytest.approx(1.0, abs=1e-6)
     np.testing.assert_allclose(table["cleaned_psc"], table["task_psc"], atol=1e-3)
     with pytest.raises(ValueError, match="rows"):
-        fit_roi_timeseries(nib.Nifti1Image(data[..., :10], reference.affine), design_matrix,
-                           masks["aMCC"])
+        fit_roi_timeseries(
+            nib.Nifti1Image(data[..., :10], reference.affine), design_matrix, masks["aMCC"]
+        )
 
 
 def test_roi_timeseries_r_squared_is_the_task_model_on_the_cleaned_signal(
@@ -264,8 +293,9 @@ def test_roi_timeseries_r_squared_is_the_task_model_on_the_cleaned_signal(
     series = 1000.0 * (1 + (response + drift + rng.normal(0, 0.8, n)) / 100.0)
     data = np.zeros((*reference.shape, n), np.float32)
     data[mask] = series
-    table = fit_roi_timeseries(nib.Nifti1Image(data, reference.affine), design_matrix,
-                               masks["aMCC"])
+    table = fit_roi_timeseries(
+        nib.Nifti1Image(data, reference.affine), design_matrix, masks["aMCC"]
+    )
     residual = table["cleaned_psc"] - table["task_psc"]
     expected = 1 - residual.var() / table["cleaned_psc"].var()
     assert table.attrs["r_squared_task"] == pytest.approx(expected)
@@ -278,8 +308,15 @@ def test_roi_timeseries_r_squared_is_the_task_model_on_the_cleaned_signal(
 
 
 def test_roi_timeseries_one_panel_per_run(events):
-    run = pd.DataFrame({"time_s": np.arange(64) * TR_S, "signal_psc": 0.0, "fitted_psc": 0.0,
-                        "task_psc": 0.0, "cleaned_psc": 0.0})
+    run = pd.DataFrame(
+        {
+            "time_s": np.arange(64) * TR_S,
+            "signal_psc": 0.0,
+            "fitted_psc": 0.0,
+            "task_psc": 0.0,
+            "cleaned_psc": 0.0,
+        }
+    )
     figure = plot_roi_timeseries([run, run], [events, events], "aMCC")
     axes = _axes_with_data(figure)
     assert len(axes) == 2
@@ -307,8 +344,10 @@ def test_roi_masks_follow_the_analysis(masks, reference):
 def test_read_roi_centres(tmp_path: Path):
     path = tmp_path / "roi_centres.tsv"
     pd.DataFrame(
-        [{"roi": "aMCC", "selection": "independent", "x": 2, "y": 24, "z": 32},
-         {"roi": "aMCC", "selection": "group_peak", "x": 4, "y": 22, "z": 36}]
+        [
+            {"roi": "aMCC", "selection": "independent", "x": 2, "y": 24, "z": 32},
+            {"roi": "aMCC", "selection": "group_peak", "x": 4, "y": 22, "z": 36},
+        ]
     ).to_csv(path, sep="\t", index=False)
     assert read_roi_centres(path, "group_peak") == {"aMCC": [4.0, 22.0, 36.0]}
     with pytest.raises(ValueError, match="selection"):
@@ -323,8 +362,10 @@ def test_rois_job_draws_on_the_simulated_grid_without_the_data(tmp_path: Path, r
     reference_path = tmp_path / "reference.nii.gz"
     nib.save(reference, reference_path)
     drawn = []
-    for name, kwargs in (("simulated", {"voxel_size_mm": 6}),
-                         ("other", {"reference_path": reference_path})):
+    for name, kwargs in (
+        ("simulated", {"voxel_size_mm": 6}),
+        ("other", {"reference_path": reference_path}),
+    ):
         figure_rois(ROIS, 10.0, 0.3, [tmp_path / f"{name}.png"], **kwargs)
         drawn.append((tmp_path / f"{name}.png").read_bytes())
     assert drawn[0] == drawn[1]  # the same grid, so the same masks and figure
@@ -402,15 +443,30 @@ def test_group_map_job_draws_a_one_sided_map(monkeypatch, masks, reference, tmp_
     from empathy_fmri.jobs import figures
 
     z_path = tmp_path / "z.nii.gz"
-    nib.save(nib.Nifti1Image(_blob(reference, ROIS["aMCC"], 5.0).astype(np.float32),
-                             reference.affine), z_path)
+    nib.save(
+        nib.Nifti1Image(_blob(reference, ROIS["aMCC"], 5.0).astype(np.float32), reference.affine),
+        z_path,
+    )
     summary = tmp_path / "summary.json"
-    summary.write_text(json.dumps({"n_subjects": 8, "alpha": 0.05, "n_permutations": 100,
-                                   "n_voxels_fwe": 1}))
+    summary.write_text(
+        json.dumps({"n_subjects": 8, "alpha": 0.05, "n_permutations": 100, "n_voxels_fwe": 1})
+    )
     centres = tmp_path / "centres.tsv"
-    pd.DataFrame([{"roi": roi, "selection": "independent", "score": "all",
-                   "participant_id": "all", "x": c[0], "y": c[1], "z": c[2], "radius_mm": 10}
-                  for roi, c in ROIS.items()]).to_csv(centres, sep="\t", index=False)
+    pd.DataFrame(
+        [
+            {
+                "roi": roi,
+                "selection": "independent",
+                "score": "all",
+                "participant_id": "all",
+                "x": c[0],
+                "y": c[1],
+                "z": c[2],
+                "radius_mm": 10,
+            }
+            for roi, c in ROIS.items()
+        ]
+    ).to_csv(centres, sep="\t", index=False)
     seen = {}
 
     def fake(z_img, masks, threshold, title, one_sided=False):
@@ -468,9 +524,7 @@ def test_behaviour_map_with_nothing_surviving_says_so(reference, tmp_path: Path)
 def test_roi_effect_summary_is_the_t_interval(roi_table):
     summary = roi_effect_summary(roi_table)
     assert len(summary) == 2 * len(ROIS)
-    values = roi_table.query("roi == 'aMCC' and selection == 'independent'")[
-        "needle_minus_swab"
-    ]
+    values = roi_table.query("roi == 'aMCC' and selection == 'independent'")["needle_minus_swab"]
     row = summary.query("roi == 'aMCC' and selection == 'independent'").iloc[0]
     interval = stats.ttest_1samp(values, 0).confidence_interval(0.95)
     assert row["mean"] == pytest.approx(values.mean())
@@ -520,8 +574,9 @@ def test_brain_behaviour_one_panel_per_roi_and_selection(roi_table, phenotype, r
         assert len(ax.get_lines()) == 1  # regression line
     assert "willingness to harm" in figure.get_supxlabel()
     assert "Independent" in axes[0].get_ylabel() and "Group-peak" in axes[len(ROIS)].get_ylabel()
-    row = results.query("roi == 'AI_L' and selection == 'independent' "
-                        "and score == 'willingness_to_harm'").iloc[0]
+    row = results.query(
+        "roi == 'AI_L' and selection == 'independent' and score == 'willingness_to_harm'"
+    ).iloc[0]
     assert f"r = {row['r']:.2f}" in axes[0].texts[0].get_text()
     with pytest.raises(ValueError, match="score"):
         plot_brain_behaviour(roi_table, phenotype, results, "U")
@@ -539,7 +594,8 @@ def test_sample_size_comparison_one_panel_per_size():
     figure = plot_sample_size_comparison(samples, 0.3, significant, intervals)
     axes = _axes_with_data(figure)
     assert [ax.get_title(loc="left") for ax in axes] == [
-        "N = 19: 500 simulated studies", "N = 100: 500 simulated studies"
+        "N = 19: 500 simulated studies",
+        "N = 100: 500 simulated studies",
     ]
     assert axes[-1].get_xlabel() == "sample correlation r"
 
@@ -576,16 +632,29 @@ def test_selection_figure_draws_every_selection_truth_and_replicates():
 
     rois, scores = ["AI_L", "IFG_L"], ["D", "U"]
     rng = np.random.default_rng(3)
-    study = pd.DataFrame([
-        {"roi": roi, "selection": selection, "score": score, "r": float(rng.uniform(-1, 1))}
-        for roi in rois for selection in SELECTION_ORDER for score in scores
-    ])
-    truth = pd.DataFrame([{"roi": roi, "score": score, "r_population": 0.3, "r_attenuated": 0.2}
-                          for roi in rois for score in scores])
-    replicates = pd.concat([
-        study.assign(kind=kind, replicate=k, r=rng.uniform(-1, 1, len(study)))
-        for kind in ("effect", "null") for k in range(5)
-    ], ignore_index=True)
+    study = pd.DataFrame(
+        [
+            {"roi": roi, "selection": selection, "score": score, "r": float(rng.uniform(-1, 1))}
+            for roi in rois
+            for selection in SELECTION_ORDER
+            for score in scores
+        ]
+    )
+    truth = pd.DataFrame(
+        [
+            {"roi": roi, "score": score, "r_population": 0.3, "r_attenuated": 0.2}
+            for roi in rois
+            for score in scores
+        ]
+    )
+    replicates = pd.concat(
+        [
+            study.assign(kind=kind, replicate=k, r=rng.uniform(-1, 1, len(study)))
+            for kind in ("effect", "null")
+            for k in range(5)
+        ],
+        ignore_index=True,
+    )
     alone = plot_selection_r(study, truth, rois, scores, n_subjects=19)
     # the title says what this study shows, not what selection does in general
     wide = study.pivot_table(index=["roi", "score"], columns="selection", values="r")
@@ -620,26 +689,36 @@ def power_table() -> pd.DataFrame:
         for score, r_population in (("D", 0.3), ("U", 0.0)):
             for n in (19, 100, 400):
                 r_attenuated = r_population * np.sqrt(reliability * 0.6)
-                rows.append({
-                    "sample_size": n, "roi": roi, "score": score,
-                    "null_pair": r_population == 0, "r_population": r_population,
-                    "r_attenuated": r_attenuated,
-                    "r_expected": r_attenuated + 0.02,  # the Monte Carlo's own, not drawn
-                    "power": 0.05 + 0.5 * r_attenuated * np.log(n),
-                    "power_holm": 0.01 + 0.3 * r_attenuated * np.log(n),
-                    "power_fisher_z_perfect": min(1.0, 0.1 + r_population * np.log(n)),
-                    "alpha": 0.05, "family_size": 4, "n_null_pairs": 2,
-                    "fwer_uncorrected": 0.1, "fwer_holm": 0.04,
-                    "r_median": r_attenuated, "r_q025": r_attenuated - 2 / np.sqrt(n),
-                    "r_q975": r_attenuated + 2 / np.sqrt(n),
-                    "exaggeration_ratio": np.nan if r_population == 0 else 4 / np.sqrt(n / 19),
-                    "type_s": 0.0 if r_population == 0 else 0.3 / np.sqrt(n / 19),
-                    "exaggeration_ratio_holm": (np.nan if r_population == 0
-                                                else 5 / np.sqrt(n / 19)),
-                    "type_s_holm": 0.0 if r_population == 0 else 0.2 / np.sqrt(n / 19),
-                    # too few Holm-significant studies for AI_L at N = 19
-                    "n_significant_holm": 12 if (roi, n) == ("AI_L", 19) else 300,
-                })
+                rows.append(
+                    {
+                        "sample_size": n,
+                        "roi": roi,
+                        "score": score,
+                        "null_pair": r_population == 0,
+                        "r_population": r_population,
+                        "r_attenuated": r_attenuated,
+                        "r_expected": r_attenuated + 0.02,  # the Monte Carlo's own, not drawn
+                        "power": 0.05 + 0.5 * r_attenuated * np.log(n),
+                        "power_holm": 0.01 + 0.3 * r_attenuated * np.log(n),
+                        "power_fisher_z_perfect": min(1.0, 0.1 + r_population * np.log(n)),
+                        "alpha": 0.05,
+                        "family_size": 4,
+                        "n_null_pairs": 2,
+                        "fwer_uncorrected": 0.1,
+                        "fwer_holm": 0.04,
+                        "r_median": r_attenuated,
+                        "r_q025": r_attenuated - 2 / np.sqrt(n),
+                        "r_q975": r_attenuated + 2 / np.sqrt(n),
+                        "exaggeration_ratio": np.nan if r_population == 0 else 4 / np.sqrt(n / 19),
+                        "type_s": 0.0 if r_population == 0 else 0.3 / np.sqrt(n / 19),
+                        "exaggeration_ratio_holm": (
+                            np.nan if r_population == 0 else 5 / np.sqrt(n / 19)
+                        ),
+                        "type_s_holm": 0.0 if r_population == 0 else 0.2 / np.sqrt(n / 19),
+                        # too few Holm-significant studies for AI_L at N = 19
+                        "n_significant_holm": 12 if (roi, n) == ("AI_L", 19) else 300,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -695,14 +774,21 @@ def test_power_legends_say_what_every_line_is(power_table):
 
     for figure in (plot_power_curves(power_table, 19), plot_exaggeration(power_table, 19)):
         legend = figure.legends[0]
-        entries = dict(zip([t.get_text() for t in legend.get_texts()], legend.legend_handles,
-                           strict=True))
+        entries = dict(
+            zip([t.get_text() for t in legend.get_texts()], legend.legend_handles, strict=True)
+        )
         for roi in ("AI_L", "IFG_L"):
             assert entries[roi].get_linestyle() in ("None", "", None), roi
         assert "this study's N = 19" in entries
     curves = " ".join(t.get_text() for t in plot_power_curves(power_table, 19).legends[0].texts)
-    for words in ("solid, filled", "Holm across 4 pairs", "dashed, open: uncorrected",
-                  "dotted:", "80% power", "alpha = 0.05"):
+    for words in (
+        "solid, filled",
+        "Holm across 4 pairs",
+        "dashed, open: uncorrected",
+        "dotted:",
+        "80% power",
+        "alpha = 0.05",
+    ):
         assert words in curves, words
 
 

@@ -219,13 +219,17 @@ def test_perfect_measurement_matches_fisher_z(default_config):
     signal, behaviour = study.signal.for_rois(_rois(default_config)), study.behaviour
     scores = study.analysis.scores
     perfect = MeasurementModel.perfect(_rois(default_config))
-    expected = expected_correlations(
-        signal, behaviour, scores, perfect, np.random.default_rng(10)
-    )
+    expected = expected_correlations(signal, behaviour, scores, perfect, np.random.default_rng(10))
     rho = expected["r_population"].to_numpy().reshape(len(scores), -1).T
     for n in SAMPLE_SIZES:
         r = simulate_correlations(
-            signal, behaviour, scores, n, 20_000, np.random.default_rng(n), perfect,
+            signal,
+            behaviour,
+            scores,
+            n,
+            20_000,
+            np.random.default_rng(n),
+            perfect,
             measure_behaviour=False,
         )
         observed = summarise_correlations(r, n, rho, 0.05)["power"]
@@ -246,8 +250,7 @@ def test_null_calibration_false_positive_rate_is_alpha(default_config):
     rois = _rois(config)
     measurement = MeasurementModel({r: 0.85 for r in rois}, {r: 0.2 for r in rois})
     population = PopulationModel.from_study(_study(config))
-    table = power_table(population, [19, 50, 200], 10_000, measurement, 0.05, 7,
-                        n_draws=200_000)
+    table = power_table(population, [19, 50, 200], 10_000, measurement, 0.05, 7, n_draws=200_000)
     assert table["null_pair"].all()
     assert (table["r_population"] == 0).all()
     se = np.sqrt(0.05 * 0.95 / 10_000)
@@ -285,8 +288,7 @@ def test_null_family_wise_rates_uncorrected_and_holm(default_config):
     measurement = MeasurementModel({r: 0.85 for r in rois}, {r: 0.2 for r in rois})
     population = PopulationModel.from_study(_study(config))
     m_studies, alpha = 10_000, 0.05
-    table = power_table(population, [19, 100], m_studies, measurement, alpha, 8,
-                        n_draws=100_000)
+    table = power_table(population, [19, 100], m_studies, measurement, alpha, 8, n_draws=100_000)
     per_n = table.groupby("sample_size")[
         ["family_size", "n_null_pairs", "fwer_uncorrected", "fwer_holm"]
     ].agg(["min", "max"])
@@ -331,8 +333,7 @@ def test_holm_power_of_a_lone_strong_pair_is_that_of_a_test_at_alpha_over_m(defa
     rois, scores = _rois(config), ("D", "U")
     study = dataclasses.replace(study, signal=study.signal.for_rois(rois))
     pairs = null_pairs(study.signal, study.behaviour)
-    coupled = [(roi, score) for (roi, score), null in pairs.items()
-               if score in scores and not null]
+    coupled = [(roi, score) for (roi, score), null in pairs.items() if score in scores and not null]
     assert coupled == [("IFG_L", "D")]
     perfect = MeasurementModel.perfect(rois)
     expected = expected_correlations(
@@ -343,7 +344,13 @@ def test_holm_power_of_a_lone_strong_pair_is_that_of_a_test_at_alpha_over_m(defa
     k = rois.index("IFG_L")
     n, m_studies, alpha, m = 30, 20_000, 0.05, rho.size
     r = simulate_correlations(
-        study.signal, study.behaviour, scores, n, m_studies, np.random.default_rng(15), perfect,
+        study.signal,
+        study.behaviour,
+        scores,
+        n,
+        m_studies,
+        np.random.default_rng(15),
+        perfect,
         measure_behaviour=False,
     )
     summary = summarise_correlations(r, n, rho, alpha)
@@ -367,15 +374,35 @@ def test_power_table_columns_and_attenuation(default_config):
     rois = _rois(default_config)
     measurement = MeasurementModel({r: 0.9 for r in rois}, {r: 0.25 for r in rois})
     population = PopulationModel.from_study(_study(default_config))
-    table = power_table(population, [19, 100], 10_000, measurement, 0.05, 1,
-                        n_draws=300_000)
-    for column in ("sample_size", "roi", "score", "power", "power_mc_se", "r_median", "r_q025",
-                   "r_q975", "exaggeration_ratio", "type_s", "power_fisher_z",
-                   "power_fisher_z_perfect", "r_population", "r_attenuated", "r_expected",
-                   "reliability_brain", "reliability_behaviour", "power_holm",
-                   "power_holm_mc_se", "n_significant_holm", "family_size", "n_null_pairs",
-                   "fwer_uncorrected", "fwer_holm", "fwer_uncorrected_mc_se",
-                   "fwer_holm_mc_se"):
+    table = power_table(population, [19, 100], 10_000, measurement, 0.05, 1, n_draws=300_000)
+    for column in (
+        "sample_size",
+        "roi",
+        "score",
+        "power",
+        "power_mc_se",
+        "r_median",
+        "r_q025",
+        "r_q975",
+        "exaggeration_ratio",
+        "type_s",
+        "power_fisher_z",
+        "power_fisher_z_perfect",
+        "r_population",
+        "r_attenuated",
+        "r_expected",
+        "reliability_brain",
+        "reliability_behaviour",
+        "power_holm",
+        "power_holm_mc_se",
+        "n_significant_holm",
+        "family_size",
+        "n_null_pairs",
+        "fwer_uncorrected",
+        "fwer_holm",
+        "fwer_uncorrected_mc_se",
+        "fwer_holm_mc_se",
+    ):
         assert column in table.columns
     # a Holm p is never below its p: Holm power never above the uncorrected power
     assert (table["power_holm"] <= table["power"]).all()
@@ -414,8 +441,13 @@ def test_fast_mode_speed(default_config):
     study = _study(default_config)
     start = time.perf_counter()
     simulate_correlations(
-        study.signal.for_rois(rois), study.behaviour, study.analysis.scores, 400, 10_000,
-        np.random.default_rng(0), measurement,
+        study.signal.for_rois(rois),
+        study.behaviour,
+        study.analysis.scores,
+        400,
+        10_000,
+        np.random.default_rng(0),
+        measurement,
     )
     assert time.perf_counter() - start < 60
 
@@ -465,8 +497,12 @@ def test_calibration_recovers_the_roi_mean_variance(sigma_voxels):
         effects.append(field)
         variances.append(np.ones(shape))
     table = calibrate_measurement(
-        [_image(e) for e in effects], [_image(v) for v in variances], {"roi": roi},
-        {"roi": (6, 6, 6)}, affine, min_distance_mm=7.0,
+        [_image(e) for e in effects],
+        [_image(v) for v in variances],
+        {"roi": roi},
+        {"roi": (6, 6, 6)},
+        affine,
+        min_distance_mm=7.0,
     )
     voxels = np.argwhere(roi)
     if sigma_voxels:
@@ -518,9 +554,7 @@ def test_signal_gain_shrinks_with_smoothing_and_with_offset(tiny_config):
     )
 
     def gain(analysis, estimate, smoothing=0.0):
-        analysis = dataclasses.replace(
-            analysis, roi_estimate=estimate, smoothing_fwhm_mm=smoothing
-        )
+        analysis = dataclasses.replace(analysis, roi_estimate=estimate, smoothing_fwhm_mm=smoothing)
         return signal_gain(study.anatomy, study.regions, study.signal, analysis, space)
 
     none, some, more = (gain(centred, "smoothed_average", f) for f in (0.0, 6.0, 12.0))

@@ -18,8 +18,13 @@ from empathy_fmri.jobs.power import run_power
 def _settings(config: dict, n_studies: int = 400, n_subjects: int = 12) -> dict:
     power = dict(config["power"], n_studies=n_studies, sample_sizes=[19, 60])
     return power_settings(
-        config["seed"], config["signal"], list(config["analysis"]["rois"]),
-        config["behaviour"], config["analysis"]["scores"], power, n_subjects,
+        config["seed"],
+        config["signal"],
+        list(config["analysis"]["rois"]),
+        config["behaviour"],
+        config["analysis"]["scores"],
+        power,
+        n_subjects,
     )
 
 
@@ -42,21 +47,29 @@ def test_the_job_and_a_reader_of_its_folder_get_the_same_table(default_config, t
     measurement = _measurement(default_config)
     power_dir = tmp_path / "power"
     power_dir.mkdir()
-    measurement_table = pd.DataFrame({
-        "roi": list(measurement.gain), "gain": list(measurement.gain.values()),
-        "error_sd_psc": list(measurement.error_sd_psc.values()),
-    })
+    measurement_table = pd.DataFrame(
+        {
+            "roi": list(measurement.gain),
+            "gain": list(measurement.gain.values()),
+            "error_sd_psc": list(measurement.error_sd_psc.values()),
+        }
+    )
     measurement_table.to_csv(power_dir / "measurement_model.tsv", sep="\t", index=False)
-    run_power(settings, power_dir / "measurement_model.tsv", power_dir / "power.tsv",
-              power_dir / "power_settings.json")
+    run_power(
+        settings,
+        power_dir / "measurement_model.tsv",
+        power_dir / "power.tsv",
+        power_dir / "power_settings.json",
+    )
     written = pd.read_csv(power_dir / "power.tsv", sep="\t")
     inputs = PowerInputs.read(power_dir)
     again = inputs.table([19])
     at_19 = written[written["sample_size"] == 19].reset_index(drop=True)
     # the TSV holds 6 significant digits
     for column in ("power", "power_holm", "r_median", "exaggeration_ratio_holm", "type_s_holm"):
-        np.testing.assert_allclose(again[column], at_19[column], rtol=1e-5, equal_nan=True,
-                                   err_msg=column)
+        np.testing.assert_allclose(
+            again[column], at_19[column], rtol=1e-5, equal_nan=True, err_msg=column
+        )
     roi, score = "IFG_L", "D"
     k, j = inputs.pair_index(roi, score)
     studies = inputs.studies(19)

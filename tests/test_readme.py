@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from conftest import REPO
 
@@ -34,10 +35,23 @@ def test_readme_slurm_test_command_is_the_ci_script():
     assert os.access(REPO / "scripts" / "local-slurm.sh", os.X_OK)
 
 
+def test_readme_development_command_passes():
+    """The style and workflow checks the README gives pass on the repository as it is."""
+    import os
+    import subprocess
+    import sys
+
+    (command,) = _block_after("<!-- development-command -->")
+    # the environment's tools (ruff, snakemake) next to this Python
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(command, shell=True, cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 def test_readme_run_command_runs_the_default_study():
     (command,) = _block_after("<!-- run-command -->")
     assert command.endswith("snakemake --cores 4")
-    assert 'pip install -e .' in command
+    assert "pip install -e ." in command
 
 
 def test_plain_install_can_build_the_report():

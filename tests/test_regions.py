@@ -29,10 +29,17 @@ def anatomy3(study):
 
 def _regions(study, anatomy, **changes):
     regions = dataclasses.replace(study.regions, **changes)
-    field = shape_field(anatomy.shape, anatomy.voxel_size_mm, regions.irregularity_fwhm_mm,
-                        regions.shape_seed)
-    return region_profiles(regions.centres, regions.radius_mm, regions.irregularity, field,
-                           anatomy.affine, anatomy.grey_mask)
+    field = shape_field(
+        anatomy.shape, anatomy.voxel_size_mm, regions.irregularity_fwhm_mm, regions.shape_seed
+    )
+    return region_profiles(
+        regions.centres,
+        regions.radius_mm,
+        regions.irregularity,
+        field,
+        anatomy.affine,
+        anatomy.grey_mask,
+    )
 
 
 def test_regions_are_irregular_disjoint_and_average_one(study, anatomy3):
@@ -51,9 +58,12 @@ def test_regions_are_irregular_disjoint_and_average_one(study, anatomy3):
         offsets.append(np.linalg.norm(peak - np.asarray(study.regions.centres[name])))
         # not a sphere: some voxel at the reach is in, some nearer one is out
         distance = np.linalg.norm(coords - np.asarray(study.regions.centres[name]), axis=-1)
-        sphere = sphere_masks({name: study.regions.centres[name]},
-                              float(np.max(distance[mask])), anatomy3.affine,
-                              anatomy3.grey_mask)[name]
+        sphere = sphere_masks(
+            {name: study.regions.centres[name]},
+            float(np.max(distance[mask])),
+            anatomy3.affine,
+            anatomy3.grey_mask,
+        )[name]
         assert (sphere & ~mask).sum() > 0.1 * mask.sum(), name
     assert union.max() == 1
     # the random field moves the peaks off the configured centres (a Gaussian
@@ -66,8 +76,13 @@ def test_without_irregularity_a_region_peaks_at_its_centre(study, anatomy3):
     coords = voxel_coordinates_mm(anatomy3.affine, anatomy3.shape)
     for name, profile in profiles.items():
         peak = coords[np.unravel_index(np.argmax(profile), profile.shape)]
-        nearest_grey = coords[masks[name]][np.argmin(np.linalg.norm(
-            coords[masks[name]] - np.asarray(study.regions.centres[name]), axis=-1))]
+        nearest_grey = coords[masks[name]][
+            np.argmin(
+                np.linalg.norm(
+                    coords[masks[name]] - np.asarray(study.regions.centres[name]), axis=-1
+                )
+            )
+        ]
         assert np.allclose(peak, nearest_grey), name
 
 
@@ -95,16 +110,20 @@ def test_roi_placement_measures_distance_and_overlap():
     region = np.linalg.norm(grid - 10, axis=-1) <= 3
     same = region.copy()
     shifted = np.linalg.norm(grid - [13, 10, 10], axis=-1) <= 3
-    centres = pd.DataFrame({
-        "roi": ["A", "A", "B"], "selection": ["independent", "group_peak", "independent"],
-        "x": [20.0, 26.0, 0.0], "y": [20.0, 20.0, 0.0], "z": [20.0, 20.0, 0.0],
-    })
+    centres = pd.DataFrame(
+        {
+            "roi": ["A", "A", "B"],
+            "selection": ["independent", "group_peak", "independent"],
+            "x": [20.0, 26.0, 0.0],
+            "y": [20.0, 20.0, 0.0],
+            "z": [20.0, 20.0, 0.0],
+        }
+    )
     mean_map = np.where(region, 1.0, 0.0)
     mean_map[10, 10, 11] = 2.0
     peaks = region_peaks({"A": region}, mean_map, affine)
     assert peaks["A"] == [20.0, 20.0, 22.0]
-    table = roi_placement(centres, [same, shifted, same], {"A": region}, {"A": [20, 20, 20]},
-                          peaks)
+    table = roi_placement(centres, [same, shifted, same], {"A": region}, {"A": [20, 20, 20]}, peaks)
     assert list(table["selection"]) == ["independent", "group_peak"]  # B has no region
     first, second = table.iloc[0], table.iloc[1]
     assert first["dice"] == 1.0 and first["region_covered"] == 1.0
@@ -131,11 +150,12 @@ def test_sphere_masks_in_boxes_equal_the_whole_grid_computation(study, anatomy3)
     and a sheared affine (the box must bound the sphere for any affine)."""
     rng = np.random.default_rng(4)
     sheared = anatomy3.affine.copy()
-    sheared[:3, :3] = sheared[:3, :3] @ np.array([[0.9, 0.2, 0.0], [-0.2, 0.9, 0.1],
-                                                   [0.0, 0.1, 1.0]])
+    sheared[:3, :3] = sheared[:3, :3] @ np.array(
+        [[0.9, 0.2, 0.0], [-0.2, 0.9, 0.1], [0.0, 0.1, 1.0]]
+    )
     cases = [(study.regions.centres, study.regions.radius_mm, anatomy3.affine)]
     for trial in range(12):
-        centres = (rng.integers(-75, 75, (3, 3)) if trial % 2 else rng.uniform(-75, 75, (3, 3)))
+        centres = rng.integers(-75, 75, (3, 3)) if trial % 2 else rng.uniform(-75, 75, (3, 3))
         radius = float(rng.choice([3.0, 6.0, 9.0, 15.0]))
         affine = sheared if trial % 3 == 0 else anatomy3.affine
         cases.append(({f"r{k}": c.tolist() for k, c in enumerate(centres)}, radius, affine))

@@ -32,9 +32,7 @@ def _coarse(config: dict, n_subjects: int) -> dict:
     config["design"].update(n_runs=1, blocks_per_condition=4)
     config["analysis"]["roi_radius_mm"] = 10
     config["analysis"].update(noise_model="ols", n_permutations_stats=99, n_bootstrap=99)
-    config["power"]["replicates"].update(
-        n_subjects=n_subjects, voxel_size_mm=8, n_permutations=100
-    )
+    config["power"]["replicates"].update(n_subjects=n_subjects, voxel_size_mm=8, n_permutations=100)
     # noise of 6 mm FWHM with a global drift cannot exist on an 8 mm grid (the
     # global part alone is smoother): 12 mm is 1.5 voxels, as 6 mm is at 4 mm
     config["noise"]["fwhm_mm"] = 12.0
@@ -80,11 +78,13 @@ def test_compare_with_fast_mode_on_known_samples():
 
 
 def test_family_wise_error_counts_studies():
-    summaries = pd.DataFrame({
-        "kind": ["null"] * 20,
-        "family_wise_false_positive": [True] + [False] * 19,
-        "family_wise_distant_false_positive": [False] * 20,
-    })
+    summaries = pd.DataFrame(
+        {
+            "kind": ["null"] * 20,
+            "family_wise_false_positive": [True] + [False] * 19,
+            "family_wise_distant_false_positive": [False] * 20,
+        }
+    )
     row = family_wise_error(summaries, 0.05).iloc[0]
     assert row["n_family_wise_false_positive"] == 1
     assert row["rate"] == pytest.approx(0.05)
@@ -110,8 +110,12 @@ def test_replicates_agree_with_fast_mode(strong_config):
     """
     results = run_replicates(strong_config, 20, n_jobs=N_JOBS)
     correlations = pd.concat([r.correlations for r in results], ignore_index=True)
-    assert set(correlations["selection"]) == {"independent", "group_peak", "behaviour_peak",
-                                              "cross_validated"}
+    assert set(correlations["selection"]) == {
+        "independent",
+        "group_peak",
+        "behaviour_peak",
+        "cross_validated",
+    }
     correlations = correlations[correlations["selection"] == "independent"]
     calibration = pd.concat([r.calibration for r in results], ignore_index=True)
     fast, pooled = fast_mode_for_replicates(strong_config, calibration, 10_000)
@@ -123,8 +127,13 @@ def test_replicates_agree_with_fast_mode(strong_config):
     rois = list(study.analysis.rois)
     scores = list(study.analysis.scores)
     r = simulate_correlations(
-        study.signal.for_rois(rois), study.behaviour, scores, study.n_subjects, 10_000,
-        power_rng(1, 2, 3), MeasurementModel.perfect(rois),
+        study.signal.for_rois(rois),
+        study.behaviour,
+        scores,
+        study.n_subjects,
+        10_000,
+        power_rng(1, 2, 3),
+        MeasurementModel.perfect(rois),
     )
     naive = {(roi, s): r[:, i, j] for i, roi in enumerate(rois) for j, s in enumerate(scores)}
     assert not compare_with_fast_mode(correlations, naive)["within_tolerance"].all()

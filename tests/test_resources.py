@@ -56,7 +56,16 @@ def test_slurm_profile_runs_on_a_default_installation():
 def test_no_rule_gives_a_directive_twice():
     """Snakemake keeps one of two ``params:`` blocks silently (a merge once left two)."""
     for name, block in _rules().items():
-        for directive in ("input", "output", "params", "resources", "log", "benchmark",
-                          "message", "threads", "wildcard_constraints"):
+        for directive in (
+            "input",
+            "output",
+            "params",
+            "resources",
+            "log",
+            "benchmark",
+            "message",
+            "threads",
+            "wildcard_constraints",
+        ):
             count = len(re.findall(rf"(?m)^    {directive}:", block))
             assert count <= 1, f"rule {name} gives '{directive}:' {count} times"

@@ -102,8 +102,10 @@ def test_killed_run_resumes_to_the_same_results(tiny_run: Path, tmp_path: Path):
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr[-6000:]}"
     assert "empathy-fmri: done." in result.stdout
     removed = len(killed_left) + 1
-    assert f"empathy-fmri: removed {removed} temporary file(s) a stopped run left behind" \
-        in result.stdout, (killed_left, result.stdout[:3000])
+    assert (
+        f"empathy-fmri: removed {removed} temporary file(s) a stopped run left behind"
+        in result.stdout
+    ), (killed_left, result.stdout[:3000])
     assert str(planted.relative_to(workdir)) in result.stdout
     assert not stale_temporaries([workdir / "results"])
 

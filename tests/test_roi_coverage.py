@@ -43,11 +43,21 @@ def _analysis(**changes) -> AnalysisConfig:
 
 def _analysis_roi_voxels(analysis: AnalysisConfig, reference: nib.Nifti1Image) -> dict[str, int]:
     """The independent ROIs as the analysis builds them on a grid (roi_centres.tsv rows)."""
-    centres = pd.DataFrame([
-        {"roi": name, "selection": "independent", "score": ALL, "participant_id": ALL,
-         "x": c[0], "y": c[1], "z": c[2], "radius_mm": analysis.roi_radius_mm}
-        for name, c in analysis.rois.items()
-    ])
+    centres = pd.DataFrame(
+        [
+            {
+                "roi": name,
+                "selection": "independent",
+                "score": ALL,
+                "participant_id": ALL,
+                "x": c[0],
+                "y": c[1],
+                "z": c[2],
+                "radius_mm": analysis.roi_radius_mm,
+            }
+            for name, c in analysis.rois.items()
+        ]
+    )
     masks = masks_from_centres(centres, reference, GREY)[("independent", ALL, ALL)]
     return {name: int(mask.sum()) for name, mask in masks.items()}
 
@@ -65,12 +75,13 @@ def test_rois_are_counted_on_the_data_grid_as_the_analysis_builds_them(dataset, 
         got = table[table["file"] == str(path)].set_index("roi")["n_voxels"].to_dict()
         assert got == expected
     assert min(expected.values()) >= analysis.min_roi_voxels
-    assert pd.read_csv(tmp_path / "coverage.tsv", sep="\t")["n_voxels"].tolist() == \
-        table["n_voxels"].tolist()
+    assert (
+        pd.read_csv(tmp_path / "coverage.tsv", sep="\t")["n_voxels"].tolist()
+        == table["n_voxels"].tolist()
+    )
 
 
-def test_rois_too_small_on_the_data_grid_are_refused_naming_roi_count_and_file(dataset,
-                                                                            tmp_path):
+def test_rois_too_small_on_the_data_grid_are_refused_naming_roi_count_and_file(dataset, tmp_path):
     analysis = _analysis()  # the default 8 mm spheres: a few voxels on an 8 mm grid
     masks = _masks(dataset)
     counts = _analysis_roi_voxels(analysis, nib.load(masks[0]))
@@ -97,8 +108,9 @@ def test_a_mask_that_misses_an_roi_is_refused_naming_that_mask(dataset, tmp_path
     img = nib.load(cut)
     inside = np.asarray(img.dataobj) > 0
     # no data within 15 mm of the aMCC centre (a dropout), on one run of sub-02
-    distance = np.linalg.norm(voxel_coordinates_mm(img.affine, img.shape) -
-                              np.asarray(analysis.rois["aMCC"]), axis=-1)
+    distance = np.linalg.norm(
+        voxel_coordinates_mm(img.affine, img.shape) - np.asarray(analysis.rois["aMCC"]), axis=-1
+    )
     nib.Nifti1Image((inside & (distance > 15)).astype(np.uint8), img.affine).to_filename(cut)
     cut_counts = _analysis_roi_voxels(analysis, img)
     with pytest.raises(InputFileError) as caught:
@@ -114,12 +126,14 @@ def test_a_mask_that_misses_an_roi_is_refused_naming_that_mask(dataset, tmp_path
 
 def test_a_run_without_a_mask_is_measured_on_its_bold_grid(dataset, tmp_path):
     analysis = _analysis(roi_radius_mm=16)
-    bold = sorted((dataset / "derivatives" / "fmriprep").rglob(
-        "*_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz"))[0]
+    bold = sorted(
+        (dataset / "derivatives" / "fmriprep").rglob(
+            "*_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz"
+        )
+    )[0]
     table = run_roi_coverage([], [bold], analysis, GREY, tmp_path / "coverage.tsv")
     reference = nib.Nifti1Image(np.zeros(nib.load(bold).shape[:3]), nib.load(bold).affine)
-    assert table.set_index("roi")["n_voxels"].to_dict() == _analysis_roi_voxels(analysis,
-                                                                                reference)
+    assert table.set_index("roi")["n_voxels"].to_dict() == _analysis_roi_voxels(analysis, reference)
 
 
 def test_an_unreadable_mask_is_named(dataset, tmp_path):

@@ -19,17 +19,18 @@ TRUE_NEEDLE_PSC, TRUE_SWAB_PSC = 1.2, 0.4
 
 def _runs(rng: np.random.Generator, noise_sd: float, n_runs: int = 2):
     """Independent 'voxels' with a planted block response at nilearn's glover HRF."""
-    design = BlockDesign(tr_s=2.0, n_runs=n_runs, blocks_per_condition=5, block_s=16.0,
-                         rest_s=12.0)
+    design = BlockDesign(tr_s=2.0, n_runs=n_runs, blocks_per_condition=5, block_s=16.0, rest_s=12.0)
     images, events = [], []
     for run in range(n_runs):
         table = run_events(design, block_order(design, 0, run, rng))
         regressors = condition_regressors(table, design.frame_times_s, "glover")
-        signal = 1000.0 * (1 + (TRUE_NEEDLE_PSC * regressors["needle"]
-                                + TRUE_SWAB_PSC * regressors["swab"]) / 100)
+        signal = 1000.0 * (
+            1 + (TRUE_NEEDLE_PSC * regressors["needle"] + TRUE_SWAB_PSC * regressors["swab"]) / 100
+        )
         data = signal[None, :] + noise_sd * rng.standard_normal((N_SERIES, design.n_scans))
-        images.append(nib.Nifti1Image(data.reshape(N_SERIES, 1, 1, -1).astype(np.float32),
-                                      np.eye(4)))
+        images.append(
+            nib.Nifti1Image(data.reshape(N_SERIES, 1, 1, -1).astype(np.float32), np.eye(4))
+        )
         events.append(table)
     masks = {}
     for k in range(N_SERIES):
@@ -47,8 +48,16 @@ def test_roi_glm_is_unbiased_and_its_variance_is_the_sampling_variance():
     has SE 1/sqrt(2 * 400) = 0.035, so 4 SE = 0.14 (estimated AR(1) wobble included).
     """
     images, events, masks = _runs(np.random.default_rng(3), noise_sd=10.0)
-    table = fit_roi_glm(images, events, None, 2.0, masks, drift_model="cosine",
-                        high_pass_hz=0.008, noise_model="ar1")
+    table = fit_roi_glm(
+        images,
+        events,
+        None,
+        2.0,
+        masks,
+        drift_model="cosine",
+        high_pass_hz=0.008,
+        noise_model="ar1",
+    )
     truth = TRUE_NEEDLE_PSC - TRUE_SWAB_PSC
     se_mean = np.sqrt(table["variance"].mean() / N_SERIES)
     assert abs(table["effect"].mean() - truth) < 4 * se_mean
@@ -100,8 +109,9 @@ def test_chosen_roi_estimate_recovers_the_truth_at_least_as_well(tiny_run):
     assert {"r_smoothed_average", "r_roi_mean_glm"} <= set(recovery.columns)
     truth = truth.set_index("participant_id")
     independent = roi[roi["selection"] == "independent"]
-    np.testing.assert_allclose(independent["needle_minus_swab"],
-                               independent["needle_minus_swab_roi_glm"])
+    np.testing.assert_allclose(
+        independent["needle_minus_swab"], independent["needle_minus_swab_roi_glm"]
+    )
     for name, group in independent.groupby("roi"):
         true = truth.loc[group["participant_id"], f"true_{name}"].to_numpy()
         glm = group["needle_minus_swab_roi_glm"].to_numpy()

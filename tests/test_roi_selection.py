@@ -37,7 +37,8 @@ def test_cross_validated_roi_of_each_half_is_the_peak_of_the_other_half():
         assert np.all(chosen[folds == fold] == expected)
     np.testing.assert_allclose(
         correlation_with_score(maps, score),
-        [np.corrcoef(maps[:, v], score)[0, 1] for v in range(40)], atol=1e-12,
+        [np.corrcoef(maps[:, v], score)[0, 1] for v in range(40)],
+        atol=1e-12,
     )
 
 
@@ -68,16 +69,24 @@ def _study(n_subjects: int = 16, seed: int = 1):
 
 def _configs():
     anatomy = AnatomyConfig(voxel_size_mm=VOXEL_MM)
-    analysis = AnalysisConfig(rois={"AI_L": CENTRE, "aMCC": (2.0, 24.0, 32.0)},
-                              roi_radius_mm=6.0, selection_search_radius_mm=12.0,
-                              scores=SCORES)
+    analysis = AnalysisConfig(
+        rois={"AI_L": CENTRE, "aMCC": (2.0, 24.0, 32.0)},
+        roi_radius_mm=6.0,
+        selection_search_radius_mm=12.0,
+        scores=SCORES,
+    )
     return anatomy, analysis
 
 
-def _centre(table: pd.DataFrame, selection: str, score: str, participant: str = ALL,
-            roi: str = "AI_L") -> np.ndarray:
-    row = table[(table["roi"] == roi) & (table["selection"] == selection)
-                & (table["score"] == score) & (table["participant_id"] == participant)]
+def _centre(
+    table: pd.DataFrame, selection: str, score: str, participant: str = ALL, roi: str = "AI_L"
+) -> np.ndarray:
+    row = table[
+        (table["roi"] == roi)
+        & (table["selection"] == selection)
+        & (table["score"] == score)
+        & (table["participant_id"] == participant)
+    ]
     assert len(row) == 1, (selection, score, participant)
     return row[["x", "y", "z"]].to_numpy(float)[0]
 
@@ -86,8 +95,12 @@ def test_behaviour_peak_is_chosen_on_the_score_it_is_correlated_with():
     group_z, maps, phenotype, a, b = _study()
     anatomy, analysis = _configs()
     table = roi_definitions(group_z, anatomy, analysis, effect_imgs=maps, phenotype=phenotype)
-    assert set(table["selection"]) == {"independent", "group_peak", "behaviour_peak",
-                                       "cross_validated"}
+    assert set(table["selection"]) == {
+        "independent",
+        "group_peak",
+        "behaviour_peak",
+        "cross_validated",
+    }
     assert np.linalg.norm(a - b) > 2 * VOXEL_MM
     assert _centre(table, "behaviour_peak", "D") == pytest.approx(a)
     assert _centre(table, "behaviour_peak", "U") == pytest.approx(b)
@@ -108,8 +121,9 @@ def test_a_subject_without_a_phenotype_row_is_named():
     group_z, maps, phenotype, _, _ = _study(n_subjects=6)
     anatomy, analysis = _configs()
     with pytest.raises(ValueError, match="sub-04"):
-        roi_definitions(group_z, anatomy, analysis, effect_imgs=maps,
-                        phenotype=phenotype.drop(index="sub-04"))
+        roi_definitions(
+            group_z, anatomy, analysis, effect_imgs=maps, phenotype=phenotype.drop(index="sub-04")
+        )
 
 
 def test_cross_validated_roi_never_sees_the_left_out_subject():
@@ -129,8 +143,9 @@ def test_cross_validated_roi_never_sees_the_left_out_subject():
         for s in phenotype.index
     }
     anatomy, analysis = _configs()
-    before = roi_definitions(group_z, anatomy, analysis, effect_imgs=noise_only,
-                             phenotype=phenotype)
+    before = roi_definitions(
+        group_z, anatomy, analysis, effect_imgs=noise_only, phenotype=phenotype
+    )
     left_out = "sub-05"
     spoiled = dict(noise_only)
     data = np.asarray(noise_only[left_out].dataobj).copy()
@@ -147,9 +162,11 @@ def test_cross_validated_roi_never_sees_the_left_out_subject():
             )
     others = [s for s in phenotype.index if s != left_out]
     moved = [
-        s for s in others
-        if not np.allclose(_centre(after, "cross_validated", "D", s),
-                           _centre(before, "cross_validated", "D", s))
+        s
+        for s in others
+        if not np.allclose(
+            _centre(after, "cross_validated", "D", s), _centre(before, "cross_validated", "D", s)
+        )
     ]
     assert moved, "the perturbation moved no other subject's ROI: the test cannot fail"
     half = dict(zip(phenotype.index, two_folds(len(phenotype)), strict=True))
@@ -191,8 +208,9 @@ def _null_studies(k: int, n: int, seed: int = 11) -> dict[str, np.ndarray]:
     names = ("independent", "behaviour_peak", "cross_validated", "split_half", "leave_one_out")
     r = {name: np.empty(k) for name in names}
     for study in range(k):
-        noise = ndimage.gaussian_filter(rng.standard_normal((n, size, size, size)),
-                                        (0, 1, 1, 1), mode="wrap")
+        noise = ndimage.gaussian_filter(
+            rng.standard_normal((n, size, size, size)), (0, 1, 1, 1), mode="wrap"
+        )
         amplitude = ndimage.convolve(noise, ball[None], mode="wrap")
         maps = noise[:, candidates]  # (n, 257): what the selection sees
         roi = amplitude[:, candidates]  # (n, 257): ROI mean around each candidate

@@ -104,8 +104,12 @@ def _nuisance_residuals(run, frame_times) -> np.ndarray:
     The design comes from nilearn (not from the simulator), as a lab's would.
     """
     design = make_first_level_design_matrix(
-        frame_times, events=None, drift_model="cosine", high_pass=1 / 128,
-        add_regs=run.confounds[MOTION].to_numpy(), add_reg_names=MOTION,
+        frame_times,
+        events=None,
+        drift_model="cosine",
+        high_pass=1 / 128,
+        add_regs=run.confounds[MOTION].to_numpy(),
+        add_reg_names=MOTION,
     ).to_numpy()
     y = run.bold.astype(np.float64)
     beta, *_ = np.linalg.lstsq(design, y, rcond=None)
@@ -129,8 +133,13 @@ def calibration(base, space3):
     simulation = _simulation(_quiet(base))
     design = BlockDesign.from_config(simulation.design)
     grey = space3.grey_voxels
-    stats = {"tsnr": [], "lag_one": [], "fwhm_mm": [], "drift_share_above": [],
-             "gm_mean_spectrum": []}
+    stats = {
+        "tsnr": [],
+        "lag_one": [],
+        "fwhm_mm": [],
+        "drift_share_above": [],
+        "gm_mean_spectrum": [],
+    }
     components = None
     basis = cosine_basis(design.n_scans)
     n_removed = int(np.floor(2 * design.n_scans * design.tr_s / 128))
@@ -232,9 +241,7 @@ def test_drift_reaches_into_the_analysis_band(calibration, base, space3):
 def test_physiological_noise_is_spatially_coherent(calibration, space3, base):
     run = calibration[1][0]
     physio = run.components["physiological"].astype(np.float64)
-    fwhm = _forman_fwhm_mm(
-        physio - physio.mean(axis=0), space3.mask, space3.anatomy.voxel_size_mm
-    )
+    fwhm = _forman_fwhm_mm(physio - physio.mean(axis=0), space3.mask, space3.anatomy.voxel_size_mm)
     # it has the smoothing kernel of the system noise (sigma ~0.8 voxels,
     # FWHM ~6 mm); white noise would read as below one voxel (3 mm)
     assert fwhm > 4.0, fwhm
@@ -248,8 +255,10 @@ def test_physiological_noise_is_spatially_coherent(calibration, space3, base):
     spectrum = np.mean(np.abs(np.fft.rfft(physio, axis=0)) ** 2, axis=1)[1:]
     frequencies = np.fft.rfftfreq(physio.shape[0], tr)[1:]
     assert spectrum.max() > 2.5 * spectrum.mean()
-    aliases = [abs(rate - round(rate * tr) / tr)
-               for rate in (run.parameters["cardiac_hz"], run.parameters["respiratory_hz"])]
+    aliases = [
+        abs(rate - round(rate * tr) / tr)
+        for rate in (run.parameters["cardiac_hz"], run.parameters["respiratory_hz"])
+    ]
     peak = frequencies[spectrum.argmax()]
     assert min(abs(peak - alias) for alias in aliases) < 0.03, (peak, aliases)
 
@@ -296,10 +305,17 @@ def test_slow_physiology_is_in_band_autocorrelated_and_global(calibration, space
 def high_tsnr_fit(base, space3):
     """Least-squares needle/swab betas per voxel at tSNR 1000, white noise, true HRF."""
     config = _config(
-        base, noise__tsnr=1000.0, noise__drift_psc=0.0, noise__motion_mm=0.0,
-        noise__physio_psc=0.0, noise__slow_physio_psc=0.0, noise__fwhm_mm=0.0,
+        base,
+        noise__tsnr=1000.0,
+        noise__drift_psc=0.0,
+        noise__motion_mm=0.0,
+        noise__physio_psc=0.0,
+        noise__slow_physio_psc=0.0,
+        noise__fwhm_mm=0.0,
         noise__ar1_rho=0.0,
-        noise__thermal_share=1.0, signal__hrf_delay_sd_s=0.0, signal__hrf_undershoot_sd_s=0.0,
+        noise__thermal_share=1.0,
+        signal__hrf_delay_sd_s=0.0,
+        signal__hrf_undershoot_sd_s=0.0,
     )
     for model in config["signal"]["rois"].values():
         model.update(mean_psc=1.0, sd_psc=0.2)
@@ -310,9 +326,7 @@ def high_tsnr_fit(base, space3):
     betas, t_values = [], []
     for run in runs:
         regressors = condition_regressors(run.events, design.frame_times_s, "glover")
-        x = np.column_stack(
-            [regressors["needle"], regressors["swab"], np.ones(design.n_scans)]
-        )
+        x = np.column_stack([regressors["needle"], regressors["swab"], np.ones(design.n_scans)])
         y = run.bold.astype(np.float64)
         beta, rss, *_ = np.linalg.lstsq(x, y, rcond=None)
         sigma2 = rss / (design.n_scans - x.shape[1])
@@ -363,16 +377,18 @@ def test_planted_maps_differ_only_in_rois(space3):
 
 
 @pytest.mark.parametrize("voxel_mm", [2, 3])
-@pytest.mark.parametrize(("section", "centres_key", "radius_key"),
-                         [("analysis", "rois", "roi_radius_mm"),
-                          ("regions", "centres", "radius_mm")])
+@pytest.mark.parametrize(
+    ("section", "centres_key", "radius_key"),
+    [("analysis", "rois", "roi_radius_mm"), ("regions", "centres", "radius_mm")],
+)
 def test_default_rois_and_regions_lie_in_grey_matter(
     default_config, voxel_mm, section, centres_key, radius_key
 ):
     anatomy = load_anatomy(voxel_mm, default_config["anatomy"]["grey_matter_threshold"])
     centres = default_config[section][centres_key]
-    masks = sphere_masks(centres, default_config[section][radius_key], anatomy.affine,
-                         anatomy.grey_mask)
+    masks = sphere_masks(
+        centres, default_config[section][radius_key], anatomy.affine, anatomy.grey_mask
+    )
     inverse = np.linalg.inv(anatomy.affine)
     for name, centre in centres.items():
         assert masks[name].sum() >= 10, name
@@ -391,8 +407,14 @@ def _digest(folder) -> dict[str, str]:
 def test_same_config_gives_identical_files(base, space3, tmp_path):
     config = _config(base, design__n_runs=1)
     for copy_name in ("a", "b"):
-        write_subject(_simulation(config), config["n_subjects"], 1, tmp_path / copy_name / "bids",
-                      tmp_path / copy_name / "truth", space3)
+        write_subject(
+            _simulation(config),
+            config["n_subjects"],
+            1,
+            tmp_path / copy_name / "bids",
+            tmp_path / copy_name / "truth",
+            space3,
+        )
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
 
 
@@ -400,8 +422,14 @@ def test_adding_subjects_leaves_others_unchanged(base, space3, tmp_path):
     small = _config(base, design__n_runs=1, n_subjects=3)
     large = _config(base, design__n_runs=1, n_subjects=8)
     for name, config in (("small", small), ("large", large)):
-        write_subject(_simulation(config), config["n_subjects"], 2, tmp_path / name / "bids",
-                      tmp_path / name / "truth", space3)
+        write_subject(
+            _simulation(config),
+            config["n_subjects"],
+            2,
+            tmp_path / name / "bids",
+            tmp_path / name / "truth",
+            space3,
+        )
     small_files = _digest(tmp_path / "small" / "bids")
     assert small_files == _digest(tmp_path / "large" / "bids")
     assert draw_subject(_simulation(small), 2, small["n_subjects"]) == draw_subject(
@@ -415,8 +443,10 @@ def test_motion_leaves_variance_after_six_regressors(calibration, base, space3):
     design = BlockDesign.from_config(_simulation(base).design)
     grey = space3.grey_voxels
     x = first_level_design(
-        run.events, confound_regressors([run.confounds], analysis.confounds)[0],
-        design.frame_times_s, analysis,
+        run.events,
+        confound_regressors([run.confounds], analysis.confounds)[0],
+        design.frame_times_s,
+        analysis,
     )
     table = component_removal(
         {"motion": run.components["motion"][:, grey]}, x, space3.baseline[grey]
@@ -431,12 +461,17 @@ def _motion_left_by_six_regressors(config: dict, space) -> float:
     simulation = _simulation(config)
     analysis = AnalysisConfig.from_dict(config["analysis"])
     run = simulate_subject(
-        simulation, 0, draw_subject(simulation, 0, config["n_subjects"]), space,
+        simulation,
+        0,
+        draw_subject(simulation, 0, config["n_subjects"]),
+        space,
         keep_components=True,
     )[0]
     x = first_level_design(
-        run.events, confound_regressors([run.confounds], analysis.confounds)[0],
-        BlockDesign.from_config(simulation.design).frame_times_s, analysis,
+        run.events,
+        confound_regressors([run.confounds], analysis.confounds)[0],
+        BlockDesign.from_config(simulation.design).frame_times_s,
+        analysis,
     )
     table = component_removal({"motion": run.components["motion"]}, x, space.baseline)
     return float(table.set_index("component").loc["head motion", "share_remaining"])
@@ -445,9 +480,13 @@ def _motion_left_by_six_regressors(config: dict, space) -> float:
 def test_motion_nonlinearity_survives_exact_realignment(base, space3):
     # without realignment error and spin history, what the six regressors
     # leave is the curvature of the image under the moved head: it must be there
-    config = _config(_quiet(base), noise__realignment_error_mm=0.0,
-                     noise__spin_history_psc_per_mm=0.0, noise__slice_order="none",
-                     design__n_runs=1)
+    config = _config(
+        _quiet(base),
+        noise__realignment_error_mm=0.0,
+        noise__spin_history_psc_per_mm=0.0,
+        noise__slice_order="none",
+        design__n_runs=1,
+    )
     # An effect linear in the six exact parameters would be removed up to
     # float32 rounding (a share of about 1e-12); the curvature leaves about
     # 1e-4 of the motion variance at the default 0.03 mm steps.
@@ -463,8 +502,12 @@ def test_motion_within_a_volume_survives_exact_realignment(base, space3):
     every slice is acquired at once (same walk, same seed). The factor 5 is a
     floor far below that 30-fold difference.
     """
-    exact = _config(_quiet(base), noise__realignment_error_mm=0.0,
-                    noise__spin_history_psc_per_mm=0.0, design__n_runs=1)
+    exact = _config(
+        _quiet(base),
+        noise__realignment_error_mm=0.0,
+        noise__spin_history_psc_per_mm=0.0,
+        design__n_runs=1,
+    )
     assert base["noise"]["slice_order"] == "interleaved"
     within = _motion_left_by_six_regressors(exact, space3)
     at_once = _motion_left_by_six_regressors(_config(exact, noise__slice_order="none"), space3)
@@ -493,7 +536,10 @@ def test_flinch_puts_a_needle_effect_at_the_brain_edge(calibration, base, space3
     analysis = AnalysisConfig.from_dict(base["analysis"])
     design = BlockDesign.from_config(simulation.design)
     flinching = simulate_subject(
-        simulation, 0, draw_subject(simulation, 0, config["n_subjects"]), space3,
+        simulation,
+        0,
+        draw_subject(simulation, 0, config["n_subjects"]),
+        space3,
         keep_components=True,
     )
     # The calibration's subject 0 is the same subject without the flinch (the
@@ -504,12 +550,15 @@ def test_flinch_puts_a_needle_effect_at_the_brain_edge(calibration, base, space3
         per_run = []
         for still, moved in zip(calibration[1], flinching, strict=True):
             x = first_level_design(
-                moved.events, None if confounds is None else moved.confounds[confounds],
-                design.frame_times_s, analysis,
+                moved.events,
+                None if confounds is None else moved.confounds[confounds],
+                design.frame_times_s,
+                analysis,
             )
             effect = task_effect(
                 {"still": still.components["motion"], "moved": moved.components["motion"]},
-                x, space3.baseline,
+                x,
+                space3.baseline,
             )
             per_run.append(effect["moved"] - effect["still"])
         caused[label] = np.asarray(per_run)
@@ -581,8 +630,11 @@ def test_study_events_are_every_subjects_simulated_events(default_config, tmp_pa
     design = DesignConfig.from_dict(default_config["design"])
     seed, n_subjects, task = default_config["seed"], 3, "empathy"
     write_study_events(seed, task, design, n_subjects, tmp_path)
-    planned = {raw_events_path(tmp_path, run_key(participant_id(i, n_subjects), task, r))
-               for i in range(n_subjects) for r in range(1, design.n_runs + 1)}
+    planned = {
+        raw_events_path(tmp_path, run_key(participant_id(i, n_subjects), task, r))
+        for i in range(n_subjects)
+        for r in range(1, design.n_runs + 1)
+    }
     assert set(tmp_path.rglob("*_events.tsv")) == planned
     for index in range(n_subjects):
         simulated = subject_events(BlockDesign.from_config(design), seed, index)

@@ -87,8 +87,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     slurm_run = run_snakemake(slurm, "--workflow-profile", PROFILE, *args, timeout=3600)
     timings["slurm"] = time.monotonic() - start
     assert slurm_run.returncode == 0, slurm_run.stderr[-6000:]
-    print(f"tiny study + replicate batch: local {timings['local']:.0f} s, "
-          f"Slurm {timings['slurm']:.0f} s")
+    print(
+        f"tiny study + replicate batch: local {timings['local']:.0f} s, "
+        f"Slurm {timings['slurm']:.0f} s"
+    )
     return {"local": local, "slurm": slurm, "output": slurm_run.stdout + slurm_run.stderr}
 
 
@@ -101,9 +103,21 @@ def test_every_job_ran_as_a_slurm_job(runs):
     # `all` and `replicates` only gather files: Snakemake finishes them itself.
     assert len(submitted) == int(done[-1][1]) - len(TARGETS), output[-3000:]
     accounting = subprocess.run(
-        ["sacct", "-n", "-X", "-P", "--starttime", "now-1days", "--name", run_id,
-         "-o", "JobID,State,Partition"],
-        capture_output=True, text=True, check=True,
+        [
+            "sacct",
+            "-n",
+            "-X",
+            "-P",
+            "--starttime",
+            "now-1days",
+            "--name",
+            run_id,
+            "-o",
+            "JobID,State,Partition",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     rows = [line.split("|") for line in accounting.stdout.splitlines() if line]
     assert sorted(row[0] for row in rows) == sorted(submitted)
@@ -113,10 +127,18 @@ def test_every_job_ran_as_a_slurm_job(runs):
 def test_slurm_outputs_equal_the_local_run(runs):
     """Every table, JSON and image of the Slurm run equals the local run's (no tolerance)."""
     compare = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "compare_results.py"),
-         str(runs["local"] / "results"), str(runs["slurm"] / "results"),
-         "--rtol", "0", "--atol", "0"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            str(REPO / "scripts" / "compare_results.py"),
+            str(runs["local"] / "results"),
+            str(runs["slurm"] / "results"),
+            "--rtol",
+            "0",
+            "--atol",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert compare.returncode == 0, compare.stdout[-4000:]
     replicate_tables = list((runs["slurm"] / "results" / "power" / "replicates").rglob("*.tsv"))

@@ -27,8 +27,11 @@ with atomic_path(sys.argv[1]) as temporary:
 def _killed_write(path: Path) -> Path:
     """Run :data:`KILLED_WRITE` for ``path`` in a process of its own; return its leftover."""
     before = set(path.parent.iterdir()) if path.parent.is_dir() else set()
-    run = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(path)], timeout=120,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    run = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITE, str(path)],
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     assert run.returncode == -signal.SIGKILL
     (left,) = set(path.parent.iterdir()) - before
     return left
@@ -46,10 +49,10 @@ def test_a_killed_write_leaves_a_temporary_that_is_removed_and_nothing_else(tmp_
     # a second one deeper down, and files that only look alike
     deep = _killed_write(results / "derivatives" / "glm" / "sub-01" / "design.tsv")
     look_alike = [
-        stats / ".tmp-notahex!-x.tsv",       # not 8 hex digits
-        stats / ".tmp-1234abcd-",            # no final name
+        stats / ".tmp-notahex!-x.tsv",  # not 8 hex digits
+        stats / ".tmp-1234abcd-",  # no final name
         stats / "notes.tmp-1234abcd-x.tsv",  # the pattern inside a name
-        stats / ".TMP-1234abcd-x.tsv",       # another case
+        stats / ".TMP-1234abcd-x.tsv",  # another case
     ]
     for path in look_alike:
         path.write_text("a user's file")

@@ -29,8 +29,7 @@ def test_correlate_drops_missing_pairs_and_handles_constants():
     x = np.array([1.0, 2.0, np.nan, 4.0, 5.0, 6.0])
     y = np.array([2.0, 1.0, 3.0, np.nan, 5.0, 7.0])
     assert correlate(x, y, n_permutations=99, n_bootstrap=99, rng=rng)["n"] == 4
-    constant = correlate(np.ones(10), np.arange(10.0), n_permutations=99, n_bootstrap=99,
-                         rng=rng)
+    constant = correlate(np.ones(10), np.arange(10.0), n_permutations=99, n_bootstrap=99, rng=rng)
     assert np.isnan(constant["r"])
 
 
@@ -51,14 +50,17 @@ def test_table_has_one_row_per_roi_selection_score():
     subjects = [f"sub-{i:02d}" for i in range(1, 13)]
     rows = [
         {"participant_id": s, "roi": roi, "selection": sel, "needle_minus_swab": rng.normal()}
-        for s in subjects for roi in ("A", "B") for sel in ("independent", "group_peak")
+        for s in subjects
+        for roi in ("A", "B")
+        for sel in ("independent", "group_peak")
     ]
     phenotype = pd.DataFrame(
         {"D": rng.random(12), "U": rng.random(12), "willingness_to_harm": rng.random(12)},
         index=pd.Index(subjects, name="participant_id"),
     )
-    table = brain_behaviour_table(pd.DataFrame(rows), phenotype, ["D", "U"],
-                                  n_permutations=99, n_bootstrap=99, seed=0)
+    table = brain_behaviour_table(
+        pd.DataFrame(rows), phenotype, ["D", "U"], n_permutations=99, n_bootstrap=99, seed=0
+    )
     assert len(table) == 2 * 2 * 2
     assert (table["p_corrected"] >= table["p"]).all()
     with pytest.raises(ValueError, match="selection"):
@@ -69,20 +71,36 @@ def test_roi_chosen_on_a_score_is_correlated_with_that_score_only():
     rng = np.random.default_rng(4)
     subjects = [f"sub-{i:02d}" for i in range(1, 11)]
     rows = [
-        {"participant_id": s, "roi": "A", "selection": sel, "score": score,
-         "needle_minus_swab": rng.normal()}
+        {
+            "participant_id": s,
+            "roi": "A",
+            "selection": sel,
+            "score": score,
+            "needle_minus_swab": rng.normal(),
+        }
         for s in subjects
-        for sel, score in (("independent", "all"), ("behaviour_peak", "D"),
-                           ("behaviour_peak", "U"), ("cross_validated", "U"))
+        for sel, score in (
+            ("independent", "all"),
+            ("behaviour_peak", "D"),
+            ("behaviour_peak", "U"),
+            ("cross_validated", "U"),
+        )
     ]
     roi_table = pd.DataFrame(rows)
-    phenotype = pd.DataFrame({"D": rng.random(10), "U": rng.random(10)},
-                             index=pd.Index(subjects, name="participant_id"))
-    table = brain_behaviour_table(roi_table, phenotype, ["D", "U"], n_permutations=99,
-                                  n_bootstrap=99, seed=0)
+    phenotype = pd.DataFrame(
+        {"D": rng.random(10), "U": rng.random(10)}, index=pd.Index(subjects, name="participant_id")
+    )
+    table = brain_behaviour_table(
+        roi_table, phenotype, ["D", "U"], n_permutations=99, n_bootstrap=99, seed=0
+    )
     pairs = sorted(zip(table["selection"], table["score"], strict=True))
-    assert pairs == [("behaviour_peak", "D"), ("behaviour_peak", "U"), ("cross_validated", "U"),
-                     ("independent", "D"), ("independent", "U")]
+    assert pairs == [
+        ("behaviour_peak", "D"),
+        ("behaviour_peak", "U"),
+        ("cross_validated", "U"),
+        ("independent", "D"),
+        ("independent", "U"),
+    ]
     chosen = roi_table[(roi_table["selection"] == "behaviour_peak") & (roi_table["score"] == "U")]
     expected = stats.pearsonr(chosen["needle_minus_swab"], phenotype.loc[subjects, "U"])
     row = table[(table["selection"] == "behaviour_peak") & (table["score"] == "U")].iloc[0]

@@ -42,11 +42,17 @@ def simulated(tiny_config: dict, tmp_path_factory: pytest.TempPathFactory) -> di
     write_subject(study.simulation, study.n_subjects, 0, root / "bids", root / "truth")
     bids = root / "bids"
     subject = participant_id(0, study.n_subjects)
-    runs = find_runs(bids, bids / FMRIPREP_FOLDER, subject, study.simulation.task_name,
-                     SIMULATED_SPACE)
-    return {"bids": bids, "subject": subject, "task": study.simulation.task_name,
-            "run": runs[0], "voxel_mm": tiny_config["anatomy"]["voxel_size_mm"],
-            "signal": tiny_config["signal"]}
+    runs = find_runs(
+        bids, bids / FMRIPREP_FOLDER, subject, study.simulation.task_name, SIMULATED_SPACE
+    )
+    return {
+        "bids": bids,
+        "subject": subject,
+        "task": study.simulation.task_name,
+        "run": runs[0],
+        "voxel_mm": tiny_config["anatomy"]["voxel_size_mm"],
+        "signal": tiny_config["signal"],
+    }
 
 
 def _masks_from_the_templates(voxel_mm: int, brain: np.ndarray) -> dict[str, np.ndarray]:
@@ -73,7 +79,8 @@ def test_tissue_columns_are_means_of_the_written_bold(simulated):
     table = pd.read_csv(run.confounds, sep="\t", na_values="n/a", keep_default_na=False)
     masks = _masks_from_the_templates(simulated["voxel_mm"], brain)
     assert list(table.columns[:13]) == [
-        f"{name}{suffix}" for name in ("global_signal", "csf", "white_matter")
+        f"{name}{suffix}"
+        for name in ("global_signal", "csf", "white_matter")
         for suffix in ("", "_derivative1", "_derivative1_power2", "_power2")
     ] + ["csf_wm"]
     for name, mask in masks.items():
@@ -87,17 +94,25 @@ def test_tissue_columns_are_means_of_the_written_bold(simulated):
         derivative = np.diff(mean)
         assert np.isnan(table[f"{name}_derivative1"].iloc[0])
         assert np.isnan(table[f"{name}_derivative1_power2"].iloc[0])
-        np.testing.assert_allclose(table[f"{name}_derivative1"].iloc[1:], derivative,
-                                   rtol=RTOL, atol=1e-12, err_msg=name)
-        np.testing.assert_allclose(table[f"{name}_derivative1_power2"].iloc[1:],
-                                   derivative**2, rtol=RTOL, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            table[f"{name}_derivative1"].iloc[1:], derivative, rtol=RTOL, atol=1e-12, err_msg=name
+        )
+        np.testing.assert_allclose(
+            table[f"{name}_derivative1_power2"].iloc[1:],
+            derivative**2,
+            rtol=RTOL,
+            atol=1e-12,
+            err_msg=name,
+        )
         np.testing.assert_allclose(table[f"{name}_power2"], mean**2, rtol=RTOL, err_msg=name)
     # each tissue mask holds over 99% of its tissue, so its mean sits at that tissue's
     # baseline: the other 1% moves it by at most 1% of the largest baseline difference
     # (500 of 1300), the noise (tSNR 300, drift 0.2%) by far less than the 1% allowed
     signal = simulated["signal"]
-    for name, baseline in (("csf", signal["baseline_csf"]),
-                           ("white_matter", signal["baseline_white"])):
+    for name, baseline in (
+        ("csf", signal["baseline_csf"]),
+        ("white_matter", signal["baseline_white"]),
+    ):
         assert table[name].mean() == pytest.approx(baseline, rel=0.01), name
     assert table.notna().iloc[1:].all().all()
     # only the first row is n/a, as in fMRIPrep's files
@@ -108,29 +123,57 @@ def test_tissue_columns_are_means_of_the_written_bold(simulated):
 
 
 def test_first_level_with_tissue_strategies_puts_them_in_its_design(simulated, tmp_path):
-    confounds = {"strategy": ["motion", "wm_csf", "global_signal"], "motion": "basic",
-                 "wm_csf": "basic", "global_signal": "basic"}
+    confounds = {
+        "strategy": ["motion", "wm_csf", "global_signal"],
+        "motion": "basic",
+        "wm_csf": "basic",
+        "global_signal": "basic",
+    }
     analysis = AnalysisConfig(confounds=confounds)
     subject, task, bids = simulated["subject"], simulated["task"], simulated["bids"]
-    source = {"bids_dir": str(bids), "derivatives": str(bids / FMRIPREP_FOLDER),
-              "task": task, "space": SIMULATED_SPACE}
-    maps = {c: {s: statmap_path(tmp_path, subject, task, c, s) for s in STATISTICS}
-            for c in CONTRASTS}
+    source = {
+        "bids_dir": str(bids),
+        "derivatives": str(bids / FMRIPREP_FOLDER),
+        "task": task,
+        "space": SIMULATED_SPACE,
+    }
+    maps = {
+        c: {s: statmap_path(tmp_path, subject, task, c, s) for s in STATISTICS} for c in CONTRASTS
+    }
     tsv = design_matrix_path(tmp_path, subject, task, "tsv")
     inputs = tmp_path / f"{subject}_inputs.json"
-    run_first_level(subject, source, analysis, maps, tsv,
-                    design_matrix_path(tmp_path, subject, task, "png"), inputs)
+    run_first_level(
+        subject,
+        source,
+        analysis,
+        maps,
+        tsv,
+        design_matrix_path(tmp_path, subject, task, "png"),
+        inputs,
+    )
     design = pd.read_csv(tsv, sep="\t")
     assert {"csf", "white_matter", "global_signal", "trans_x", "rot_z"} <= set(design.columns)
     columns = json.loads(inputs.read_text())["confound_columns"]
-    assert sorted(columns) == sorted(["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z",
-                                      "csf", "white_matter", "global_signal"])
+    assert sorted(columns) == sorted(
+        [
+            "trans_x",
+            "trans_y",
+            "trans_z",
+            "rot_x",
+            "rot_y",
+            "rot_z",
+            "csf",
+            "white_matter",
+            "global_signal",
+        ]
+    )
     # the regressors are the file's columns, demeaned by load_confounds
     written = pd.read_csv(simulated["run"].confounds, sep="\t", na_values="n/a")
     for name in ("csf", "white_matter", "global_signal"):
         expected = written[name] - written[name].mean()
-        np.testing.assert_allclose(design[name], expected, rtol=1e-6,
-                                   atol=1e-6 * written[name].abs().max(), err_msg=name)
+        np.testing.assert_allclose(
+            design[name], expected, rtol=1e-6, atol=1e-6 * written[name].abs().max(), err_msg=name
+        )
     assert all(Path(p).is_file() for stats in maps.values() for p in stats.values())
 
 
@@ -150,8 +193,12 @@ def test_in_memory_tissue_regressors_equal_load_confounds(simulated, tiny_config
     n_scans = len(subject.confounds[0])
     written = pd.read_csv(simulated["run"].confounds, sep="\t", na_values="n/a")
     for option in ("basic", "power2", "derivatives", "full"):
-        strategy = {"strategy": ["motion", "wm_csf", "global_signal"], "motion": option,
-                    "wm_csf": option, "global_signal": option}
+        strategy = {
+            "strategy": ["motion", "wm_csf", "global_signal"],
+            "motion": option,
+            "wm_csf": option,
+            "global_signal": option,
+        }
         (memory,) = confound_regressors(subject.confounds, strategy)
         from_file, _ = read_run_confounds(simulated["run"], strategy, n_scans)
         assert sorted(memory.columns) == sorted(from_file.columns), option
@@ -160,8 +207,9 @@ def test_in_memory_tissue_regressors_equal_load_confounds(simulated, tiny_config
             # each written value is within 5e-8 of itself (8 digits), and so is their
             # mean: demeaned, the two differ by at most 1e-7 of the largest written value
             atol = RTOL * np.nanmax(np.abs(written[column]))
-            np.testing.assert_allclose(memory[column], from_file[column], rtol=0,
-                                       atol=atol, err_msg=f"{option} {column}")
+            np.testing.assert_allclose(
+                memory[column], from_file[column], rtol=0, atol=atol, err_msg=f"{option} {column}"
+            )
 
 
 def test_noise_validation_regresses_the_global_signal(tiny_config, tmp_path):
@@ -175,17 +223,39 @@ def test_noise_validation_regresses_the_global_signal(tiny_config, tmp_path):
     from empathy_fmri.jobs.validate import run_noise_validation
     from empathy_fmri.simulation.drift import GLOBAL_SHARE
 
-    simulation = {key: tiny_config[key] for key in (
-        "seed", "task_name", "anatomy", "regions", "design", "signal", "noise", "behaviour")}
+    simulation = {
+        key: tiny_config[key]
+        for key in (
+            "seed",
+            "task_name",
+            "anatomy",
+            "regions",
+            "design",
+            "signal",
+            "noise",
+            "behaviour",
+        )
+    }
     remaining = {}
     for strategy in (["motion"], ["motion", "global_signal"]):
-        analysis = {**tiny_config["analysis"],
-                    "confounds": {"strategy": strategy, "motion": "basic"}}
+        analysis = {
+            **tiny_config["analysis"],
+            "confounds": {"strategy": strategy, "motion": "basic"},
+        }
         table = tmp_path / f"{len(strategy)}.tsv"
-        run_noise_validation(simulation, analysis, tiny_config["n_subjects"], table,
-                             tmp_path / f"{len(strategy)}.png", max_subjects=1)
+        run_noise_validation(
+            simulation,
+            analysis,
+            tiny_config["n_subjects"],
+            table,
+            tmp_path / f"{len(strategy)}.png",
+            max_subjects=1,
+        )
         rows = pd.read_csv(table, sep="\t")
-        remaining[len(strategy)] = float(rows.loc[
-            (rows["participant_id"] == "all") & (rows["component"] == "drift"),
-            "share_remaining"].iloc[0])
+        remaining[len(strategy)] = float(
+            rows.loc[
+                (rows["participant_id"] == "all") & (rows["component"] == "drift"),
+                "share_remaining",
+            ].iloc[0]
+        )
     assert remaining[2] < (1 - GLOBAL_SHARE / 2) * remaining[1], remaining

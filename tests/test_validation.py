@@ -17,10 +17,15 @@ from empathy_fmri.evaluation.wording import percent
 
 def _estimates(true: np.ndarray, estimate: np.ndarray, roi: str = "IFG_L") -> tuple:
     ids = [f"sub-{i + 1:02d}" for i in range(len(true))]
-    estimates = pd.DataFrame({
-        "participant_id": ids, "roi": roi, "selection": "independent",
-        "needle_minus_swab": estimate, "n_voxels": 10,
-    })
+    estimates = pd.DataFrame(
+        {
+            "participant_id": ids,
+            "roi": roi,
+            "selection": "independent",
+            "needle_minus_swab": estimate,
+            "n_voxels": 10,
+        }
+    )
     truth = pd.DataFrame({"participant_id": ids, f"true_{roi}": true})
     return estimates, truth
 
@@ -86,23 +91,37 @@ def test_map_accuracy_without_true_regions_counts_everything_as_false():
 
 
 def _correlation_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    stats = pd.DataFrame({
-        "roi": ["IFG_L", "IFG_L", "IFG_L"],
-        "selection": ["independent", "independent", "group_peak"],
-        "score": ["willingness_to_harm", "U", "willingness_to_harm"],
-        "n": 19, "r": [-0.52, 0.30, -0.61], "ci_low": [-0.79, 0.05, -0.83],
-        "ci_high": [-0.09, 0.62, -0.22], "p": [0.022, 0.04, 0.005],
-        "p_corrected": [0.3, 1.0, 0.07],
-    })
-    population = pd.DataFrame({
-        "roi": ["IFG_L", "IFG_L"], "score": ["willingness_to_harm", "U"],
-        "r": [-0.30, 0.0], "r_measured_score": [-0.21, 0.0],
-    })
-    power = pd.DataFrame({
-        "roi": ["IFG_L", "IFG_L"], "score": ["willingness_to_harm", "U"],
-        "reliability_brain": [0.64, 0.64], "reliability_behaviour": [0.5, 0.4],
-        "r_expected": [-0.17, 0.0], "power": [0.24, 0.05],
-    })
+    stats = pd.DataFrame(
+        {
+            "roi": ["IFG_L", "IFG_L", "IFG_L"],
+            "selection": ["independent", "independent", "group_peak"],
+            "score": ["willingness_to_harm", "U", "willingness_to_harm"],
+            "n": 19,
+            "r": [-0.52, 0.30, -0.61],
+            "ci_low": [-0.79, 0.05, -0.83],
+            "ci_high": [-0.09, 0.62, -0.22],
+            "p": [0.022, 0.04, 0.005],
+            "p_corrected": [0.3, 1.0, 0.07],
+        }
+    )
+    population = pd.DataFrame(
+        {
+            "roi": ["IFG_L", "IFG_L"],
+            "score": ["willingness_to_harm", "U"],
+            "r": [-0.30, 0.0],
+            "r_measured_score": [-0.21, 0.0],
+        }
+    )
+    power = pd.DataFrame(
+        {
+            "roi": ["IFG_L", "IFG_L"],
+            "score": ["willingness_to_harm", "U"],
+            "reliability_brain": [0.64, 0.64],
+            "reliability_behaviour": [0.5, 0.4],
+            "r_expected": [-0.17, 0.0],
+            "power": [0.24, 0.05],
+        }
+    )
     return stats, population, power
 
 
@@ -125,8 +144,9 @@ def _summary_inputs():
     stats, population, power = _correlation_inputs()
     correlations = correlation_recovery(stats, population, power, alpha=0.05)
     estimates, truth = _estimates(np.array([0.1, 0.4, 0.5, 0.9]), np.array([0.2, 0.3, 0.6, 0.7]))
-    amplitudes = amplitude_recovery(estimates, truth, MeasurementModel(
-        {"IFG_L": 0.8}, {"IFG_L": 0.1}))
+    amplitudes = amplitude_recovery(
+        estimates, truth, MeasurementModel({"IFG_L": 0.8}, {"IFG_L": 0.1})
+    )
     return correlations, amplitudes
 
 
@@ -137,17 +157,22 @@ def test_summary_reads_like_the_issue():
     true[1:3, 1:3, 1:3] = True
     maps = map_accuracy(true, {"IFG_L": true}, brain, 3.0, 6.0)
     maps.insert(0, "threshold", "fwe")
-    text = summary_markdown(amplitudes, maps, correlations, 19, 0.05, 6.0,
-                            bottom_line="- Finding: made up.\n")
+    text = summary_markdown(
+        amplitudes, maps, correlations, 19, 0.05, 6.0, bottom_line="- Finding: made up.\n"
+    )
     # one significance standard, the analysis's Holm p: p = 0.022 alone is not significant
-    assert ("The IFG_L\u2013willingness to harm correlation was estimated at "
-            "r = \u22120.52 [\u22120.79, \u22120.09] (p(Holm) = 0.300, not significant after "
-            "Holm's correction; uncorrected p = 0.022)") in text
+    assert (
+        "The IFG_L\u2013willingness to harm correlation was estimated at "
+        "r = \u22120.52 [\u22120.79, \u22120.09] (p(Holm) = 0.300, not significant after "
+        "Holm's correction; uncorrected p = 0.022)"
+    ) in text
     assert "the population value was \u22120.30" in text
     assert "detects it 24% of the time (uncorrected p < 0.05)" in text
     assert "1 ROI\u2013score pairs have no correlation" in text
-    assert ("0 of them were significant after Holm's correction (false positives); 1 had an "
-            "uncorrected p below 0.05") in text
+    assert (
+        "0 of them were significant after Holm's correction (false positives); 1 had an "
+        "uncorrected p below 0.05"
+    ) in text
     assert "| p(Holm) | p uncorrected |" in text
     assert "FWE at 0.05: 100% of the 8 truly active voxels were detected; 0 voxels" in text
     # the bottom line comes first, verbatim
@@ -158,8 +183,10 @@ def test_summary_names_wrong_sign_and_inflated_significant_results():
     correlations, amplitudes = _summary_inputs()
     maps = map_accuracy(np.zeros((4, 4, 4), bool), {}, np.ones((4, 4, 4), bool), 3.0, 6.0)
     maps.insert(0, "threshold", "fwe")
-    harm = correlations.index[(correlations["selection"] == "independent")
-                              & (correlations["score"] == "willingness_to_harm")]
+    harm = correlations.index[
+        (correlations["selection"] == "independent")
+        & (correlations["score"] == "willingness_to_harm")
+    ]
     correlations.loc[harm, ["r", "p_corrected", "power_holm"]] = [0.52, 0.01, 0.007]
     text = summary_markdown(amplitudes, maps, correlations, 19, 0.05, 6.0)
     assert "significant after Holm's correction) \u2014 the wrong sign (type S error)" in text
@@ -175,23 +202,56 @@ def test_default_run_writes_validation_and_power(tiny_run: Path, tiny_config):
     results = tiny_run / "results"
     expected = {
         "validation/amplitude_recovery.tsv": {"roi", "selection", "r", "bias", "rmse", "slope"},
-        "validation/map_accuracy.tsv": {"threshold", "region", "n_detected", "share_detected",
-                                        "n_clusters", "largest_cluster_voxels"},
-        "validation/correlation_recovery.tsv": {"roi", "selection", "score", "r",
-                                                "r_population", "r_attenuated", "inflation",
-                                                "power"},
-        "power/power.tsv": {"sample_size", "roi", "score", "power", "r_median", "r_q025",
-                            "r_q975", "exaggeration_ratio", "type_s", "power_fisher_z"},
-        "power/measurement_model.tsv": {"roi", "gain", "error_sd_psc", "correlation_factor",
-                                        "reliability_brain"},
+        "validation/map_accuracy.tsv": {
+            "threshold",
+            "region",
+            "n_detected",
+            "share_detected",
+            "n_clusters",
+            "largest_cluster_voxels",
+        },
+        "validation/correlation_recovery.tsv": {
+            "roi",
+            "selection",
+            "score",
+            "r",
+            "r_population",
+            "r_attenuated",
+            "inflation",
+            "power",
+        },
+        "power/power.tsv": {
+            "sample_size",
+            "roi",
+            "score",
+            "power",
+            "r_median",
+            "r_q025",
+            "r_q975",
+            "exaggeration_ratio",
+            "type_s",
+            "power_fisher_z",
+        },
+        "power/measurement_model.tsv": {
+            "roi",
+            "gain",
+            "error_sd_psc",
+            "correlation_factor",
+            "reliability_brain",
+        },
     }
     for name, columns in expected.items():
         table = pd.read_csv(results / name, sep="\t")
         assert columns <= set(table.columns), name
         assert len(table) > 0, name
-    for name in ("validation/amplitude_recovery.png", "validation/map_accuracy.png",
-                 "validation/correlation_recovery.png", "power/power_curves.png",
-                 "power/r_distribution.png", "power/exaggeration.png"):
+    for name in (
+        "validation/amplitude_recovery.png",
+        "validation/map_accuracy.png",
+        "validation/correlation_recovery.png",
+        "power/power_curves.png",
+        "power/r_distribution.png",
+        "power/exaggeration.png",
+    ):
         assert (results / name).stat().st_size > 10_000, name
     summary = (results / "validation/summary.md").read_text()
     assert "was estimated at r =" in summary and "of the time" in summary
@@ -200,7 +260,8 @@ def test_default_run_writes_validation_and_power(tiny_run: Path, tiny_config):
     recovery = pd.read_csv(results / "validation/correlation_recovery.tsv", sep="\t")
     assert len(recovery) == 4 * len(tiny_config["analysis"]["rois"]) * 3
     assert recovery["inflation"].to_numpy() == pytest.approx(
-        (recovery["r"].abs() - recovery["r_attenuated"].abs()).to_numpy(), abs=1e-5  # TSV
+        (recovery["r"].abs() - recovery["r_attenuated"].abs()).to_numpy(),
+        abs=1e-5,  # TSV
     )
     assert recovery["error_vs_attenuated"].to_numpy() == pytest.approx(
         (recovery["r"] - recovery["r_attenuated"]).to_numpy(), abs=1e-5
@@ -216,19 +277,41 @@ def test_default_run_writes_validation_and_power(tiny_run: Path, tiny_config):
 def test_noise_validation_accounts_for_every_component(tmp_path, tiny_config):
     from empathy_fmri.jobs.validate import run_noise_validation
 
-    simulation = {key: tiny_config[key] for key in (
-        "seed", "task_name", "anatomy", "regions", "design", "signal", "noise", "behaviour")}
+    simulation = {
+        key: tiny_config[key]
+        for key in (
+            "seed",
+            "task_name",
+            "anatomy",
+            "regions",
+            "design",
+            "signal",
+            "noise",
+            "behaviour",
+        )
+    }
     table_path, figure_path = tmp_path / "noise.tsv", tmp_path / "noise.png"
-    run_noise_validation(simulation, tiny_config["analysis"], tiny_config["n_subjects"],
-                         table_path, figure_path, max_subjects=1)
+    run_noise_validation(
+        simulation,
+        tiny_config["analysis"],
+        tiny_config["n_subjects"],
+        table_path,
+        figure_path,
+        max_subjects=1,
+    )
     table = pd.read_csv(table_path, sep="\t")
     summary = table[table["participant_id"] == "all"].set_index("component")
     # motion is at its largest at the brain's edge, where the image changes fastest
     motion = summary.loc["head motion"]
     assert motion["spurious_effect_edge_psc"] > motion["spurious_effect_interior_psc"] > 0
-    assert set(summary.index) == {"thermal + system", "cardiac + respiratory",
-                                  "breathing depth + heart rate", "drift", "head motion",
-                                  "all noise"}
+    assert set(summary.index) == {
+        "thermal + system",
+        "cardiac + respiratory",
+        "breathing depth + heart rate",
+        "drift",
+        "head motion",
+        "all noise",
+    }
     # the model removes most of the drift (it is mostly below the high-pass)
     # and nearly all of the motion, but not all of either
     assert 0 < summary.loc["drift", "share_remaining"] < 0.9

@@ -66,9 +66,15 @@ def test_outputs_and_logs_exist(tiny_run: Path):
         "stats/brain_behaviour.json",
     ]:
         assert (results / relative).is_file(), relative
-    for log in ["simulate_metadata.log", "simulate_subject/sub-01.log",
-                "first_level/sub-01.log", "group_level.log", "roi_contrasts.log",
-                "brain_behaviour.log", "behaviour_map/willingnessToHarm.log"]:
+    for log in [
+        "simulate_metadata.log",
+        "simulate_subject/sub-01.log",
+        "first_level/sub-01.log",
+        "group_level.log",
+        "roi_contrasts.log",
+        "brain_behaviour.log",
+        "behaviour_map/willingnessToHarm.log",
+    ]:
         text = (tiny_run / "logs" / log).read_text()
         assert "done in" in text, log
         # every job states its cost; a Python job holds at least numpy (> 20 MB)
@@ -79,9 +85,7 @@ def test_outputs_and_logs_exist(tiny_run: Path):
 
 
 def test_bold_header(tiny_run: Path, tiny_config):
-    image = nib.load(
-        tiny_run / "results/bids/sub-01/func/sub-01_task-empathy_run-1_bold.nii.gz"
-    )
+    image = nib.load(tiny_run / "results/bids/sub-01/func/sub-01_task-empathy_run-1_bold.nii.gz")
     assert image.ndim == 4
     assert image.header.get_zooms()[3] == pytest.approx(tiny_config["design"]["tr"])
     assert image.header.get_xyzt_units() == ("mm", "sec")
@@ -105,8 +109,10 @@ def test_first_level_from_bids_reads_the_simulated_dataset(tiny_run: Path, tiny_
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         models, images, events, confounds = first_level_from_bids(
-            str(tiny_run / "results" / "bids"), tiny_config["task_name"],
-            space_label="MNI152NLin2009aAsym", derivatives_folder="derivatives/fmriprep",
+            str(tiny_run / "results" / "bids"),
+            tiny_config["task_name"],
+            space_label="MNI152NLin2009aAsym",
+            derivatives_folder="derivatives/fmriprep",
         )
     assert len(models) == tiny_config["n_subjects"]
     assert models[0].t_r == pytest.approx(tiny_config["design"]["tr"])
@@ -142,19 +148,38 @@ def test_roi_table_columns(tiny_run: Path, tiny_config):
 
 def test_brain_behaviour_table_matches_inputs(tiny_run: Path, tiny_config):
     table = _table(tiny_run / "results/stats/brain_behaviour.tsv")
-    expected_columns = {"roi", "selection", "score", "n", "r", "ci_low", "ci_high", "p",
-                        "p_corrected", "spearman_rho", "bootstrap_ci_low", "bootstrap_ci_high"}
+    expected_columns = {
+        "roi",
+        "selection",
+        "score",
+        "n",
+        "r",
+        "ci_low",
+        "ci_high",
+        "p",
+        "p_corrected",
+        "spearman_rho",
+        "bootstrap_ci_low",
+        "bootstrap_ci_high",
+    }
     assert expected_columns <= set(table.columns)
     # roi x selection x score: each selection has one row per ROI x score
-    assert set(table["selection"]) == {"independent", "group_peak", "behaviour_peak",
-                                       "cross_validated"}
+    assert set(table["selection"]) == {
+        "independent",
+        "group_peak",
+        "behaviour_peak",
+        "cross_validated",
+    }
     assert len(table) == 4 * len(tiny_config["analysis"]["rois"]) * 3
     rois = _table(tiny_run / "results/roi/roi_contrasts.tsv")
     phenotype = _table(tiny_run / "results/bids/phenotype/moral_dilemmas.tsv")
     merged = rois.merge(phenotype, on="participant_id")
     for row in table.itertuples():
-        subset = merged[(merged["roi"] == row.roi) & (merged["selection"] == row.selection)
-                        & merged["score"].isin(["all", row.score])]
+        subset = merged[
+            (merged["roi"] == row.roi)
+            & (merged["selection"] == row.selection)
+            & merged["score"].isin(["all", row.score])
+        ]
         assert len(subset) == tiny_config["n_subjects"]
         r = stats.pearsonr(subset["needle_minus_swab"], subset[row.score]).statistic
         assert row.r == pytest.approx(r, abs=1e-5)
@@ -176,10 +201,15 @@ def test_behaviour_maps_correlate_each_subjects_map_with_their_own_score(
     glm = tiny_run / "results/derivatives/glm"
     phenotype = _table(tiny_run / "results/bids/phenotype/moral_dilemmas.tsv")
     subjects = sorted(phenotype["participant_id"])
-    maps = np.stack([
-        nib.load(glm / s / f"{s}_task-empathy_contrast-needleMinusSwab_stat-effect_statmap.nii.gz")
-        .get_fdata() for s in subjects
-    ], axis=-1)
+    maps = np.stack(
+        [
+            nib.load(
+                glm / s / f"{s}_task-empathy_contrast-needleMinusSwab_stat-effect_statmap.nii.gz"
+            ).get_fdata()
+            for s in subjects
+        ],
+        axis=-1,
+    )
     inside = np.argwhere(np.abs(maps).sum(axis=-1) > 0)
     voxels = inside[np.random.default_rng(0).choice(len(inside), 10, replace=False)]
     for score, label in [("willingness_to_harm", "willingnessToHarm"), ("D", "D"), ("U", "U")]:
@@ -246,8 +276,13 @@ def test_analysis_rules_never_read_the_truth(tiny_run: Path):
             continue
         reading_truth = [path for path in inputs if "results/truth/" in path]
         assert not reading_truth, f"rule {rule} reads the truth: {reading_truth[:3]}"
-    assert {"first_level", "group_level", "roi_contrasts", "brain_behaviour",
-            "behaviour_map"} <= checked
+    assert {
+        "first_level",
+        "group_level",
+        "roi_contrasts",
+        "brain_behaviour",
+        "behaviour_map",
+    } <= checked
     assert seen_bold_input, "the summary did not list the first level's inputs"
 
 
@@ -257,12 +292,15 @@ def test_run_ends_with_what_it_built_the_bottom_line_and_the_warnings(tiny_run: 
     conclusion = (tiny_run / "results" / "conclusion.md").read_text().strip()
     warnings = (tiny_run / "results" / "warnings.md").read_text().strip()
     assert "empathy-fmri: done. This run wrote " in stdout
-    n_figures = sum(len(list((tiny_run / "results" / folder).glob("*.png")))
-                    for folder in ("figures", "validation", "power"))
+    n_figures = sum(
+        len(list((tiny_run / "results" / folder).glob("*.png")))
+        for folder in ("figures", "validation", "power")
+    )
     assert f"{n_figures} figures in results/figures, results/validation, results/power" in stdout
     assert "Bottom line (results/conclusion.md):" in stdout
     assert stdout.rstrip().endswith(
-        f"{conclusion}\n\nWarnings (results/warnings.md):\n\n{warnings}")
+        f"{conclusion}\n\nWarnings (results/warnings.md):\n\n{warnings}"
+    )
     assert "Graded against the simulated truth: " in conclusion
     # the tiny study: every participant analysed, 300 permutations are just enough
     # for Holm over its 15 pairs (1/301 x 15 < 0.05), simulated inputs without a doubt
@@ -282,13 +320,15 @@ NOISE_FREE = {"simulate_phenotype", "simulate_events", "figure_task_timeline", "
 
 def test_a_noise_change_reruns_exactly_what_depends_on_the_noise(tiny_run: Path):
     """And the default profile's console shows each job's message, not its Reason: line."""
-    every = run_snakemake(tiny_run, "-n", "-F", "--configfile", "tiny_config.yaml",
-                          "--quiet", "rules")
+    every = run_snakemake(
+        tiny_run, "-n", "-F", "--configfile", "tiny_config.yaml", "--quiet", "rules"
+    )
     assert every.returncode == 0, every.stderr[-2000:]
     everything = job_counts(every.stdout + every.stderr)
     assert NOISE_FREE <= set(everything)
-    noisy = run_snakemake(tiny_run, "-n", "--configfile", "tiny_config.yaml",
-                          "--config", "noise={tsnr: 250}")
+    noisy = run_snakemake(
+        tiny_run, "-n", "--configfile", "tiny_config.yaml", "--config", "noise={tsnr: 250}"
+    )
     assert noisy.returncode == 0, noisy.stderr[-2000:]
     output = noisy.stdout + noisy.stderr
     expected = {rule: n for rule, n in everything.items() if rule not in NOISE_FREE}
@@ -316,15 +356,15 @@ def test_analysis_runs_unchanged_on_another_bids_dataset(
     shutil.copytree(tiny_run / "results" / "bids", dataset)
     phenotype = dataset / "phenotype" / "moral_dilemmas.tsv"
     simulated_scores = _table(phenotype).set_index("participant_id")
-    _table(phenotype).drop(columns=list(DILEMMA_SCORES)).to_csv(phenotype, sep="\t",
-                                                                index=False)
+    _table(phenotype).drop(columns=list(DILEMMA_SCORES)).to_csv(phenotype, sep="\t", index=False)
     workdir = copy_workflow(tmp_path / "analysis_only")
     overrides = yaml.safe_load(TINY_CONFIG.read_text())
     overrides["analysis"]["bids_dir"] = str(dataset)
     overrides["analysis"]["dilemmas"] = {
         "congruent_rejected": "congruent_harm_rejected",
         "incongruent_rejected": "incongruent_harm_rejected",
-        "n_congruent": 10, "n_incongruent": 10,
+        "n_congruent": 10,
+        "n_incongruent": 10,
     }
     (workdir / "external.yaml").write_text(yaml.safe_dump(overrides))
     result = run_snakemake(workdir, "--cores", "2", "--configfile", "external.yaml")
@@ -337,7 +377,8 @@ def test_analysis_runs_unchanged_on_another_bids_dataset(
     # the copy is found on disk by the query layer (the simulated path plans the
     # same files from the config): the same ROI table, byte for byte
     assert (workdir / "results/roi/roi_contrasts.tsv").read_bytes() == (
-        tiny_run / "results/roi/roi_contrasts.tsv").read_bytes()
+        tiny_run / "results/roi/roi_contrasts.tsv"
+    ).read_bytes()
     participants = _table(workdir / "results/analysis/participants.tsv")
     assert len(participants) == tiny_config["n_subjects"]
     assert set(participants["analysed"]) == {"yes"}
@@ -348,12 +389,13 @@ def test_analysis_runs_unchanged_on_another_bids_dataset(
     # %.6g: a relative error of at most 5e-6), and so are the correlations on them
     scored = participants.set_index("participant_id")
     for score in ("U", "D", "willingness_to_harm"):
-        np.testing.assert_allclose(scored[score], simulated_scores.loc[scored.index, score],
-                                   rtol=5e-6, atol=0)
-    assert list(scored["pd_edge_case"]) == list(simulated_scores.loc[scored.index,
-                                                                     "pd_edge_case"])
-    ours, theirs = (_table(root / "results/stats/brain_behaviour.tsv")
-                    for root in (workdir, tiny_run))
+        np.testing.assert_allclose(
+            scored[score], simulated_scores.loc[scored.index, score], rtol=5e-6, atol=0
+        )
+    assert list(scored["pd_edge_case"]) == list(simulated_scores.loc[scored.index, "pd_edge_case"])
+    ours, theirs = (
+        _table(root / "results/stats/brain_behaviour.tsv") for root in (workdir, tiny_run)
+    )
     assert ours[["roi", "selection", "score"]].equals(theirs[["roi", "selection", "score"]])
     # the file's scores are the computed ones rounded to 6 digits (5e-6 relative): r and
     # its intervals move by about that (1e-6 measured here), the ranks not at all (equal
@@ -370,8 +412,7 @@ def test_analysis_runs_unchanged_on_another_bids_dataset(
     sizes = centres[centres["selection"] == "independent"].set_index("roi")["n_voxels"]
     for roi, counts in coverage.groupby("roi"):
         assert set(counts["n_voxels"]) == {sizes[roi]}, roi
-    assert len(coverage) == len(sizes) * tiny_config["n_subjects"] * tiny_config["design"][
-        "n_runs"]
+    assert len(coverage) == len(sizes) * tiny_config["n_subjects"] * tiny_config["design"]["n_runs"]
     # power holds for real data: from the dataset as a pilot, at power.pilot.true_r
     pilot = _table(workdir / "results/power/pilot_measurement.tsv")
     assert list(pilot["measure"]) == list(tiny_config["analysis"]["rois"]) + list(
@@ -396,7 +437,8 @@ def test_analysis_runs_unchanged_on_another_bids_dataset(
     assert "Graded" not in conclusion and "type S error" not in conclusion
     warnings = (workdir / "results/warnings.md").read_text().strip()
     assert result.stdout.rstrip().endswith(
-        f"{conclusion.strip()}\n\nWarnings (results/warnings.md):\n\n{warnings}")
+        f"{conclusion.strip()}\n\nWarnings (results/warnings.md):\n\n{warnings}"
+    )
 
 
 def test_bids_dir_that_is_not_a_dataset_is_a_config_error(tmp_path: Path):

@@ -69,8 +69,15 @@ def correlate(
     n = int(x.size)
     nan = float("nan")
     result = {
-        "n": n, "r": nan, "ci_low": nan, "ci_high": nan, "p_parametric": nan, "p": nan,
-        "spearman_rho": nan, "spearman_p": nan, "bootstrap_ci_low": nan,
+        "n": n,
+        "r": nan,
+        "ci_low": nan,
+        "ci_high": nan,
+        "p_parametric": nan,
+        "p": nan,
+        "spearman_rho": nan,
+        "spearman_p": nan,
+        "bootstrap_ci_low": nan,
         "bootstrap_ci_high": nan,
     }
     if n < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
@@ -198,7 +205,8 @@ def brain_behaviour_table(
         if len(common) < len(brain):
             logger.warning(
                 "%d participants of ROI %s have no phenotype row",
-                len(brain) - len(common), roi,
+                len(brain) - len(common),
+                roi,
             )
         for score in scores if chosen_on == ALL else [s for s in scores if s == chosen_on]:
             result = correlate(
@@ -214,5 +222,3 @@ def brain_behaviour_table(
     for _, family in table.groupby("selection"):
         table.loc[family.index, "p_corrected"] = holm(family["p"].to_numpy())
     return table
-
-

@@ -51,7 +51,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass
 class FirstLevelResult:
     """Maps and design of one subject's first-level model.
@@ -182,6 +181,7 @@ def confound_regressors(
         _, regressors = prepare_output(table[columns].astype(float).copy(), demean=True)
         selected.append(pd.DataFrame(regressors, columns=columns))
     return selected
+
 
 def _float32_data(img: nib.Nifti1Image) -> np.ndarray:
     """A run's data as float32, scaled in float32 (exact for int16 data and a float32 slope)."""
@@ -379,8 +379,10 @@ def fit_first_level(
     for run, img in enumerate(bold_imgs):
         loaded = image.load_img(img)
         data = _float32_data(loaded)
-        if data.ndim != 4 or data.shape[:3] != mask.shape or not np.allclose(
-            loaded.affine, masker.mask_img_.affine, atol=1e-3
+        if (
+            data.ndim != 4
+            or data.shape[:3] != mask.shape
+            or not np.allclose(loaded.affine, masker.mask_img_.affine, atol=1e-3)
         ):
             raise ValueError(
                 f"BOLD run {run + 1} has shape {data.shape} and affine "
@@ -401,8 +403,13 @@ def fit_first_level(
         clock = time.perf_counter()
         run_confounds = confounds[run] if confounds is not None else None
         design = run_design_matrix(
-            n_scans, events[run][columns], run_confounds, tr_s,
-            hrf_model=hrf_model, drift_model=drift_model, high_pass_hz=high_pass_hz,
+            n_scans,
+            events[run][columns],
+            run_confounds,
+            tr_s,
+            hrf_model=hrf_model,
+            drift_model=drift_model,
+            high_pass_hz=high_pass_hz,
         )
         design_matrices.append(design)
         timings["design"] += time.perf_counter() - clock
@@ -426,7 +433,8 @@ def fit_first_level(
     maps: dict[str, dict[str, Any]] = {}
     for label, formula in CONTRASTS.items():
         contrast = compute_fixed_effect_contrast(
-            labels, results,
+            labels,
+            results,
             [expression_to_contrast_vector(formula, list(d.columns)) for d in design_matrices],
         )
         maps[label] = {
@@ -440,5 +448,3 @@ def fit_first_level(
         "first level: %s", ", ".join(f"{key} {value:.2f} s" for key, value in timings.items())
     )
     return FirstLevelResult(maps=maps, design_matrices=design_matrices, timings=timings)
-
-

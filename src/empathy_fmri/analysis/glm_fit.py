@@ -107,9 +107,8 @@ def run_glm_fast(
     values, labels = np.unique(rho, return_inverse=True)
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(len(values) + 1))
-    groups = [order[bounds[k]:bounds[k + 1]] for k in range(len(values))]
+    groups = [order[bounds[k] : bounds[k + 1]] for k in range(len(values))]
     fits = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_group)(design, values[k], data[:, groups[k]])
-        for k in range(len(values))
+        delayed(_fit_group)(design, values[k], data[:, groups[k]]) for k in range(len(values))
     )
     return labels, dict(enumerate(fits))

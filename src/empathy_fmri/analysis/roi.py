@@ -59,8 +59,9 @@ def group_peak_centres(
     coords = voxel_coordinates_mm(group_z.affine, z.shape)
     peaks = {}
     for name, centre in centres_mm.items():
-        near = within & (np.linalg.norm(coords - np.asarray(centre, float), axis=-1)
-                         <= search_radius_mm)
+        near = within & (
+            np.linalg.norm(coords - np.asarray(centre, float), axis=-1) <= search_radius_mm
+        )
         if not near.any():
             peaks[name] = [float(c) for c in centre]
             continue
@@ -102,8 +103,7 @@ def extract_roi_means(
         values = masking.apply_mask([effect_imgs[s] for s in subjects], mask_img)
         means = values.mean(axis=1)
         rows += [
-            {"participant_id": s, "roi": name, "needle_minus_swab": float(m),
-             "n_voxels": n_voxels}
+            {"participant_id": s, "roi": name, "needle_minus_swab": float(m), "n_voxels": n_voxels}
             for s, m in zip(subjects, means, strict=True)
         ]
     return pd.DataFrame(rows)
@@ -142,5 +142,3 @@ def roi_masks(
         name: sphere_masks({name: centre}, radius_mm, affine, within)[name]
         for name, centre in centres_mm.items()
     }
-
-

@@ -26,9 +26,7 @@ __all__ = [
 ]
 
 
-def roi_mean_series(
-    bold_img: str | nib.Nifti1Image, masks: Mapping[str, np.ndarray]
-) -> np.ndarray:
+def roi_mean_series(bold_img: str | nib.Nifti1Image, masks: Mapping[str, np.ndarray]) -> np.ndarray:
     """Mean time series of each ROI of one run.
 
     Parameters
@@ -130,9 +128,17 @@ def fit_roi_glm(
         runs.append(nib.Nifti1Image(volume, np.eye(4)))
     mask_img = nib.Nifti1Image(np.ones((len(names), 1, 1), np.uint8), np.eye(4))
     fit = fit_first_level(
-        runs, events, confounds, tr_s, hrf_model=hrf_model, drift_model=drift_model,
-        high_pass_hz=high_pass_hz, noise_model=noise_model, smoothing_fwhm_mm=0.0,
-        mask_img=mask_img, sample_masks=sample_masks,
+        runs,
+        events,
+        confounds,
+        tr_s,
+        hrf_model=hrf_model,
+        drift_model=drift_model,
+        high_pass_hz=high_pass_hz,
+        noise_model=noise_model,
+        smoothing_fwhm_mm=0.0,
+        mask_img=mask_img,
+        sample_masks=sample_masks,
     )
     maps = fit.maps[contrast]
     effect = np.asarray(maps["effect"].dataobj, dtype=float).ravel()

@@ -66,8 +66,7 @@ def fit_roi_timeseries(
     missing = [c for c in conditions if c not in design_matrix.columns]
     if missing:
         raise ValueError(
-            f"conditions {missing} are not columns of design_matrix "
-            f"({list(design_matrix.columns)})"
+            f"conditions {missing} are not columns of design_matrix ({list(design_matrix.columns)})"
         )
     if not np.asarray(roi_mask.dataobj).any():
         raise ValueError("roi_mask is empty")

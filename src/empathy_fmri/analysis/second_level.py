@@ -163,5 +163,3 @@ def cluster_table(
     table["nearest_roi"] = [names[i] for i in distances.argmin(axis=1)]
     table["distance_mm"] = distances.min(axis=1).round(1)
     return table
-
-

@@ -41,11 +41,19 @@ def roi_effect_summary(roi_table: pd.DataFrame, confidence_level: float = 0.95) 
         sd = float(values.std(ddof=1)) if n > 1 else float("nan")
         half = (
             stats.t.ppf(0.5 + confidence_level / 2, n - 1) * sd / np.sqrt(n)
-            if n > 1 else float("nan")
+            if n > 1
+            else float("nan")
         )
         rows.append(
-            {"roi": roi, "selection": selection, "n": n, "mean": mean, "sd": sd,
-             "ci_low": mean - half, "ci_high": mean + half}
+            {
+                "roi": roi,
+                "selection": selection,
+                "n": n,
+                "mean": mean,
+                "sd": sd,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+            }
         )
     return pd.DataFrame(rows)
 

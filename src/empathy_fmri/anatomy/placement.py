@@ -57,7 +57,8 @@ def roi_placement_problems(
     masks = sphere_masks(centres_mm, radius_mm, anatomy.affine, anatomy.grey_mask)
     inverse = np.linalg.inv(anatomy.affine)
     centres_key, radius_key = (
-        ("analysis.rois", "analysis.roi_radius_mm") if key == "analysis"
+        ("analysis.rois", "analysis.roi_radius_mm")
+        if key == "analysis"
         else ("regions.centres", "regions.radius_mm")
     )
     problems = []
@@ -66,8 +67,7 @@ def roi_placement_problems(
         inside = all(0 <= i < n for i, n in zip(ijk, anatomy.shape, strict=True))
         if not inside or not anatomy.brain_mask[tuple(ijk)]:
             problems.append(
-                f"centre '{centres_key}.{name}' {list(centre)} lies outside the MNI152 "
-                "brain mask"
+                f"centre '{centres_key}.{name}' {list(centre)} lies outside the MNI152 brain mask"
             )
         elif masks[name].sum() < min_voxels:
             problems.append(

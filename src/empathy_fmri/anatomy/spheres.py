@@ -75,8 +75,8 @@ def sphere_masks(
         box = _box(centres[k], radius_mm, affine, within.shape)
         distances = np.linalg.norm(coords[box][..., None, :] - centres, axis=-1)
         mask = np.zeros(within.shape, bool)
-        mask[box] = within[box] & (np.argmin(distances, axis=-1) == k) & (
-            distances[..., k] <= radius_mm
+        mask[box] = (
+            within[box] & (np.argmin(distances, axis=-1) == k) & (distances[..., k] <= radius_mm)
         )
         masks[name] = mask
     return masks

@@ -107,9 +107,7 @@ def load_anatomy(voxel_size_mm: int = 3, grey_matter_threshold: float = 0.3) -> 
     if int(voxel_size_mm) != voxel_size_mm or not 1 <= voxel_size_mm <= 8:
         raise ValueError(f"voxel_size_mm must be a whole number from 1 to 8, got {voxel_size_mm}")
     if not 0 < grey_matter_threshold < 1:
-        raise ValueError(
-            f"grey_matter_threshold must lie in (0, 1), got {grey_matter_threshold}"
-        )
+        raise ValueError(f"grey_matter_threshold must lie in (0, 1), got {grey_matter_threshold}")
     resolution = int(voxel_size_mm)
     brain_img = datasets.load_mni152_brain_mask(resolution=resolution)
     brain = np.asarray(brain_img.dataobj) > 0
@@ -124,12 +122,6 @@ def load_anatomy(voxel_size_mm: int = 3, grey_matter_threshold: float = 0.3) -> 
         white_prob=white,
         grey_mask=brain & (grey > grey_matter_threshold),
     )
-
-
-
-
-
-
 
 
 def grey_matter_on(reference_img: nib.Nifti1Image, threshold: float = 0.3) -> np.ndarray:
@@ -161,5 +153,3 @@ def grey_matter_on(reference_img: nib.Nifti1Image, threshold: float = 0.3) -> np
             brain, target, interpolation="nearest", force_resample=True, copy_header=True
         )
     return (np.asarray(grey.dataobj) > threshold) & (np.asarray(brain.dataobj) > 0)
-
-

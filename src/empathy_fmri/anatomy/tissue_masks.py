@@ -52,8 +52,9 @@ def _ball(radius_mm: float, voxel_size_mm: float) -> np.ndarray:
     """Voxels whose centres lie within ``radius_mm`` of the centre voxel's."""
     reach = int(radius_mm // voxel_size_mm)
     offsets = np.arange(-reach, reach + 1) * voxel_size_mm
-    distance = np.sqrt(sum(axis**2 for axis in np.meshgrid(offsets, offsets, offsets,
-                                                           indexing="ij")))
+    distance = np.sqrt(
+        sum(axis**2 for axis in np.meshgrid(offsets, offsets, offsets, indexing="ij"))
+    )
     return distance <= radius_mm + 1e-9
 
 

@@ -173,8 +173,11 @@ def non_finite_problems(config: Any, key: str = "") -> list[str]:
         One message per non-finite number, naming its key.
     """
     if isinstance(config, Mapping):
-        return [p for k, v in config.items()
-                for p in non_finite_problems(v, f"{key}.{k}" if key else str(k))]
+        return [
+            p
+            for k, v in config.items()
+            for p in non_finite_problems(v, f"{key}.{k}" if key else str(k))
+        ]
     if isinstance(config, list | tuple):
         return [p for i, v in enumerate(config) for p in non_finite_problems(v, f"{key}[{i}]")]
     if isinstance(config, float) and not math.isfinite(config):
@@ -209,8 +212,7 @@ def statistical_problems(n_subjects: int, analysis: Mapping[str, Any]) -> list[s
     smallest_fwe = max(1.0 / flips, 1.0 / (analysis["n_permutations"] + 1))
     if smallest_fwe >= alpha:
         remedy = (
-            "analyse more subjects" if 1.0 / flips >= alpha
-            else "raise 'analysis.n_permutations'"
+            "analyse more subjects" if 1.0 / flips >= alpha else "raise 'analysis.n_permutations'"
         )
         problems.append(
             f"with {n_subjects} subjects the sign-flip FWE test of the group map has at most "

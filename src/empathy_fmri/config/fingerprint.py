@@ -31,7 +31,9 @@ def config_hash(config: Mapping[str, Any] | Any) -> str:
         the typed section's float) give the same fingerprint.
     """
     canonical = json.dumps(
-        _numbers_as_float(section_dict(config)), sort_keys=True, separators=(",", ":"),
+        _numbers_as_float(section_dict(config)),
+        sort_keys=True,
+        separators=(",", ":"),
         default=str,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]

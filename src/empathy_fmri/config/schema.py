@@ -175,8 +175,6 @@ def _fill_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, 
             _fill_defaults(instance[name], sub, root)
 
 
-
-
 def typed_command_line_values(
     overrides: Mapping[str, Any], schema: Mapping[str, Any]
 ) -> dict[str, Any]:

@@ -197,9 +197,7 @@ class SignalConfig(_Section):
             This section with ``rois`` keyed by those names.
         """
         silent = RoiSignal(0.0, 0.0, 0.0)
-        return dataclasses.replace(
-            self, rois={name: self.rois.get(name, silent) for name in rois}
-        )
+        return dataclasses.replace(self, rois={name: self.rois.get(name, silent) for name in rois})
 
 
 @dataclass(frozen=True)
@@ -371,7 +369,12 @@ class StudyConfig(_Section):
     def simulation(self) -> SimulationConfig:
         """The part of the study that one subject's simulation depends on."""
         return SimulationConfig(
-            seed=self.seed, anatomy=self.anatomy, regions=self.regions, design=self.design,
+            seed=self.seed,
+            anatomy=self.anatomy,
+            regions=self.regions,
+            design=self.design,
             signal=self.signal,
-            noise=self.noise, behaviour=self.behaviour, task_name=self.task_name,
+            noise=self.noise,
+            behaviour=self.behaviour,
+            task_name=self.task_name,
         )

@@ -15,9 +15,10 @@ def batched_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     x = x - x.mean(axis=1, keepdims=True)
     y = y - y.mean(axis=1, keepdims=True)
     cross = np.matmul(np.swapaxes(x, 1, 2), y)
-    norms = np.sqrt(np.einsum("snk,snk->sk", x, x))[:, :, None] * np.sqrt(
-        np.einsum("snk,snk->sk", y, y)
-    )[:, None, :]
+    norms = (
+        np.sqrt(np.einsum("snk,snk->sk", x, x))[:, :, None]
+        * np.sqrt(np.einsum("snk,snk->sk", y, y))[:, None, :]
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         r = cross / norms
     r[norms <= 1e-12 * np.maximum(norms.max(initial=0.0), 1.0)] = np.nan
@@ -107,9 +108,7 @@ def fisher_z_power(
     return stats.norm.sf(critical - shift) + stats.norm.cdf(-critical - shift)
 
 
-def dependent_correlation_z(
-    r_a: float, r_b: float, r_ab: float, n_subjects: int
-) -> float:
+def dependent_correlation_z(r_a: float, r_b: float, r_ab: float, n_subjects: int) -> float:
     """Steiger's Z for two correlations that share a variable (e.g. two estimates vs truth).
 
     Tests ``rho(x, a) = rho(x, b)`` from ``r_a = r(x, a)``, ``r_b = r(x, b)`` and
@@ -137,6 +136,7 @@ def dependent_correlation_z(
     psi = r_ab * (1 - 2 * mean_sq) - 0.5 * mean_sq * (1 - 2 * mean_sq - r_ab**2)
     covariance = psi / (1 - mean_sq) ** 2
     return float(
-        (np.arctanh(r_a) - np.arctanh(r_b)) * np.sqrt(n_subjects - 3)
+        (np.arctanh(r_a) - np.arctanh(r_b))
+        * np.sqrt(n_subjects - 3)
         / np.sqrt(max(2 - 2 * covariance, 1e-12))
     )

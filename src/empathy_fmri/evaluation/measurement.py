@@ -62,8 +62,9 @@ class MeasurementModel:
         if missing:
             raise ValueError(f"table lacks the column(s) {sorted(missing)}")
         indexed = table.set_index("roi")
-        return cls(indexed["gain"].astype(float).to_dict(),
-                   indexed["error_sd_psc"].astype(float).to_dict())
+        return cls(
+            indexed["gain"].astype(float).to_dict(), indexed["error_sd_psc"].astype(float).to_dict()
+        )
 
     def reliability(self, sd_psc: Mapping[str, float]) -> dict[str, float]:
         """Reliability of each ROI estimate across people.
@@ -144,22 +145,26 @@ def signal_gain(
     rois = [name for name in analysis.rois if name in space.region_profiles]
     affine = space.anatomy.affine
     masks = roi_masks(
-        {name: analysis.rois[name] for name in rois}, analysis.roi_radius_mm, affine,
+        {name: analysis.rois[name] for name in rois},
+        analysis.roi_radius_mm,
+        affine,
         space.anatomy.grey_mask,
     )
     baseline = to_volume(space.baseline.astype(float), space.mask)
     profiles = {name: to_volume(space.region_profiles[name], space.mask) for name in rois}
     if estimate == "roi_mean_glm":
         return {
-            name: float(np.sum((baseline * profiles[name])[masks[name]])
-                        / baseline[masks[name]].sum())
+            name: float(
+                np.sum((baseline * profiles[name])[masks[name]]) / baseline[masks[name]].sum()
+            )
             for name in rois
         }
     smoothing_fwhm_mm = analysis.smoothing_fwhm_mm
     volumes = [baseline] + [profiles[name] * baseline for name in rois]
     stacked = nib.Nifti1Image(np.stack(volumes, axis=-1), affine)
     smoothed = (
-        np.asarray(smooth_img(stacked, smoothing_fwhm_mm).dataobj) if smoothing_fwhm_mm
+        np.asarray(smooth_img(stacked, smoothing_fwhm_mm).dataobj)
+        if smoothing_fwhm_mm
         else np.stack(volumes, axis=-1)
     )
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -245,8 +250,9 @@ def calibrate_measurement(
         voxels = np.argwhere(mask & valid)
         if len(voxels) == 0:
             raise ValueError(f"ROI '{name}' has no voxel with a finite, positive variance")
-        centre = np.rint(inverse[:3, :3] @ np.asarray(roi_centres_mm[name], float)
-                         + inverse[:3, 3]).astype(int)
+        centre = np.rint(
+            inverse[:3, :3] @ np.asarray(roi_centres_mm[name], float) + inverse[:3, 3]
+        ).astype(int)
         offsets = voxels - centre
         moved = _null_positions(candidates, offsets, valid, max_positions)
         roi_variance = variances[:, voxels[:, 0], voxels[:, 1], voxels[:, 2]].mean(axis=1)
@@ -270,7 +276,10 @@ def calibrate_measurement(
 
 
 def _null_positions(
-    candidates: np.ndarray, offsets: np.ndarray, valid: np.ndarray, max_positions: int,
+    candidates: np.ndarray,
+    offsets: np.ndarray,
+    valid: np.ndarray,
+    max_positions: int,
 ) -> np.ndarray:
     """Voxel sets of an ROI shape moved to candidate centres where all voxels are valid.
 
@@ -494,7 +503,8 @@ def calibrate_roi_glm(
             else:
                 logger.warning(
                     "ROI %s: no ROI-mean GLM at a null position; taking the GLM's "
-                    "variance at its word (c = 1)", roi,
+                    "variance at its word (c = 1)",
+                    roi,
                 )
         rows.append(row)
     return finish_calibration(pd.DataFrame(rows))
@@ -547,8 +557,9 @@ def null_position_masks(
     out = {}
     for name, mask in roi_masks.items():
         voxels = np.argwhere(mask)
-        centre = np.rint(inverse[:3, :3] @ np.asarray(roi_centres_mm[name], float)
-                         + inverse[:3, 3]).astype(int)
+        centre = np.rint(
+            inverse[:3, :3] @ np.asarray(roi_centres_mm[name], float) + inverse[:3, 3]
+        ).astype(int)
         moved = _null_positions(candidates, voxels - centre, valid, max_positions)
         shapes = []
         for position in moved:

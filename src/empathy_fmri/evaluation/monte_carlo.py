@@ -90,10 +90,12 @@ class PopulationModel:
         Its ``signal`` holds the regions the analysis ROIs measure
         (:meth:`~empathy_fmri.config.sections.SignalConfig.for_rois`).
         """
-        return cls(study.seed, study.signal.for_rois(list(study.analysis.rois)),
-                   study.behaviour, tuple(study.analysis.scores))
-
-
+        return cls(
+            study.seed,
+            study.signal.for_rois(list(study.analysis.rois)),
+            study.behaviour,
+            tuple(study.analysis.scores),
+        )
 
 
 def power_rng(seed: int, seed_offset: int, *key: int) -> np.random.Generator:
@@ -142,8 +144,8 @@ def null_pairs(signal: SignalConfig, behaviour: BehaviourConfig) -> dict[tuple[s
     out = {}
     for roi, model in signal.rois.items():
         for score in coupled:
-            out[(roi, score)] = model.trait_coupling == 0 or model.sd_psc == 0 or (
-                not coupled[score]
+            out[(roi, score)] = (
+                model.trait_coupling == 0 or model.sd_psc == 0 or (not coupled[score])
             )
     return out
 
@@ -184,12 +186,18 @@ def _draw_people(
     if np.any(error_sd > 0):
         brain += error_sd * rng.standard_normal(delta.shape)
     d_true = latent_to_probability(
-        behaviour.D_mean, behaviour.D_sd_logit, behaviour.D_trait_coupling,
-        trait, unique_d,
+        behaviour.D_mean,
+        behaviour.D_sd_logit,
+        behaviour.D_trait_coupling,
+        trait,
+        unique_d,
     )
     u_true = latent_to_probability(
-        behaviour.U_mean, behaviour.U_sd_logit, behaviour.U_trait_coupling,
-        trait, unique_u,
+        behaviour.U_mean,
+        behaviour.U_sd_logit,
+        behaviour.U_trait_coupling,
+        trait,
+        unique_u,
     )
     true_scores = {"willingness_to_harm": 1.0 - (1.0 - u_true) * d_true, "D": d_true, "U": u_true}
     if measure_behaviour:
@@ -230,8 +238,6 @@ class _Moments:
         var_b = np.diag(self.cross[(b, b)]) / self.n - mean_b**2
         with np.errstate(invalid="ignore", divide="ignore"):
             return cov / np.sqrt(np.outer(var_a, var_b))
-
-
 
 
 def simulate_correlations(
@@ -287,15 +293,16 @@ def simulate_correlations(
     for start in range(0, n_studies, per_chunk):
         stop = min(start + per_chunk, n_studies)
         people = _draw_people(
-            signal, behaviour, (stop - start, n_subjects), rng, measurement, scores,
+            signal,
+            behaviour,
+            (stop - start, n_subjects),
+            rng,
+            measurement,
+            scores,
             measure_behaviour,
         )
         out[start:stop] = batched_pearson(people["brain"], people["scores"])
     return out
-
-
-
-
 
 
 def _inflation(
@@ -344,8 +351,13 @@ def simulate_studies(
     """
     rng = power_rng(population.seed, seed_offset, 1, int(n_subjects))
     return simulate_correlations(
-        population.signal, population.behaviour, population.scores, int(n_subjects),
-        n_studies, rng, measurement,
+        population.signal,
+        population.behaviour,
+        population.scores,
+        int(n_subjects),
+        n_studies,
+        rng,
+        measurement,
     )
 
 
@@ -584,7 +596,11 @@ def power_table(
     signal, behaviour, scores = population.signal, population.behaviour, population.scores
     rois = list(signal.rois)
     expected = expected_correlations(
-        signal, behaviour, scores, measurement, power_rng(population.seed, seed_offset, 0),
+        signal,
+        behaviour,
+        scores,
+        measurement,
+        power_rng(population.seed, seed_offset, 0),
         n_draws,
     )
     r_population = expected["r_population"].to_numpy().reshape(len(scores), len(rois)).T
@@ -601,7 +617,8 @@ def power_table(
         table["power_fisher_z_perfect"] = fisher_z_power(table["r_population"], n, alpha)
         with np.errstate(invalid="ignore", divide="ignore"):
             table["exaggeration_ratio_expected"] = np.where(
-                table["null_pair"], np.nan,
+                table["null_pair"],
+                np.nan,
                 table["mean_abs_r_significant"] / table["r_expected"].abs(),
             )
         family = family_wise_error(r, n, null, alpha)
@@ -613,21 +630,10 @@ def power_table(
         logger.info(
             "N = %d: %d studies simulated; family-wise false positives over %d null pairs: "
             "%.3f uncorrected, %.3f with Holm",
-            n, n_studies, family["n_null_pairs"], family["fwer_uncorrected"],
+            n,
+            n_studies,
+            family["n_null_pairs"],
+            family["fwer_uncorrected"],
             family["fwer_holm"],
         )
     return pd.concat(tables, ignore_index=True)
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -141,7 +141,10 @@ def split_variance(
         logger.warning(
             "%s: observed variance %.4g is below the mean error variance %.4g; the true "
             "between-subject variance is set to 0 (reliability 0): in this pilot the measure "
-            "cannot be told from its noise", name, observed, error_variance,
+            "cannot be told from its noise",
+            name,
+            observed,
+            error_variance,
         )
         true = 0.0
     total = true + error_variance
@@ -302,12 +305,20 @@ def score_error_variance(
     for kind in COUNT_COLUMNS:
         n = totals[kind][valid].astype(int) - 1
         share = rejected[kind][valid] / totals[kind][valid]
-        drawn[kind] = (rng.binomial(n, share, size=(n_draws, n_people)).ravel(),
-                       np.tile(n, n_draws))
-    values = estimate_process_dissociation(
-        drawn["congruent"][0], drawn["incongruent"][0], drawn["congruent"][1],
-        drawn["incongruent"][1],
-    )[score].to_numpy(float).reshape(n_draws, n_people)
+        drawn[kind] = (
+            rng.binomial(n, share, size=(n_draws, n_people)).ravel(),
+            np.tile(n, n_draws),
+        )
+    values = (
+        estimate_process_dissociation(
+            drawn["congruent"][0],
+            drawn["incongruent"][0],
+            drawn["congruent"][1],
+            drawn["incongruent"][1],
+        )[score]
+        .to_numpy(float)
+        .reshape(n_draws, n_people)
+    )
     out = np.full(len(phenotype), np.nan)
     out[valid] = values.var(axis=0, ddof=1)
     return out
@@ -357,8 +368,9 @@ def score_measurement(
                 raise ValueError("estimating the score reliability needs an rng")
             errors = score_error_variance(phenotype, score, rng, n_draws, counts)
             keep = np.isfinite(values) & np.isfinite(errors)
-            split = split_variance(values[keep], float(np.mean(errors[keep])),
-                                   name=f"score {score}")
+            split = split_variance(
+                values[keep], float(np.mean(errors[keep])), name=f"score {score}"
+            )
             source = "dilemma counts, parametric bootstrap"
         else:
             observed = float(np.nanvar(values, ddof=1))

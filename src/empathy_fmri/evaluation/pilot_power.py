@@ -111,7 +111,7 @@ def simulate_pilot_correlations(
             if rel < 1:
                 scores[..., j] += np.sqrt(1.0 - rel) * rng.standard_normal(shape)
         r = batched_pearson(brain[..., None], scores)[:, 0, :]
-        out[start:start + shape[0]] = r[:, column]
+        out[start : start + shape[0]] = r[:, column]
     return out
 
 
@@ -230,8 +230,9 @@ def pilot_power_table(
                     if rel not in summaries:
                         family = np.column_stack([r[:, j], null])
                         summary = summarise_correlations(family, n, population, alpha)
-                        summaries[rel] = {key: np.asarray(v)[0].item()
-                                          for key, v in summary.items()}
+                        summaries[rel] = {
+                            key: np.asarray(v)[0].item() for key, v in summary.items()
+                        }
                     expected = r_true * np.sqrt(roi.reliability * rel)
                     row = {
                         "sample_size": n,
@@ -247,8 +248,13 @@ def pilot_power_table(
                     }
                     row.update(summaries[rel])
                     rows.append(row)
-        logger.info("N = %d: %d studies at each of %d true r x %d ROI(s)",
-                    n, n_studies, len(true_r), len(brain))
+        logger.info(
+            "N = %d: %d studies at each of %d true r x %d ROI(s)",
+            n,
+            n_studies,
+            len(true_r),
+            len(brain),
+        )
     table = pd.DataFrame(rows)
     table["power_fisher_z"] = fisher_z_power(table["r_expected"], table["sample_size"], alpha)
     table["power_fisher_z_perfect"] = fisher_z_power(
@@ -256,7 +262,8 @@ def pilot_power_table(
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         table["exaggeration_ratio_expected"] = np.where(
-            table["null_pair"] | (table["r_expected"] == 0), np.nan,
+            table["null_pair"] | (table["r_expected"] == 0),
+            np.nan,
             table["mean_abs_r_significant"] / table["r_expected"].abs(),
         )
     table["family_size"] = family_size

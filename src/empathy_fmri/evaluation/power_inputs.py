@@ -123,8 +123,12 @@ class PowerInputs:
             behaviour=BehaviourConfig.from_dict(settings["behaviour"]),
             scores=tuple(settings["scores"]),
         )
-        return cls(population, PowerConfig.from_dict(settings["power"]),
-                   int(settings["n_subjects"]), measurement)
+        return cls(
+            population,
+            PowerConfig.from_dict(settings["power"]),
+            int(settings["n_subjects"]),
+            measurement,
+        )
 
     @classmethod
     def read(cls, power_dir: str | Path) -> PowerInputs:
@@ -174,8 +178,12 @@ class PowerInputs:
         """
         sizes = self.sample_sizes if sample_sizes is None else list(sample_sizes)
         return power_table(
-            self.population, sizes, self.power.n_studies, self.measurement,
-            self.power.alpha, self.power.seed_offset,
+            self.population,
+            sizes,
+            self.power.n_studies,
+            self.measurement,
+            self.power.alpha,
+            self.power.seed_offset,
         )
 
     def studies(self, n_subjects: int) -> np.ndarray:
@@ -194,7 +202,10 @@ class PowerInputs:
             (:func:`~empathy_fmri.evaluation.monte_carlo.simulate_studies`).
         """
         return simulate_studies(
-            self.population, n_subjects, self.power.n_studies, self.measurement,
+            self.population,
+            n_subjects,
+            self.power.n_studies,
+            self.measurement,
             self.power.seed_offset,
         )
 

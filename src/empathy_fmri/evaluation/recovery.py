@@ -139,10 +139,6 @@ def amplitude_recovery(
     return pd.DataFrame(rows)
 
 
-
-
-
-
 def correlation_recovery(
     stats_table: pd.DataFrame,
     population: pd.DataFrame,
@@ -187,8 +183,11 @@ def correlation_recovery(
     for name, table, columns in (
         ("stats_table", stats_table, {"roi", "selection", "score", "r", "ci_low", "ci_high", "p"}),
         ("population", population, {"roi", "score", "r", "r_measured_score"}),
-        ("power", power, {"roi", "score", "reliability_brain", "reliability_behaviour",
-                          "r_expected", "power"}),
+        (
+            "power",
+            power,
+            {"roi", "score", "reliability_brain", "reliability_behaviour", "r_expected", "power"},
+        ),
     ):
         missing = columns - set(table.columns)
         if missing:
@@ -196,8 +195,10 @@ def correlation_recovery(
     pop = population[["roi", "score", "r", "r_measured_score"]].rename(
         columns={"r": "r_population", "r_measured_score": "r_population_measured_score"}
     )
-    fast = power[["roi", "score", "reliability_brain", "reliability_behaviour",
-                  "r_expected", "power"] + (["power_holm"] if "power_holm" in power else [])]
+    fast = power[
+        ["roi", "score", "reliability_brain", "reliability_behaviour", "r_expected", "power"]
+        + (["power_holm"] if "power_holm" in power else [])
+    ]
     table = stats_table.merge(pop, on=["roi", "score"], how="left").merge(
         fast, on=["roi", "score"], how="left"
     )
@@ -217,19 +218,3 @@ def correlation_recovery(
     if "p_corrected" in table.columns:
         table["significant_corrected"] = table["p_corrected"] < alpha
     return table
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -37,19 +37,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
 def pool_calibrations(calibrations: pd.DataFrame) -> pd.DataFrame:
     """Pool the measurement calibrations of several replicate studies per ROI.
 
@@ -79,12 +66,16 @@ def pool_calibrations(calibrations: pd.DataFrame) -> pd.DataFrame:
                     np.average(group["mean_voxel_variance"], weights=weight)
                 ),
                 "n_null_positions": int(group["n_null_positions"].sum()),
-                "null_mean_square": float(np.average(
-                    group["null_mean_square"].fillna(0), weights=null_weight))
-                if has_null else np.nan,
-                "null_mean_voxel_variance": float(np.average(
-                    group["null_mean_voxel_variance"].fillna(0), weights=null_weight))
-                if has_null else np.nan,
+                "null_mean_square": float(
+                    np.average(group["null_mean_square"].fillna(0), weights=null_weight)
+                )
+                if has_null
+                else np.nan,
+                "null_mean_voxel_variance": float(
+                    np.average(group["null_mean_voxel_variance"].fillna(0), weights=null_weight)
+                )
+                if has_null
+                else np.nan,
                 **({"estimate": group["estimate"].iloc[0]} if "estimate" in group else {}),
             }
         )
@@ -144,19 +135,32 @@ def compare_with_fast_mode(
             raise ValueError(f"pair {roi}-{score}: fewer than 2 replicate correlations")
         ks_p = float(stats.ks_2samp(values, fast).pvalue)
         for q in quantiles:
-            rows.append({
-                "roi": roi, "score": score, "statistic": f"q{q:g}",
-                "replicates": float(np.quantile(values, q)),
-                "fast": float(np.quantile(fast, q)),
-                "se": _quantile_se(fast, q, n_rep, n_fast),
-                "ks_p": ks_p, "n_replicates": n_rep, "n_fast": n_fast,
-            })
-        rows.append({
-            "roi": roi, "score": score, "statistic": "mean",
-            "replicates": float(values.mean()), "fast": float(fast.mean()),
-            "se": float(fast.std(ddof=1) * np.sqrt(1 / n_rep + 1 / n_fast)),
-            "ks_p": ks_p, "n_replicates": n_rep, "n_fast": n_fast,
-        })
+            rows.append(
+                {
+                    "roi": roi,
+                    "score": score,
+                    "statistic": f"q{q:g}",
+                    "replicates": float(np.quantile(values, q)),
+                    "fast": float(np.quantile(fast, q)),
+                    "se": _quantile_se(fast, q, n_rep, n_fast),
+                    "ks_p": ks_p,
+                    "n_replicates": n_rep,
+                    "n_fast": n_fast,
+                }
+            )
+        rows.append(
+            {
+                "roi": roi,
+                "score": score,
+                "statistic": "mean",
+                "replicates": float(values.mean()),
+                "fast": float(fast.mean()),
+                "se": float(fast.std(ddof=1) * np.sqrt(1 / n_rep + 1 / n_fast)),
+                "ks_p": ks_p,
+                "n_replicates": n_rep,
+                "n_fast": n_fast,
+            }
+        )
     table = pd.DataFrame(rows)
     table.insert(table.columns.get_loc("se"), "difference", table["replicates"] - table["fast"])
     table["z"] = table["difference"] / table["se"]
@@ -190,22 +194,18 @@ def family_wise_error(summaries: pd.DataFrame, alpha: float) -> pd.DataFrame:
         k = int(group["family_wise_false_positive"].astype(bool).sum())
         distant = int(group["family_wise_distant_false_positive"].astype(bool).sum())
         interval = stats.binomtest(k, n, alpha).proportion_ci(0.95)
-        rows.append({
-            "kind": kind,
-            "n_studies": n,
-            "n_family_wise_false_positive": k,
-            "rate": k / n,
-            "ci_low": float(interval.low),
-            "ci_high": float(interval.high),
-            "p_above_alpha": float(stats.binom.sf(k - 1, n, alpha)),
-            "n_distant_family_wise_false_positive": distant,
-            "rate_distant": distant / n,
-            "alpha": alpha,
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "n_studies": n,
+                "n_family_wise_false_positive": k,
+                "rate": k / n,
+                "ci_low": float(interval.low),
+                "ci_high": float(interval.high),
+                "p_above_alpha": float(stats.binom.sf(k - 1, n, alpha)),
+                "n_distant_family_wise_false_positive": distant,
+                "rate_distant": distant / n,
+                "alpha": alpha,
+            }
+        )
     return pd.DataFrame(rows)
-
-
-
-
-
-

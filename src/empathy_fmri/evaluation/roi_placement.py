@@ -92,16 +92,20 @@ def roi_placement(
         centre = np.array([row["x"], row["y"], row["z"]], float)
         both = int((mask & region).sum())
         n_roi, n_region = int(mask.sum()), int(region.sum())
-        rows.append({
-            **row.to_dict(),
-            "distance_to_centre_mm": float(np.linalg.norm(
-                centre - np.asarray(region_centres_mm[name], float))),
-            "distance_to_peak_mm": float(np.linalg.norm(
-                centre - np.asarray(region_peaks_mm[name], float))),
-            "n_voxels_roi": n_roi,
-            "n_voxels_region": n_region,
-            "dice": 2 * both / (n_roi + n_region) if n_roi + n_region else float("nan"),
-            "region_covered": both / n_region if n_region else float("nan"),
-            "roi_in_region": both / n_roi if n_roi else float("nan"),
-        })
+        rows.append(
+            {
+                **row.to_dict(),
+                "distance_to_centre_mm": float(
+                    np.linalg.norm(centre - np.asarray(region_centres_mm[name], float))
+                ),
+                "distance_to_peak_mm": float(
+                    np.linalg.norm(centre - np.asarray(region_peaks_mm[name], float))
+                ),
+                "n_voxels_roi": n_roi,
+                "n_voxels_region": n_region,
+                "dice": 2 * both / (n_roi + n_region) if n_roi + n_region else float("nan"),
+                "region_covered": both / n_region if n_region else float("nan"),
+                "roi_in_region": both / n_roi if n_roi else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)

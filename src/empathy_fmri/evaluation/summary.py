@@ -42,8 +42,11 @@ def _selection_lines(correlations: pd.DataFrame, alpha: float) -> list[str]:
         rows = correlations[correlations["selection"] == selection]
         if rows.empty:
             continue
-        inflation = (rows["inflation"] if "inflation" in rows
-                     else rows["r"].abs() - rows["r_attenuated"].abs())
+        inflation = (
+            rows["inflation"]
+            if "inflation" in rows
+            else rows["r"].abs() - rows["r_attenuated"].abs()
+        )
         lines.append(
             f"- {selection} ROIs ({sentence}): mean |r| {number(rows['r'].abs().mean())} over "
             f"{len(rows)} ROI\u2013score pairs, {percent(_holm_significant(rows, alpha).mean())} "
@@ -132,12 +135,14 @@ def summary_markdown(
         if row.p_corrected < alpha:
             significance = "significant after Holm's correction"
         else:
-            significance = (f"not significant after Holm's correction; uncorrected "
-                            f"p = {number(row.p, 3)}")
+            significance = (
+                f"not significant after Holm's correction; uncorrected p = {number(row.p, 3)}"
+            )
         power_holm = getattr(row, "power_holm", float("nan"))
         detects = (
             f"{percent(power_holm)} of the time after Holm's correction "
-            f"({percent(row.power)} uncorrected)" if np.isfinite(power_holm)
+            f"({percent(row.power)} uncorrected)"
+            if np.isfinite(power_holm)
             else f"{percent(row.power)} of the time (uncorrected p < {alpha})"
         )
         lines.append(
@@ -219,7 +224,8 @@ def _noise_lines(noise: pd.DataFrame) -> list[str]:
     mean = noise[noise["participant_id"].astype(str) == "all"].set_index("component")
     parts = [
         f"{name} {percent(row.share_remaining)}"
-        for name, row in mean.iterrows() if name != "all noise"
+        for name, row in mean.iterrows()
+        if name != "all noise"
     ]
     lines = [
         f"- The first-level model left {percent(mean.loc['all noise', 'share_remaining'])} "

@@ -144,8 +144,13 @@ def _missing_columns(
 
 
 def _numbers(
-    path: str | Path, table: pd.DataFrame, column: str, what: str, *,
-    allow_missing: bool = False, row_names: Sequence[str] | None = None,
+    path: str | Path,
+    table: pd.DataFrame,
+    column: str,
+    what: str,
+    *,
+    allow_missing: bool = False,
+    row_names: Sequence[str] | None = None,
 ) -> pd.Series:
     """A column as floats, or :class:`InputFileError` naming the rows that are not numbers.
 
@@ -162,7 +167,8 @@ def _numbers(
         return values.astype(float)
     rows = np.flatnonzero(bad.to_numpy())
     labels = (
-        [f"{row_names[r]}" for r in rows] if row_names is not None
+        [f"{row_names[r]}" for r in rows]
+        if row_names is not None
         else [f"line {r + 2}" for r in rows]
     )
     shown = ", ".join(
@@ -216,7 +222,10 @@ def read_events(
     kind = "events of a run (onset, duration, trial_type)"
     table = _read_table(path, kind, dtype={"trial_type": str})
     _missing_columns(
-        path, table, ["onset", "duration", "trial_type"], "events file",
+        path,
+        table,
+        ["onset", "duration", "trial_type"],
+        "events file",
         "that every BIDS events file needs",
     )
     if table.empty:
@@ -246,12 +255,14 @@ def read_events(
         wanted = [t for types in missing.values() for t in types]
         hints = [
             f"'{found}' for '{name}'"
-            for name in wanted for found in present
+            for name in wanted
+            for found in present
             if found.strip().lower() == name.lower()
         ]
         hint = (
             f"; trial types are case-sensitive and exact, and the file has {', '.join(hints)}"
-            if hints else ""
+            if hints
+            else ""
         )
         named = "; ".join(
             f"{condition} = trial_type {types}" for condition, types in missing.items()
@@ -268,15 +279,15 @@ def read_events(
         logger.warning(
             "events file '%s' has the trial type(s) %s besides the conditions %s: each is "
             "modelled as a nuisance regressor of its own and enters no contrast",
-            path, extra, dict(conditions),
+            path,
+            extra,
+            dict(conditions),
         )
     table["trial_type"] = table["trial_type"].map(lambda t: rename.get(t, t))
     return table
 
 
-def check_bold(
-    path: str | Path, tr_s: float, source: str = "'design.tr'"
-) -> nib.Nifti1Image:
+def check_bold(path: str | Path, tr_s: float, source: str = "'design.tr'") -> nib.Nifti1Image:
     """Check that a BOLD run can be read and is 4D; compare its header's repetition time.
 
     The header is read first; then the run's last volume, which makes
@@ -326,8 +337,12 @@ def check_bold(
         # BIDS takes the sidecar's RepetitionTime; a header that disagrees is
         # common in converted data (the validator reports it as a warning).
         logger.warning(
-            "'%s' has a repetition time of %s in its header but %s is %g s; the "
-            "analysis uses %g s", path, shown, source, tr_s, tr_s,
+            "'%s' has a repetition time of %s in its header but %s is %g s; the analysis uses %g s",
+            path,
+            shown,
+            source,
+            tr_s,
+            tr_s,
         )
     try:
         np.asarray(img.dataobj[..., -1])
@@ -358,8 +373,13 @@ def bids_label(name: str) -> str:
 
 
 def statmap_path(
-    root: str | Path, subject: str | None, task: str, contrast: str, stat: str,
-    desc: str | None = None, score: str | None = None,
+    root: str | Path,
+    subject: str | None,
+    task: str,
+    contrast: str,
+    stat: str,
+    desc: str | None = None,
+    score: str | None = None,
 ) -> Path:
     """Path of a GLM statistical map, BIDS-derivative style.
 
@@ -382,6 +402,7 @@ def statmap_path(
 def design_matrix_path(root: str | Path, subject: str, task: str, ext: str) -> Path:
     """Path of a subject's design matrices, all runs (``ext`` is ``tsv`` or ``png``)."""
     return Path(root) / subject / f"{subject}_task-{task}_design.{ext}"
+
 
 def list_subjects(root: str | Path) -> list[str]:
     """Participant labels of a BIDS dataset, from ``participants.tsv`` or ``sub-*`` folders.

@@ -15,8 +15,11 @@ def _written_since(results: Path, started: float) -> list[Path]:
     """Files under ``results`` modified at or after ``started`` (1 s of clock slack)."""
     if not results.is_dir():
         return []
-    return [path for path in results.rglob("*")
-            if path.is_file() and path.stat().st_mtime >= started - 1.0]
+    return [
+        path
+        for path in results.rglob("*")
+        if path.is_file() and path.stat().st_mtime >= started - 1.0
+    ]
 
 
 def _count(n: int, noun: str) -> str:
@@ -63,49 +66,74 @@ def finished_message(
     """
     results, conclusion = Path(results), Path(conclusion)
     written = _written_since(results, started)
-    figures = [path for path in written
-               if path.suffix == ".png" and path.parent.name in FIGURE_FOLDERS
-               and path.parent.parent == results]
+    figures = [
+        path
+        for path in written
+        if path.suffix == ".png"
+        and path.parent.name in FIGURE_FOLDERS
+        and path.parent.parent == results
+    ]
     if written:
-        built = (f"This run wrote {_count(len(written), 'file')} under {results}/"
-                 + (f", {_count(len(figures), 'figure')} of the report among them."
-                    if figures else "."))
+        built = f"This run wrote {_count(len(written), 'file')} under {results}/" + (
+            f", {_count(len(figures), 'figure')} of the report among them." if figures else "."
+        )
     else:
         built = "This run wrote nothing new under results (it was up to date)."
     lines = [f"empathy-fmri: done. {built}"]
-    places = [f"{name} in {results}/{folder}" for name, folder in
-              (("tables", "stats"), ("ROI values", "roi"), ("maps", "derivatives/glm"))
-              if (results / folder).is_dir()]
+    places = [
+        f"{name} in {results}/{folder}"
+        for name, folder in (
+            ("tables", "stats"),
+            ("ROI values", "roi"),
+            ("maps", "derivatives/glm"),
+        )
+        if (results / folder).is_dir()
+    ]
     figure_folders = {
         folder: len(list((results / folder).glob("*.png"))) for folder in FIGURE_FOLDERS
     }
     n_figures = sum(figure_folders.values())
     if n_figures:
         folders = ", ".join(f"{results}/{folder}" for folder, n in figure_folders.items() if n)
-        places.append(f"{_count(n_figures, 'figure')} in {folders} (report: snakemake "
-                      f"--report {results}/report.html)")
+        places.append(
+            f"{_count(n_figures, 'figure')} in {folders} (report: snakemake "
+            f"--report {results}/report.html)"
+        )
     if places:
         lines.append("Results: " + "; ".join(places) + ".")
     if conclusion.is_file():
-        lines += ["", f"Bottom line ({conclusion}{_out_of_date(conclusion, conclusion_inputs)}):",
-                  "", conclusion.read_text(encoding="utf-8").strip()]
+        lines += [
+            "",
+            f"Bottom line ({conclusion}{_out_of_date(conclusion, conclusion_inputs)}):",
+            "",
+            conclusion.read_text(encoding="utf-8").strip(),
+        ]
     else:
-        lines.append(f"No bottom line yet: {conclusion} is written by the full run "
-                     "(snakemake --cores 4).")
+        lines.append(
+            f"No bottom line yet: {conclusion} is written by the full run (snakemake --cores 4)."
+        )
     if warnings is not None:
         warnings = Path(warnings)
         if warnings.is_file():
-            lines += ["", f"Warnings ({warnings}{_out_of_date(warnings, warnings_inputs)}):", "",
-                      warnings.read_text(encoding="utf-8").strip()]
+            lines += [
+                "",
+                f"Warnings ({warnings}{_out_of_date(warnings, warnings_inputs)}):",
+                "",
+                warnings.read_text(encoding="utf-8").strip(),
+            ]
         elif conclusion.is_file():
-            lines.append(f"No warnings record yet: {warnings} is written by the full run "
-                         "(snakemake --cores 4).")
+            lines.append(
+                f"No warnings record yet: {warnings} is written by the full run "
+                "(snakemake --cores 4)."
+            )
     return "\n".join(lines)
 
 
 def _out_of_date(path: Path, inputs: Sequence[str | Path]) -> str:
     """A note naming the ``inputs`` newer than ``path``, or nothing."""
-    newer = [str(p) for p in map(Path, inputs)
-             if p.is_file() and p.stat().st_mtime > path.stat().st_mtime]
-    return (f", older than {', '.join(newer)}: run snakemake --cores 4 to update it"
-            if newer else "")
+    newer = [
+        str(p)
+        for p in map(Path, inputs)
+        if p.is_file() and p.stat().st_mtime > path.stat().st_mtime
+    ]
+    return f", older than {', '.join(newer)}: run snakemake --cores 4 to update it" if newer else ""

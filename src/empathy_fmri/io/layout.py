@@ -143,15 +143,22 @@ def _run_order(key: str) -> tuple[Any, ...]:
 
 def _preproc_bolds(derivatives: Path, subject: str, task: str, space: str) -> list[str]:
     return get_bids_files(
-        str(derivatives), file_tag="bold", file_type="nii.gz", sub_label=subject[4:],
-        modality_folder="func", filters=[("task", task), ("space", space), ("desc", "preproc")],
+        str(derivatives),
+        file_tag="bold",
+        file_type="nii.gz",
+        sub_label=subject[4:],
+        modality_folder="func",
+        filters=[("task", task), ("space", space), ("desc", "preproc")],
     )
 
 
 def find_spaces(derivatives: str | Path, task: str) -> list[str]:
     """The ``space`` labels of the preprocessed BOLD runs of ``task`` in a derivative."""
     files = get_bids_files(
-        str(derivatives), file_tag="bold", file_type="nii.gz", modality_folder="func",
+        str(derivatives),
+        file_tag="bold",
+        file_type="nii.gz",
+        modality_folder="func",
         filters=[("task", task), ("desc", "preproc")],
     )
     spaces = {parse_bids_filename(f)["entities"].get("space") for f in files}
@@ -193,20 +200,27 @@ def find_runs(
     files = _preproc_bolds(derivatives, subject, task, space)
     if not files:
         raw = get_bids_files(
-            str(bids_dir), file_tag="bold", file_type="nii*", sub_label=subject[4:],
-            modality_folder="func", filters=[("task", task)],
+            str(bids_dir),
+            file_tag="bold",
+            file_type="nii*",
+            sub_label=subject[4:],
+            modality_folder="func",
+            filters=[("task", task)],
         )
         spaces = find_spaces(derivatives, task) if derivatives.is_dir() else []
         where = (
-            f"'{derivatives}' does not exist" if not derivatives.is_dir()
+            f"'{derivatives}' does not exist"
+            if not derivatives.is_dir()
             else f"'{derivatives}' has preprocessed runs of task '{task}' only in the "
-            f"space(s) {spaces}" if spaces
+            f"space(s) {spaces}"
+            if spaces
             else f"'{derivatives}' has none of task '{task}'"
         )
         raw_note = (
             f"; the raw dataset has {len(raw)} BOLD run(s) of it, which are not analysed "
             "unpreprocessed: run fMRIPrep (or point 'analysis.derivatives' at its output)"
-            if raw else ""
+            if raw
+            else ""
         )
         raise LayoutError(
             f"{subject} has no preprocessed BOLD of task '{task}' in space '{space}' "
@@ -235,7 +249,9 @@ def find_runs(
         mask = bold.with_name(bold.name.replace("_desc-preproc_bold.", "_desc-brain_mask."))
         runs.append(
             RunFiles(
-                key=key, bold=bold, events=events,
+                key=key,
+                bold=bold,
+                events=events,
                 confounds=bold.parent / f"{key}_desc-confounds_timeseries.tsv",
                 mask=mask if mask.is_file() else None,
             )
@@ -290,9 +306,7 @@ def sidecar_metadata(path: str | Path, root: str | Path) -> dict[str, Any]:
             folder.glob(f"{suffix}.json")
         ):
             side_entities, side_suffix = _entities(sidecar.name)
-            if side_suffix != suffix or any(
-                entities.get(k) != v for k, v in side_entities.items()
-            ):
+            if side_suffix != suffix or any(entities.get(k) != v for k, v in side_entities.items()):
                 continue
             candidates.append((len(side_entities), sidecar))
         for _, sidecar in sorted(candidates):
@@ -331,7 +345,10 @@ def repetition_time(run: RunFiles, bids_dir: str | Path, derivatives: str | Path
 
 
 def subjects_with_runs(
-    bids_dir: str | Path, derivatives: str | Path, subjects: Sequence[str], task: str,
+    bids_dir: str | Path,
+    derivatives: str | Path,
+    subjects: Sequence[str],
+    task: str,
     space: str,
 ) -> dict[str, list[RunFiles]]:
     """:func:`find_runs` of every subject, in the subjects' order."""

@@ -115,8 +115,11 @@ def read_phenotype(
     table = _read_table(path, kind, dtype={"participant_id": str})
     computed = DILEMMA_SCORES if dilemmas is not None else ()
     _missing_columns(
-        path, table, ["participant_id", *[s for s in scores if s not in computed]],
-        "phenotype file", "(participant_id and the scores named in 'analysis.scores')",
+        path,
+        table,
+        ["participant_id", *[s for s in scores if s not in computed]],
+        "phenotype file",
+        "(participant_id and the scores named in 'analysis.scores')",
     )
     unnamed = np.flatnonzero(table["participant_id"].isna().to_numpy())
     if unnamed.size:
@@ -170,24 +173,40 @@ def dilemma_counts(
     given = {key: getattr(dilemmas, key) for pair in _KINDS.values() for key in pair}
     columns = {key: value for key, value in given.items() if isinstance(value, str)}
     _missing_columns(
-        path, table, list(columns.values()), "phenotype file",
+        path,
+        table,
+        list(columns.values()),
+        "phenotype file",
         "(the raw dilemma counts named in 'analysis.dilemmas': "
-        + ", ".join(f"{key}: {value}" for key, value in columns.items()) + ")",
+        + ", ".join(f"{key}: {value}" for key, value in columns.items())
+        + ")",
     )
     ids = list(table.index)
     out = {}
     for kind, (rejected_key, n_key) in _KINDS.items():
         n_value = given[n_key]
         if isinstance(n_value, str):
-            n = _whole_numbers(path, table[n_value], ids, f"'{n_value}' ('analysis.dilemmas."
-                               f"{n_key}')", 1, None, "at least 1")
+            n = _whole_numbers(
+                path,
+                table[n_value],
+                ids,
+                f"'{n_value}' ('analysis.dilemmas.{n_key}')",
+                1,
+                None,
+                "at least 1",
+            )
             limit = f"the participant's '{n_value}'"
         else:
             n = np.full(len(table), int(n_value))
             limit = f"'analysis.dilemmas.{n_key}' = {n_value}"
         column = getattr(dilemmas, rejected_key)
         rejected = _whole_numbers(
-            path, table[column], ids, f"'{column}' ('analysis.dilemmas.{rejected_key}')", 0, n,
+            path,
+            table[column],
+            ids,
+            f"'{column}' ('analysis.dilemmas.{rejected_key}')",
+            0,
+            n,
             f"between 0 and the number of {kind} dilemmas ({limit})",
         )
         out[kind] = (rejected, n)
@@ -195,8 +214,13 @@ def dilemma_counts(
 
 
 def _whole_numbers(
-    path: str | Path, raw: pd.Series, ids: Sequence[str], name: str, low: int,
-    high: np.ndarray | None, what: str,
+    path: str | Path,
+    raw: pd.Series,
+    ids: Sequence[str],
+    name: str,
+    low: int,
+    high: np.ndarray | None,
+    what: str,
 ) -> np.ndarray:
     """A column of counts as integers, or :class:`InputFileError` naming the rows that are not."""
     values = pd.to_numeric(raw, errors="coerce").to_numpy(float)
@@ -216,11 +240,13 @@ def _whole_numbers(
     hint = (
         "; a participant without responses cannot be scored: remove the row (the ROI "
         "correlations then leave them out, and a job that needs every subject's scores "
-        "says so)" if any(pd.isna(raw.iloc[r]) for r in rows) else ""
+        "says so)"
+        if any(pd.isna(raw.iloc[r]) for r in rows)
+        else ""
     )
     raise InputFileError(
-        path, f"column {name} must hold a whole number {what} in every row, but "
-        f"{shown}{more}{hint}",
+        path,
+        f"column {name} must hold a whole number {what} in every row, but {shown}{more}{hint}",
     )
 
 
@@ -254,7 +280,9 @@ def _with_dilemma_scores(
     table["pd_edge_case"] = np.where(edge, "yes", "no")
     logger.info(
         "phenotype file '%s': U, D and willingness_to_harm of %d participants computed from "
-        "the raw dilemma counts (%s)", path, len(table),
+        "the raw dilemma counts (%s)",
+        path,
+        len(table),
         ", ".join(f"{k}: {v}" for k, v in dilemmas.to_dict().items()),
     )
     if edge.any():
@@ -262,7 +290,9 @@ def _with_dilemma_scores(
             "phenotype file '%s': %d participant(s) rejected harm in every congruent and in no "
             "incongruent dilemma (U = 1, where D = p_i / (1 - U) divides by zero); their "
             "proportions were replaced by 1 - 1/(2 n) and 1/(2 n) before scoring "
-            "(pd_edge_case yes): %s", path, int(edge.sum()),
+            "(pd_edge_case yes): %s",
+            path,
+            int(edge.sum()),
             ", ".join(table.index[edge]),
         )
     return table

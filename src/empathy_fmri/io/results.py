@@ -8,7 +8,9 @@ import pandas as pd
 
 
 def read_roi_centres(
-    path: str | Path, selection: str = "independent", score: str = "all",
+    path: str | Path,
+    selection: str = "independent",
+    score: str = "all",
     participant_id: str = "all",
 ) -> dict[str, list[float]]:
     """Read the ROI centres of one selection from ``roi_centres.tsv``.
@@ -76,4 +78,3 @@ def read_design_matrices(path: str | Path) -> list[pd.DataFrame]:
         part.drop(columns="run").dropna(axis=1, how="all").set_index("frame_time_s")
         for _, part in table.groupby("run", sort=False)
     ]
-

@@ -169,8 +169,12 @@ def read_run_confounds(
         if len(sample_mask) == n_scans:
             sample_mask = None
         else:
-            logger.info("'%s': %d of %d volumes fitted (the others are non-steady-state or "
-                        "scrubbed)", run.bold.name, len(sample_mask), n_scans)
+            logger.info(
+                "'%s': %d of %d volumes fitted (the others are non-steady-state or scrubbed)",
+                run.bold.name,
+                len(sample_mask),
+                n_scans,
+            )
     return table.astype(float).reset_index(drop=True), sample_mask
 
 
@@ -263,7 +267,9 @@ def read_subject_runs(
     if nuisance:
         logger.info(
             "%s: trial types %s are neither needle nor swab ('analysis.conditions'); each is "
-            "a nuisance regressor of its own", subject, nuisance,
+            "a nuisance regressor of its own",
+            subject,
+            nuisance,
         )
     tables, masks = None, [None] * len(runs)
     if confounds["strategy"]:
@@ -291,6 +297,11 @@ def _check_event_times(run: RunFiles, table: pd.DataFrame, n_scans: int, tr_s: f
         logger.warning(
             "events file '%s' has %d event(s) that end after its run '%s' has ended "
             "(%d volumes, %g s; the last event ends at %g s): the model has only their "
-            "start", run.events, int((ends > duration + 1e-6).sum()), run.bold, n_scans,
-            duration, ends.max(),
+            "start",
+            run.events,
+            int((ends > duration + 1e-6).sum()),
+            run.bold,
+            n_scans,
+            duration,
+            ends.max(),
         )

@@ -94,5 +94,7 @@ def removal_message(removed: Sequence[str | Path]) -> str | None:
     """
     if not removed:
         return None
-    return (f"empathy-fmri: removed {len(removed)} temporary file(s) a stopped run left "
-            f"behind: {', '.join(str(path) for path in removed)}")
+    return (
+        f"empathy-fmri: removed {len(removed)} temporary file(s) a stopped run left "
+        f"behind: {', '.join(str(path) for path in removed)}"
+    )

@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 
 
 def subject_scores(
-    phenotype_path: str | Path, subjects: Sequence[str], score: str,
+    phenotype_path: str | Path,
+    subjects: Sequence[str],
+    score: str,
     dilemmas: DilemmasConfig | None = None,
 ) -> pd.Series:
     """Read one score for exactly these subjects, refusing to leave anyone out.
@@ -64,8 +66,9 @@ def subject_scores(
         for a subject, or holds the same value for every subject.
     """
     phenotype = read_phenotype(phenotype_path, [score], dilemmas)
-    require_phenotype_rows(phenotype, subjects, phenotype_path,
-                           f"the whole-brain regression on '{score}'")
+    require_phenotype_rows(
+        phenotype, subjects, phenotype_path, f"the whole-brain regression on '{score}'"
+    )
     values = phenotype.loc[list(subjects), score]
     missing = [s for s in subjects if np.isnan(values.loc[s])]
     if missing:

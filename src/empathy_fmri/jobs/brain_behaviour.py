@@ -75,7 +75,10 @@ def run_brain_behaviour(
     if without:
         logger.warning(
             "phenotype file '%s' has no row for %d of the %d subjects analysed, who are left "
-            "out of every correlation: %s", phenotype_path, len(without), len(subjects),
+            "out of every correlation: %s",
+            phenotype_path,
+            len(without),
+            len(subjects),
             ", ".join(without),
         )
     without_score = {
@@ -85,7 +88,10 @@ def run_brain_behaviour(
         if missing:
             logger.warning(
                 "phenotype file '%s' has n/a in column '%s' for %s, left out of that score's "
-                "correlations", phenotype_path, score, ", ".join(missing),
+                "correlations",
+                phenotype_path,
+                score,
+                ", ".join(missing),
             )
     table = brain_behaviour_step(roi_table, phenotype, analysis, seed)
     write_tsv(table_path, table)

@@ -47,9 +47,7 @@ def run_conclusion(
     population = None
     if graded_path is not None:
         graded = pd.read_csv(graded_path, sep="\t", na_values="n/a")
-        population = graded[graded["selection"] == "independent"][
-            ["roi", "score", "r_population"]
-        ]
+        population = graded[graded["selection"] == "independent"][["roi", "score", "r_population"]]
     paragraphs = bottom_line(stats, power, alpha, population, inflated_ratio)
     for paragraph in paragraphs:
         logger.info("%s", paragraph)

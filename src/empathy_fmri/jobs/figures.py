@@ -77,7 +77,8 @@ def figure_rois(
     masks = roi_mask_images(centres, radius_mm, reference, grey_matter_threshold)
     voxel = float(abs(reference.affine[0, 0]))
     figure = plot_rois(
-        masks, centres,
+        masks,
+        centres,
         title=f"A-priori ROIs: {radius_mm:g} mm spheres in grey matter, on a {voxel:g} mm grid",
     )
     save_figure(figure, outputs)
@@ -218,13 +219,19 @@ def figure_task_timeline(
         n_scans = BlockDesign.from_config(DesignConfig.from_dict(design)).n_scans
     events = read_events(events_path, conditions)
     model = run_design_matrix(
-        n_scans, events[["onset", "duration", "trial_type"]], None, float(tr_s),
-        hrf_model=hrf_model, drift_model=None,
+        n_scans,
+        events[["onset", "duration", "trial_type"]],
+        None,
+        float(tr_s),
+        hrf_model=hrf_model,
+        drift_model=None,
         high_pass_hz=0.0,
     )
     name = Path(events_path).name.removesuffix("_events.tsv")
     figure = plot_task_timeline(
-        events, n_scans * float(tr_s), model,
+        events,
+        n_scans * float(tr_s),
+        model,
         title=title or f"Task design of {name.replace('_', ', ')}",
         hrf_model=hrf_model,
     )
@@ -389,7 +396,9 @@ def figure_roi_timeseries(
     events = [read_events(path, conditions) for path in events_paths]
     n_voxels = int(np.asarray(masks[roi].dataobj).sum())
     figure = plot_roi_timeseries(
-        runs, events, roi,
+        runs,
+        events,
+        roi,
         title=f"{subject}, {roi} ({n_voxels} voxels): BOLD signal and the GLM fit",
     )
     save_figure(figure, outputs)
@@ -431,6 +440,7 @@ def figure_selections(
     ]
     replicates = (
         pd.concat([pd.read_csv(path, sep="\t") for path in replicate_paths], ignore_index=True)
-        if replicate_paths else None
+        if replicate_paths
+        else None
     )
     save_figure(plot_selection_r(study, truth, rois, scores, replicates, n_subjects), outputs)

@@ -52,8 +52,14 @@ def read_runs(
         See :func:`empathy_fmri.io.run_inputs.read_subject_runs`.
     """
     return read_subject_runs(
-        subject, source["bids_dir"], source["derivatives"], source["task"], source["space"],
-        analysis.conditions, analysis.confounds, expected_bold,
+        subject,
+        source["bids_dir"],
+        source["derivatives"],
+        source["task"],
+        source["space"],
+        analysis.conditions,
+        analysis.confounds,
+        expected_bold,
     )
 
 
@@ -118,8 +124,16 @@ def run_first_level(
     """
     with recorded_warnings() as warnings:
         timings = _fit_and_write(
-            subject, source, analysis, statmap_paths, design_tsv, design_png, inputs_json,
-            expected_bold, n_jobs, warnings,
+            subject,
+            source,
+            analysis,
+            statmap_paths,
+            design_tsv,
+            design_png,
+            inputs_json,
+            expected_bold,
+            n_jobs,
+            warnings,
         )
     return timings
 
@@ -142,10 +156,18 @@ def _fit_and_write(
     timings = {"read_runs": time.perf_counter() - clock}
     logger.info(
         "%s: %d run(s), TR %g s from the sidecars, confounds %s",
-        subject, len(runs.runs), runs.tr_s, dict(analysis.confounds),
+        subject,
+        len(runs.runs),
+        runs.tr_s,
+        dict(analysis.confounds),
     )
     result = first_level_step(
-        runs.bold_paths, runs.events, runs.confounds, runs.tr_s, analysis, n_jobs=n_jobs,
+        runs.bold_paths,
+        runs.events,
+        runs.confounds,
+        runs.tr_s,
+        analysis,
+        n_jobs=n_jobs,
         sample_masks=runs.sample_masks,
     )
     timings.update(result.timings)
@@ -167,27 +189,33 @@ def _fit_and_write(
     save_figure(figure, [design_png], dpi=150)
     timings["design_files"] = time.perf_counter() - clock
     if inputs_json is not None:
-        write_json(inputs_json, {
-            "participant_id": subject,
-            "runs": labels,
-            "tr_s": runs.tr_s,
-            "n_volumes": [int(img.shape[3]) for img in runs.images],
-            "n_volumes_fitted": [
-                int(img.shape[3]) if keep is None else len(keep)
-                for img, keep in zip(runs.images, runs.sample_masks, strict=True)
-            ],
-            "confound_columns": list(runs.confounds[0].columns) if runs.confounds else [],
-            "nuisance_trial_types": runs.nuisance_trial_types,
-            # what was logged as a warning while reading and fitting (e.g. a
-            # header TR other than the sidecar's), for the warnings record
-            "warnings": list(warnings),
-            "files": [
-                {"bold": str(r.bold), "events": str(r.events),
-                 "confounds": str(r.confounds) if runs.confounds else None,
-                 "mask": str(r.mask) if r.mask else None}
-                for r in runs.runs
-            ],
-        })
+        write_json(
+            inputs_json,
+            {
+                "participant_id": subject,
+                "runs": labels,
+                "tr_s": runs.tr_s,
+                "n_volumes": [int(img.shape[3]) for img in runs.images],
+                "n_volumes_fitted": [
+                    int(img.shape[3]) if keep is None else len(keep)
+                    for img, keep in zip(runs.images, runs.sample_masks, strict=True)
+                ],
+                "confound_columns": list(runs.confounds[0].columns) if runs.confounds else [],
+                "nuisance_trial_types": runs.nuisance_trial_types,
+                # what was logged as a warning while reading and fitting (e.g. a
+                # header TR other than the sidecar's), for the warnings record
+                "warnings": list(warnings),
+                "files": [
+                    {
+                        "bold": str(r.bold),
+                        "events": str(r.events),
+                        "confounds": str(r.confounds) if runs.confounds else None,
+                        "mask": str(r.mask) if r.mask else None,
+                    }
+                    for r in runs.runs
+                ],
+            },
+        )
     logger.info(
         "first level stages: %s",
         ", ".join(f"{key} {value:.2f} s" for key, value in timings.items()),
@@ -241,28 +269,30 @@ def write_participants_table(
     rows = []
     for subject in listed:
         info = read.get(subject)
-        rows.append({
-            "participant_id": subject,
-            "analysed": "no" if subject in excluded else "yes",
-            "reason": excluded.get(subject, "n/a"),
-            "runs": ", ".join(info["runs"]) if info else "n/a",
-            "tr_s": info["tr_s"] if info else None,
-            "n_volumes": ", ".join(str(n) for n in info["n_volumes"]) if info else "n/a",
-            "n_volumes_fitted": ", ".join(str(n) for n in info["n_volumes_fitted"])
-            if info else "n/a",
-            "confound_columns": len(info["confound_columns"]) if info else None,
-            "nuisance_trial_types": ", ".join(info["nuisance_trial_types"]) or "none"
-            if info else "n/a",
-        })
+        rows.append(
+            {
+                "participant_id": subject,
+                "analysed": "no" if subject in excluded else "yes",
+                "reason": excluded.get(subject, "n/a"),
+                "runs": ", ".join(info["runs"]) if info else "n/a",
+                "tr_s": info["tr_s"] if info else None,
+                "n_volumes": ", ".join(str(n) for n in info["n_volumes"]) if info else "n/a",
+                "n_volumes_fitted": ", ".join(str(n) for n in info["n_volumes_fitted"])
+                if info
+                else "n/a",
+                "confound_columns": len(info["confound_columns"]) if info else None,
+                "nuisance_trial_types": ", ".join(info["nuisance_trial_types"]) or "none"
+                if info
+                else "n/a",
+            }
+        )
     table = pd.DataFrame(rows)
     if dilemmas is not None:
         if phenotype_path is None:
             raise ValueError("scoring the raw dilemma counts needs the phenotype file")
         scored = read_phenotype(phenotype_path, DILEMMA_SCORES[:3], dilemmas)
         for column in DILEMMA_SCORES:
-            table[column] = [
-                scored.loc[s, column] if s in scored.index else np.nan for s in listed
-            ]
+            table[column] = [scored.loc[s, column] if s in scored.index else np.nan for s in listed]
         table["pd_edge_case"] = table["pd_edge_case"].fillna("n/a")
     write_tsv(table_path, table)
     for subject, reason in excluded.items():

@@ -201,7 +201,9 @@ def log_to(path: str | Path, level: int = logging.INFO) -> Iterator[logging.Logg
         cpu_s, peak_mb = job_usage()
         logger.info(
             "done in %.1f s, CPU %.1f s, peak memory %.0f MB",
-            time.perf_counter() - start, cpu_s, peak_mb,
+            time.perf_counter() - start,
+            cpu_s,
+            peak_mb,
         )
     finally:
         root.removeHandler(handler)

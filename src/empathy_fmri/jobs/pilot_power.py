@@ -78,7 +78,12 @@ def run_pilot_measurement(
     """
     roi_table = pd.read_csv(roi_table_path, sep="\t")
     calibration = calibrate_error(
-        effect_paths, variance_paths, roi_table_path, null_table_path, anatomy, noise_fwhm_mm,
+        effect_paths,
+        variance_paths,
+        roi_table_path,
+        null_table_path,
+        anatomy,
+        noise_fwhm_mm,
         analysis,
     )
     brain = brain_measurement(roi_table, calibration)
@@ -91,19 +96,27 @@ def run_pilot_measurement(
     # by read_phenotype), or else the simulator's count columns
     counts = (
         dilemma_counts(phenotype_path, phenotype, analysis.dilemmas)
-        if analysis.dilemmas is not None else None
+        if analysis.dilemmas is not None
+        else None
     )
     try:
-        behaviour = score_measurement(phenotype, scores, pilot.score_reliability, rng,
-                                      counts=counts)
+        behaviour = score_measurement(
+            phenotype, scores, pilot.score_reliability, rng, counts=counts
+        )
     except ValueError as err:
         raise InputFileError(phenotype_path, str(err)) from err
     for row in pd.concat([brain, behaviour]).itertuples():
         logger.info(
             "%s: observed variance %.4g = true %.4g + error %.4g; reliability %.2f "
             "(95%% interval %.2f-%.2f from %d subjects; error from %s)",
-            row.measure, row.observed_variance, row.true_variance, row.error_variance,
-            row.reliability, row.reliability_ci_low, row.reliability_ci_high, row.n_subjects,
+            row.measure,
+            row.observed_variance,
+            row.true_variance,
+            row.error_variance,
+            row.reliability,
+            row.reliability_ci_low,
+            row.reliability_ci_high,
+            row.n_subjects,
             row.error_source,
         )
     unknown = behaviour[~np.isfinite(behaviour["reliability"].to_numpy(float))]
@@ -148,12 +161,21 @@ def run_pilot_power(
     sizes = sorted({*power.sample_sizes, *own})
     start = time.perf_counter()
     table = pilot_power_table(
-        brain, scores, power.pilot.true_r, sizes, power.n_studies, power.alpha, seed,
+        brain,
+        scores,
+        power.pilot.true_r,
+        sizes,
+        power.n_studies,
+        power.alpha,
+        seed,
         power.seed_offset,
     )
     elapsed = time.perf_counter() - start
     logger.info(
         "%d sample sizes x %d true r x %d studies in %.1f s",
-        len(sizes), len(power.pilot.true_r), power.n_studies, elapsed,
+        len(sizes),
+        len(power.pilot.true_r),
+        power.n_studies,
+        elapsed,
     )
     write_tsv(table_path, table)

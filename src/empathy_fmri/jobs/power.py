@@ -91,7 +91,11 @@ def calibrate_error(
     grey = grey_matter_on(reference, anatomy.grey_matter_threshold)
     masks = roi_masks(analysis.rois, analysis.roi_radius_mm, reference.affine, grey)
     table = calibrate_measurement(
-        effect_paths, variance_paths, masks, analysis.rois, reference.affine,
+        effect_paths,
+        variance_paths,
+        masks,
+        analysis.rois,
+        reference.affine,
         min_distance_mm=null_distance_mm(
             analysis.roi_radius_mm, analysis.smoothing_fwhm_mm, noise_fwhm_mm
         ),
@@ -146,7 +150,12 @@ def run_measurement_model(
         Runs per subject (the run-to-run amplitude variation averages over them).
     """
     table = calibrate_error(
-        effect_paths, variance_paths, roi_table_path, null_table_path, anatomy, noise.fwhm_mm,
+        effect_paths,
+        variance_paths,
+        roi_table_path,
+        null_table_path,
+        anatomy,
+        noise.fwhm_mm,
         analysis,
     )
     gain = signal_gain(anatomy, regions, signal, analysis)
@@ -160,8 +169,12 @@ def run_measurement_model(
     for row in table.itertuples():
         logger.info(
             "%s: %d voxels, c = %.3f (%.1f effective voxels), error SD %.3f psc, gain %.2f",
-            row.roi, row.n_voxels, row.correlation_factor, row.effective_voxels,
-            row.error_sd_psc, row.gain,
+            row.roi,
+            row.n_voxels,
+            row.correlation_factor,
+            row.effective_voxels,
+            row.error_sd_psc,
+            row.gain,
         )
     write_tsv(table_path, table)
 
@@ -199,7 +212,9 @@ def run_power(
     elapsed = time.perf_counter() - start
     logger.info(
         "%d sample sizes x %d studies in %.1f s (%.0f studies/s)",
-        len(inputs.sample_sizes), inputs.power.n_studies, elapsed,
+        len(inputs.sample_sizes),
+        inputs.power.n_studies,
+        elapsed,
         len(inputs.sample_sizes) * inputs.power.n_studies / elapsed,
     )
     write_tsv(table_path, table)

@@ -88,6 +88,7 @@ def run_replicate_comparison(
     write_tsv(fwe_path, family_wise_error(summaries, config["analysis"]["alpha"]))
     logger.info(
         "%d of %d comparisons within tolerance",
-        int(comparison["within_tolerance"].sum()), len(comparison),
+        int(comparison["within_tolerance"].sum()),
+        len(comparison),
     )
     save_figure(plot_replicate_comparison(correlations, fast, comparison), figure_paths)

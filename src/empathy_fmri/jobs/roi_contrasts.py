@@ -69,10 +69,17 @@ def run_roi_definitions(
         subject (named in the message); nothing is written then.
     """
     phenotype = read_phenotype(phenotype_path, analysis.scores, analysis.dilemmas)
-    require_phenotype_rows(phenotype, list(effect_paths), phenotype_path,
-                           "placing the ROIs selected on a score (behaviour_peak, cross_validated)")
+    require_phenotype_rows(
+        phenotype,
+        list(effect_paths),
+        phenotype_path,
+        "placing the ROIs selected on a score (behaviour_peak, cross_validated)",
+    )
     table = roi_definitions(
-        nib.load(group_z_path), anatomy, analysis, effect_imgs=dict(effect_paths),
+        nib.load(group_z_path),
+        anatomy,
+        analysis,
+        effect_imgs=dict(effect_paths),
         phenotype=phenotype,
     )
     write_tsv(centres_path, table)
@@ -134,7 +141,13 @@ def run_roi_glm(
     kept = effect_free_positions(candidates, np.asarray(nib.load(group_z_path).dataobj))
     nulls = {roi: [candidates[roi][k] for k in keep] for roi, keep in kept.items()}
     table = roi_glm_step(
-        runs.bold_paths, runs.events, runs.confounds, runs.tr_s, analysis, masks, nulls,
+        runs.bold_paths,
+        runs.events,
+        runs.confounds,
+        runs.tr_s,
+        analysis,
+        masks,
+        nulls,
         sample_masks=runs.sample_masks,
     )
     write_tsv(table_path, table)
@@ -173,8 +186,10 @@ def run_roi_extraction(
     roi_glm = {s: pd.read_csv(p, sep="\t") for s, p in roi_glm_paths.items()}
     table = roi_step(effect_paths, centres, reference, grey_matter_threshold, analysis, roi_glm)
     null = pd.concat(
-        [fit[fit["selection"] == NULL_POSITION].assign(participant_id=s)
-         for s, fit in roi_glm.items()],
+        [
+            fit[fit["selection"] == NULL_POSITION].assign(participant_id=s)
+            for s, fit in roi_glm.items()
+        ],
         ignore_index=True,
     )
     write_tsv(table_path, table)

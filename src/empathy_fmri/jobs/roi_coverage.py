@@ -51,8 +51,10 @@ def _mask_of(path: str | Path, is_bold: bool) -> nib.Nifti1Image:
     try:
         return nib.Nifti1Image((np.asarray(img.dataobj) > 0).astype(np.uint8), img.affine)
     except (OSError, EOFError, ValueError) as err:
-        raise InputFileError(path, f"cannot be read to the end ({type(err).__name__}); "
-                             "expected a 3D NIfTI brain mask") from err
+        raise InputFileError(
+            path,
+            f"cannot be read to the end ({type(err).__name__}); expected a 3D NIfTI brain mask",
+        ) from err
 
 
 def run_roi_coverage(
@@ -103,11 +105,14 @@ def run_roi_coverage(
         grid = (mask.shape, np.round(mask.affine, 4).tobytes())
         if grid not in grey_by_grid:
             grey_by_grid[grid] = grey_matter_on(mask, grey_matter_threshold)
-        counts = roi_voxel_counts(centres, analysis.roi_radius_mm, mask, grey_matter_threshold,
-                                  grey=grey_by_grid[grid])
+        counts = roi_voxel_counts(
+            centres, analysis.roi_radius_mm, mask, grey_matter_threshold, grey=grey_by_grid[grid]
+        )
         zooms = "x".join(f"{z:g}" for z in mask.header.get_zooms()[:3])
-        rows += [{"file": str(path), "voxel_size_mm": zooms, "roi": roi, "n_voxels": n}
-                 for roi, n in counts.items()]
+        rows += [
+            {"file": str(path), "voxel_size_mm": zooms, "roi": roi, "n_voxels": n}
+            for roi, n in counts.items()
+        ]
     table = pd.DataFrame(rows, columns=["file", "voxel_size_mm", "roi", "n_voxels"])
     problems, first = [], None
     for roi in centres:
@@ -115,8 +120,13 @@ def run_roi_coverage(
         if chosen.empty:
             continue
         worst = chosen.loc[chosen["n_voxels"].idxmin()]
-        logger.info("ROI %s: %d-%d voxels inside the %d brain mask(s)", roi,
-                    chosen["n_voxels"].min(), chosen["n_voxels"].max(), len(chosen))
+        logger.info(
+            "ROI %s: %d-%d voxels inside the %d brain mask(s)",
+            roi,
+            chosen["n_voxels"].min(),
+            chosen["n_voxels"].max(),
+            len(chosen),
+        )
         too_few = int((chosen["n_voxels"] < analysis.min_roi_voxels).sum())
         if too_few:
             first = first or worst["file"]

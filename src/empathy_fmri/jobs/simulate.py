@@ -124,12 +124,15 @@ def write_subject(
         key = run_key(subject, task, run_number)
         preproc = preproc_bold_path(derivatives, key, SIMULATED_SPACE)
         write_nifti(preproc, image)
-        write_json(preproc.with_name(preproc.name.replace(".nii.gz", ".json")), {
-            "RepetitionTime": float(simulation.design.tr),
-            "TaskName": task,
-            "SkullStripped": False,
-            "Sources": [f"bids:raw:{raw_bold_path('', key).as_posix()}"],
-        })
+        write_json(
+            preproc.with_name(preproc.name.replace(".nii.gz", ".json")),
+            {
+                "RepetitionTime": float(simulation.design.tr),
+                "TaskName": task,
+                "SkullStripped": False,
+                "Sources": [f"bids:raw:{raw_bold_path('', key).as_posix()}"],
+            },
+        )
         write_nifti(brain_mask_path(derivatives, key, SIMULATED_SPACE), mask)
         # The simulation starts in MNI space, so the raw run is the same image
         # (a hard link): there is no native-space acquisition to simulate.
@@ -202,9 +205,7 @@ def write_subject_events(
     """
     subject = participant_id(subject_index, n_subjects)
     block_design = BlockDesign.from_config(design)
-    for run_number, events in enumerate(
-        subject_events(block_design, seed, subject_index), start=1
-    ):
+    for run_number, events in enumerate(subject_events(block_design, seed, subject_index), start=1):
         _write_events(raw_events_path(bids_root, run_key(subject, task, run_number)), events)
 
 
@@ -276,8 +277,10 @@ def write_phenotype(
     )
     phenotype = pd.DataFrame(
         [
-            {"participant_id": person.participant_id,
-             **subject_behaviour(seed, behaviour, index, person)}
+            {
+                "participant_id": person.participant_id,
+                **subject_behaviour(seed, behaviour, index, person),
+            }
             for index, person in enumerate(people)
         ]
     )
@@ -311,13 +314,21 @@ def write_dataset_metadata(
     root = Path(bids_root)
     task = simulation.task_name
     design = BlockDesign.from_config(simulation.design)
-    n_slices = load_anatomy(simulation.anatomy.voxel_size_mm,
-                            simulation.anatomy.grey_matter_threshold).shape[2]
+    n_slices = load_anatomy(
+        simulation.anatomy.voxel_size_mm, simulation.anatomy.grey_matter_threshold
+    ).shape[2]
     slice_timing = (
-        {} if simulation.noise.slice_order == "none"
-        else {"SliceTiming": [round(float(t), 6) for t in slice_acquisition_times(
-            n_slices, design.tr_s, simulation.noise.slice_order)],
-              "SliceEncodingDirection": "k"}
+        {}
+        if simulation.noise.slice_order == "none"
+        else {
+            "SliceTiming": [
+                round(float(t), 6)
+                for t in slice_acquisition_times(
+                    n_slices, design.tr_s, simulation.noise.slice_order
+                )
+            ],
+            "SliceEncodingDirection": "k",
+        }
     )
     write_json(
         root / "dataset_description.json",
@@ -377,13 +388,13 @@ def write_dataset_metadata(
     # .bidsignore). bids-validator-deno 2.2.7-2.4.1 reads it when the derivative is
     # validated on its own and under --recursive; 3.0.x only on its own (it prunes
     # nested dot files before it validates derivatives), hence the test extra's pin.
-    write_text(derivative / ".bidsignore", "*_desc-confounds_timeseries.tsv\n"
-               "*_desc-confounds_timeseries.json\n")
+    write_text(
+        derivative / ".bidsignore",
+        "*_desc-confounds_timeseries.tsv\n*_desc-confounds_timeseries.json\n",
+    )
 
 
-def write_truth(
-    simulation: SimulationConfig, n_subjects: int, truth_root: str | Path
-) -> None:
+def write_truth(simulation: SimulationConfig, n_subjects: int, truth_root: str | Path) -> None:
     """Write the study-level ground truth.
 
     ``participants_truth.tsv`` (trait, ``true_<ROI>``, ``D_true``, ``U_true``),
@@ -452,12 +463,12 @@ def write_truth(
 _TISSUE_DESCRIPTIONS = {
     "global_signal": "the brain mask (desc-brain_mask)",
     "csf": "the CSF mask: CSF probability (1 - grey - white of nilearn's MNI152 templates) "
-           "above 0.99 in the brain mask",
+    "above 0.99 in the brain mask",
     "white_matter": "the white-matter mask: white-matter probability above 0.99 in the brain "
-                    "mask, after removing voxels within 3 mm of grey-matter probability above "
-                    "0.05 (fMRIPrep's erosion at the grey-matter border)",
+    "mask, after removing voxels within 3 mm of grey-matter probability above "
+    "0.05 (fMRIPrep's erosion at the grey-matter border)",
     "csf_wm": "the combined mask: CSF plus white-matter probability above 0.99 in the brain "
-              "mask, after the same grey-matter removal",
+    "mask, after the same grey-matter removal",
 }
 
 

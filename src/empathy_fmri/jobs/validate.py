@@ -108,9 +108,7 @@ def run_map_validation(
         table = map_accuracy(significant[threshold], true_regions, brain, voxel, near_margin_mm)
         table.insert(0, "threshold", threshold)
         tables.append(table)
-        logger.info(
-            "%s: %d voxels significant", threshold, int(significant[threshold].sum())
-        )
+        logger.info("%s: %d voxels significant", threshold, int(significant[threshold].sum()))
     table = pd.concat(tables, ignore_index=True)
     write_tsv(table_path, table)
     union = np.any(np.stack(list(true_regions.values())), axis=0)
@@ -156,7 +154,9 @@ def run_correlation_validation(
         # reliabilities and expected r do not depend on N; power at this N is unknown
         logger.warning(
             "'%s' has no rows at the study's sample size %d (it has %s); power left empty",
-            power_path, n_subjects, sorted(power["sample_size"].unique()),
+            power_path,
+            n_subjects,
+            sorted(power["sample_size"].unique()),
         )
         at_n = power[power["sample_size"] == power["sample_size"].min()].assign(power=np.nan)
     table = correlation_recovery(
@@ -249,17 +249,22 @@ def run_roi_placement_validation(
     mean_img = nib.load(mean_map_path)
     affine = mean_img.affine
     grey = grey_matter_on(mean_img, grey_matter_threshold)
-    regions = {name: np.asarray(nib.load(path).dataobj) > 0
-               for name, path in region_mask_paths.items()}
+    regions = {
+        name: np.asarray(nib.load(path).dataobj) > 0 for name, path in region_mask_paths.items()
+    }
     independent = centres[centres["selection"] == "independent"]
     disjoint = roi_masks(
         {row.roi: [row.x, row.y, row.z] for row in independent.itertuples()},
-        float(independent["radius_mm"].max()), affine, grey,
+        float(independent["radius_mm"].max()),
+        affine,
+        grey,
     )
     masks = [
-        disjoint[row.roi] if row.selection == "independent"
-        else roi_masks({row.roi: [row.x, row.y, row.z]}, float(row.radius_mm), affine, grey,
-                       disjoint=False)[row.roi]
+        disjoint[row.roi]
+        if row.selection == "independent"
+        else roi_masks(
+            {row.roi: [row.x, row.y, row.z]}, float(row.radius_mm), affine, grey, disjoint=False
+        )[row.roi]
         for row in centres.itertuples()
     ]
     peaks = region_peaks(regions, np.asarray(mean_img.dataobj, float), affine)
@@ -267,7 +272,10 @@ def run_roi_placement_validation(
     for row in table[table["selection"] == "independent"].itertuples():
         logger.info(
             "%s: %.1f mm from the region's centre, %.1f mm from its peak, Dice %.2f",
-            row.roi, row.distance_to_centre_mm, row.distance_to_peak_mm, row.dice,
+            row.roi,
+            row.distance_to_centre_mm,
+            row.distance_to_peak_mm,
+            row.dice,
         )
     write_tsv(table_path, table)
 
@@ -334,27 +342,43 @@ def run_noise_validation(
         for run_number, run in enumerate(runs, start=1):
             if set(analysis.confounds["strategy"]) & set(TISSUE_STRATEGIES):
                 # the tissue signals are means of the image as the dataset holds it
-                add_tissue_signals(run, bold_image(
-                    run.bold, space.mask, space.anatomy.affine, float(simulation.design.tr),
-                ), space)
+                add_tissue_signals(
+                    run,
+                    bold_image(
+                        run.bold,
+                        space.mask,
+                        space.anatomy.affine,
+                        float(simulation.design.tr),
+                    ),
+                    space,
+                )
             regressors = confound_regressors([run.confounds], analysis.confounds)
             design = first_level_design(
-                run.events, None if regressors is None else regressors[0], frame_times,
+                run.events,
+                None if regressors is None else regressors[0],
+                frame_times,
                 analysis,
             )
             table = component_removal(
                 {name: values[:, grey] for name, values in run.components.items()},
-                design, space.baseline[grey],
+                design,
+                space.baseline[grey],
             )
             table.insert(0, "run", run_number)
             table.insert(0, "participant_id", truth.participant_id)
             tables.append(table)
             effects.append(task_effect(run.components, design, space.baseline))
-            logger.info("%s run %d: %s", truth.participant_id, run_number,
-                        table[["component", "share_remaining"]].to_dict("records"))
+            logger.info(
+                "%s run %d: %s",
+                truth.participant_id,
+                run_number,
+                table[["component", "share_remaining"]].to_dict("records"),
+            )
     summary = summarise_removal(tables)
-    for column, voxels in (("spurious_effect_edge_psc", edge),
-                           ("spurious_effect_interior_psc", ~edge)):
+    for column, voxels in (
+        ("spurious_effect_edge_psc", edge),
+        ("spurious_effect_interior_psc", ~edge),
+    ):
         values = {}
         for name, label in COMPONENT_LABELS.items():
             if name in effects[0]:
@@ -368,7 +392,8 @@ def run_noise_validation(
     noise = simulation.noise
     flinch = (
         f"; flinch {noise.flinch_mm} mm, p = {noise.flinch_probability} per needle video"
-        if noise.flinch_mm > 0 else ""
+        if noise.flinch_mm > 0
+        else ""
     )
     figure = plot_noise_removal(
         summary,

@@ -93,8 +93,11 @@ def warning_items(
         reason = " ".join(str(reason).split()).rstrip(".")
         reason = reason if reason and reason != "n/a" else "no reason given"
         # the config key for an exclusion the config made, the table for any other
-        source = ("'analysis.participants.exclude'" if subject in excluded
-                  else "results/analysis/participants.tsv")
+        source = (
+            "'analysis.participants.exclude'"
+            if subject in excluded
+            else "results/analysis/participants.tsv"
+        )
         items.append(
             f"Left out of the analysis: {subject} ({source}, reason: {reason}); it is in "
             "the dataset but in no map, table or correlation of this run."
@@ -164,7 +167,11 @@ def run_warnings_record(
     inputs = [json.loads(Path(path).read_text()) for path in inputs_paths]
     stats = json.loads(Path(stats_json_path).read_text())
     items = warning_items(
-        statistical_warnings(n_subjects, analysis), participants, inputs, stats, str(phenotype),
+        statistical_warnings(n_subjects, analysis),
+        participants,
+        inputs,
+        stats,
+        str(phenotype),
         excluded,
     )
     for item in items:

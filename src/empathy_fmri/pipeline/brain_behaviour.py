@@ -34,7 +34,9 @@ def brain_behaviour_step(
         See :func:`empathy_fmri.analysis.brain_behaviour.brain_behaviour_table`.
     """
     return brain_behaviour_table(
-        roi_table, phenotype, list(analysis.scores),
+        roi_table,
+        phenotype,
+        list(analysis.scores),
         n_permutations=analysis.n_permutations_stats,
         n_bootstrap=analysis.n_bootstrap,
         seed=seed,

@@ -58,6 +58,12 @@ def first_level_step(
     FirstLevelResult
     """
     return fit_first_level(
-        bold_imgs, events, confounds, tr_s, **glm_options(analysis), mask_img=mask_img,
-        n_jobs=n_jobs, sample_masks=sample_masks,
+        bold_imgs,
+        events,
+        confounds,
+        tr_s,
+        **glm_options(analysis),
+        mask_img=mask_img,
+        n_jobs=n_jobs,
+        sample_masks=sample_masks,
     )

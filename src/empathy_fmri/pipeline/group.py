@@ -43,6 +43,10 @@ def group_step(
     """
     mask = mask_img if mask_img is not None else analysis_mask(effect_imgs[0])
     return fit_group(
-        list(effect_imgs), mask, alpha=analysis.alpha,
-        n_permutations=max(int(analysis.n_permutations), 1), random_state=seed, n_jobs=n_jobs,
+        list(effect_imgs),
+        mask,
+        alpha=analysis.alpha,
+        n_permutations=max(int(analysis.n_permutations), 1),
+        random_state=seed,
+        n_jobs=n_jobs,
     )

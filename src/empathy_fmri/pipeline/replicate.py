@@ -198,24 +198,39 @@ def run_replicate(
             centres = roi_definitions(reference, anatomy, analysis, selections=("independent",))
             roi_masks_ = masks_from_centres(centres, reference, threshold)
             null_masks = null_position_masks(
-                roi_masks_[("independent", ALL, ALL)], analysis.rois, mask_img.affine,
+                roi_masks_[("independent", ALL, ALL)],
+                analysis.rois,
+                mask_img.affine,
                 np.asarray(mask_img.dataobj) > 0,
                 null_distance_mm(analysis.roi_radius_mm, analysis.smoothing_fwhm_mm, 0.0),
             )
             box = _selection_box(centres, analysis, mask_img)
         regressors = confound_regressors(subject.confounds, analysis.confounds)
         fit = first_level_step(
-            subject.images, subject.events, regressors, tr_s, analysis, mask_img=mask_img,
+            subject.images,
+            subject.events,
+            regressors,
+            tr_s,
+            analysis,
+            mask_img=mask_img,
         )
         participant = subject.truth.participant_id
         roi_glm[participant] = roi_glm_step(
-            subject.images, subject.events, regressors, tr_s, analysis, roi_masks_,
+            subject.images,
+            subject.events,
+            regressors,
+            tr_s,
+            analysis,
+            roi_masks_,
             null_masks,
         )
         # the data-selected ROIs are placed once every subject is in; keep only the
         # part of the BOLD they can reach
-        kept[participant] = ([_crop(img, box) for img in subject.images], subject.events,
-                             regressors)
+        kept[participant] = (
+            [_crop(img, box) for img in subject.images],
+            subject.events,
+            regressors,
+        )
         effects[participant] = fit.maps["needleMinusSwab"]["effect"]
         variances.append(fit.maps["needleMinusSwab"]["variance"])
         behaviour.append({"participant_id": participant, **subject.behaviour})
@@ -229,8 +244,9 @@ def run_replicate(
     selected = centres[centres["selection"] != "independent"]
     for participant, (images, events, confounds) in kept.items():
         masks = masks_from_centres(selected, group.z, threshold, participant)
-        cropped = {key: {roi: mask[box] for roi, mask in inner.items()}
-                   for key, inner in masks.items()}
+        cropped = {
+            key: {roi: mask[box] for roi, mask in inner.items()} for key, inner in masks.items()
+        }
         fits = roi_glm_step(images, events, confounds, tr_s, analysis, cropped)
         roi_glm[participant] = pd.concat([roi_glm[participant], fits], ignore_index=True)
     del kept
@@ -244,8 +260,9 @@ def run_replicate(
         null_fits = pd.concat(
             [fit[fit["selection"] == NULL_POSITION] for fit in roi_glm.values()], ignore_index=True
         )
-        usable = [k in kept[roi] for roi, k in zip(null_fits["roi"], null_fits["position"],
-                                                      strict=True)]
+        usable = [
+            k in kept[roi] for roi, k in zip(null_fits["roi"], null_fits["position"], strict=True)
+        ]
         null_fits = null_fits[usable]
         calibration = calibrate_roi_glm(roi_table, null_fits)
     else:
@@ -253,7 +270,11 @@ def run_replicate(
         grey = grey_matter_on(group.z, threshold)
         masks = roi_masks(analysis.rois, analysis.roi_radius_mm, affine, grey)
         calibration = calibrate_measurement(
-            list(effects.values()), variances, masks, analysis.rois, affine,
+            list(effects.values()),
+            variances,
+            masks,
+            analysis.rois,
+            affine,
             min_distance_mm=null_distance_mm(
                 analysis.roi_radius_mm, smoothing, study.noise.fwhm_mm
             ),
@@ -269,7 +290,10 @@ def run_replicate(
     maps = []
     for threshold, image in (("fdr", group.z_fdr), ("fwe", group.z_fwe)):
         table = map_accuracy(
-            np.asarray(image.dataobj) > 0, true_regions, brain, float(anatomy.voxel_size_mm),
+            np.asarray(image.dataobj) > 0,
+            true_regions,
+            brain,
+            float(anatomy.voxel_size_mm),
             margin,
         )
         table.insert(0, "threshold", threshold)
@@ -298,7 +322,10 @@ def run_replicate(
         table.insert(0, "replicate", index)
     logger.info(
         "replicate %s %d: %d subjects, %d FWE voxels (%d outside the true regions)",
-        kind, index, study.n_subjects, summary["n_voxels_fwe"],
+        kind,
+        index,
+        study.n_subjects,
+        summary["n_voxels_fwe"],
         summary["n_false_positive_fwe"],
     )
     return ReplicateResult(correlations, calibration, amplitudes, maps_table, summary)
@@ -392,7 +419,12 @@ def fast_mode_for_replicates(
     rois = list(study.analysis.rois)
     scores = list(study.analysis.scores)
     r = simulate_correlations(
-        study.signal.for_rois(rois), study.behaviour, scores, study.n_subjects, n_studies, rng,
+        study.signal.for_rois(rois),
+        study.behaviour,
+        scores,
+        study.n_subjects,
+        n_studies,
+        rng,
         model,
     )
     fast = {

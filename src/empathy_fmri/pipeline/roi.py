@@ -52,8 +52,9 @@ Definition = tuple[str, str, str]
 
 
 def _effect_array(img: str | nib.Nifti1Image, shape: tuple[int, ...]) -> np.ndarray:
-    data = np.asarray(nib.load(img).dataobj if isinstance(img, str | Path) else img.dataobj,
-                      dtype=float)
+    data = np.asarray(
+        nib.load(img).dataobj if isinstance(img, str | Path) else img.dataobj, dtype=float
+    )
     if data.shape[:3] != tuple(shape):
         raise ValueError(f"effect map has shape {data.shape}, the group map {tuple(shape)}")
     return data.reshape(shape)
@@ -111,11 +112,19 @@ def _score_selections(
     return rows
 
 
-def _row(roi: str, selection: str, score: str, participant: str,
-         centre: Sequence[float]) -> dict[str, Any]:
+def _row(
+    roi: str, selection: str, score: str, participant: str, centre: Sequence[float]
+) -> dict[str, Any]:
     x, y, z = (float(c) for c in centre)
-    return {"roi": roi, "selection": selection, "score": score, "participant_id": participant,
-            "x": x, "y": y, "z": z}
+    return {
+        "roi": roi,
+        "selection": selection,
+        "score": score,
+        "participant_id": participant,
+        "x": x,
+        "y": y,
+        "z": z,
+    }
 
 
 def roi_definitions(
@@ -192,8 +201,14 @@ def roi_definitions(
                 "phenotype table"
             )
         rows += _score_selections(
-            group_z, centres_mm, analysis.selection_search_radius_mm, grey, effect_imgs,
-            phenotype, analysis.scores, selections,
+            group_z,
+            centres_mm,
+            analysis.selection_search_radius_mm,
+            grey,
+            effect_imgs,
+            phenotype,
+            analysis.scores,
+            selections,
         )
     table = pd.DataFrame(rows)
     table["radius_mm"] = analysis.roi_radius_mm
@@ -295,7 +310,8 @@ def roi_glm_step(
         ``variance``.
     """
     flat: dict[tuple[str, str, str, int], np.ndarray] = {
-        (selection, score, roi, -1): mask for (selection, score, _), inner in masks.items()
+        (selection, score, roi, -1): mask
+        for (selection, score, _), inner in masks.items()
         for roi, mask in inner.items()
     }
     for roi, shapes in (null_masks or {}).items():
@@ -303,10 +319,15 @@ def roi_glm_step(
             flat[(NULL_POSITION, ALL, roi, k)] = shape
     labels = [f"{selection}/{score}/{roi}/{k}" for selection, score, roi, k in flat]
     table = fit_roi_glm(
-        bold_imgs, events, confounds, tr_s,
+        bold_imgs,
+        events,
+        confounds,
+        tr_s,
         dict(zip(labels, flat.values(), strict=True)),
-        hrf_model=analysis.hrf_model, drift_model=analysis.drift_model,
-        high_pass_hz=analysis.high_pass_hz, noise_model=analysis.noise_model,
+        hrf_model=analysis.hrf_model,
+        drift_model=analysis.drift_model,
+        high_pass_hz=analysis.high_pass_hz,
+        noise_model=analysis.noise_model,
         sample_masks=sample_masks,
     )
     table.insert(1, "selection", [selection for selection, _, _, _ in flat])
@@ -354,8 +375,7 @@ def roi_step(
     """
     if analysis.roi_estimate not in ROI_ESTIMATES:
         raise ValueError(
-            f"'analysis.roi_estimate' must be one of {ROI_ESTIMATES}, got "
-            f"{analysis.roi_estimate!r}"
+            f"'analysis.roi_estimate' must be one of {ROI_ESTIMATES}, got {analysis.roi_estimate!r}"
         )
     if analysis.roi_estimate == "roi_mean_glm" and roi_glm is None:
         raise ValueError("roi_glm tables are needed when 'analysis.roi_estimate' is roi_mean_glm")
@@ -389,9 +409,18 @@ def roi_step(
             columns={"effect": "needle_minus_swab_roi_glm", "variance": "variance_roi_glm"}
         )
         table = table.merge(
-            fits[["participant_id", "roi", "selection", "score", "needle_minus_swab_roi_glm",
-                  "variance_roi_glm"]],
-            on=["participant_id", "roi", "selection", "score"], how="left",
+            fits[
+                [
+                    "participant_id",
+                    "roi",
+                    "selection",
+                    "score",
+                    "needle_minus_swab_roi_glm",
+                    "variance_roi_glm",
+                ]
+            ],
+            on=["participant_id", "roi", "selection", "score"],
+            how="left",
             validate="one_to_one",
         )
         if analysis.roi_estimate == "roi_mean_glm":
@@ -411,11 +440,13 @@ def _in_table_order(
     """Rows by selection, score, ROI (config order), then subject."""
     rois = list(dict.fromkeys(centres["roi"]))
     scores = list(dict.fromkeys(table["score"]))
-    keys = pd.DataFrame({
-        "selection": table["selection"].map({s: k for k, s in enumerate(SELECTIONS)}),
-        "score": table["score"].map({s: k for k, s in enumerate(scores)}),
-        "roi": table["roi"].map({r: k for k, r in enumerate(rois)}),
-        "subject": table["participant_id"].map({s: k for k, s in enumerate(subjects)}),
-    })
+    keys = pd.DataFrame(
+        {
+            "selection": table["selection"].map({s: k for k, s in enumerate(SELECTIONS)}),
+            "score": table["score"].map({s: k for k, s in enumerate(scores)}),
+            "roi": table["roi"].map({r: k for k, r in enumerate(rois)}),
+            "subject": table["participant_id"].map({s: k for k, s in enumerate(subjects)}),
+        }
+    )
     order = keys.sort_values(list(keys.columns), kind="stable").index
     return table.loc[order].reset_index(drop=True)

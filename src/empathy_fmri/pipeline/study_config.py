@@ -45,15 +45,29 @@ def check_study_config(config: Mapping[str, Any]) -> dict[str, Any]:
     anatomy, analysis, regions = checked["anatomy"], checked["analysis"], checked["regions"]
     # the a-priori ROIs are measured on the grid the analysis reads: the simulation's,
     # or for a dataset from elsewhere its own, inside its brain masks (rule roi_coverage)
-    analysed_here = [] if analysis["bids_dir"] else roi_placement_problems(
-        analysis["rois"], analysis["roi_radius_mm"], anatomy["voxel_size_mm"],
-        anatomy["grey_matter_threshold"], min_voxels=analysis["min_roi_voxels"],
-        key="analysis",
+    analysed_here = (
+        []
+        if analysis["bids_dir"]
+        else roi_placement_problems(
+            analysis["rois"],
+            analysis["roi_radius_mm"],
+            anatomy["voxel_size_mm"],
+            anatomy["grey_matter_threshold"],
+            min_voxels=analysis["min_roi_voxels"],
+            key="analysis",
+        )
     )
-    problems = noise_problems(checked) + analysed_here + roi_placement_problems(
-        regions["centres"], regions["radius_mm"], anatomy["voxel_size_mm"],
-        anatomy["grey_matter_threshold"], min_voxels=analysis["min_roi_voxels"],
-        key="regions",
+    problems = (
+        noise_problems(checked)
+        + analysed_here
+        + roi_placement_problems(
+            regions["centres"],
+            regions["radius_mm"],
+            anatomy["voxel_size_mm"],
+            anatomy["grey_matter_threshold"],
+            min_voxels=analysis["min_roi_voxels"],
+            key="regions",
+        )
     )
     coarse = checked.get("power", {}).get("replicates", {}).get("voxel_size_mm")
     if coarse is not None and coarse != anatomy["voxel_size_mm"]:
@@ -61,8 +75,11 @@ def check_study_config(config: Mapping[str, Any]) -> dict[str, Any]:
             f"on the replicate studies' grid ('power.replicates.voxel_size_mm' = {coarse}) "
             + problem
             for problem in roi_placement_problems(
-                analysis["rois"], analysis["roi_radius_mm"], coarse,
-                anatomy["grey_matter_threshold"], min_voxels=analysis["min_roi_voxels"],
+                analysis["rois"],
+                analysis["roi_radius_mm"],
+                coarse,
+                anatomy["grey_matter_threshold"],
+                min_voxels=analysis["min_roi_voxels"],
                 key="analysis",
             )
         ]
@@ -90,5 +107,3 @@ def load_study_config(path: str | Path) -> dict[str, Any]:
         If the file cannot be read or the configuration is invalid.
     """
     return check_study_config(load_config(path))
-
-

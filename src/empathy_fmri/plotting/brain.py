@@ -23,8 +23,6 @@ __all__ = [
 ]
 
 
-
-
 def roi_mask_images(
     centres_mm: Mapping[str, Sequence[float]],
     radius_mm: float,
@@ -114,9 +112,15 @@ def _label_slices(
             continue
         ax = display.axes[nearest].ax
         ax.annotate(
-            name, (centre[in_plane[0]], centre[in_plane[1]]),
-            xytext=(0, 11), textcoords="offset points", ha="center", va="bottom",
-            fontsize=8, fontweight="bold", color="white",
+            name,
+            (centre[in_plane[0]], centre[in_plane[1]]),
+            xytext=(0, 11),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            fontweight="bold",
+            color="white",
             bbox={"boxstyle": "round,pad=0.15", "fc": "black", "ec": "none", "alpha": 0.6},
         )
 
@@ -157,30 +161,44 @@ def plot_rois(
             ax = figure.add_axes((0.0, 0.53 - 0.43 * row, 1.0, 0.4))
             cuts = _cut_coords([centres_mm[n]["xyz".index(axis)] for n in names])
             display = plot_roi(
-                labels, bg_img=template, display_mode=axis, cut_coords=cuts, axes=ax,
-                figure=figure, cmap=cmap, vmin=0.5, vmax=len(names) + 0.5, alpha=0.9,
-                colorbar=False, draw_cross=False, black_bg=True, annotate=True,
+                labels,
+                bg_img=template,
+                display_mode=axis,
+                cut_coords=cuts,
+                axes=ax,
+                figure=figure,
+                cmap=cmap,
+                vmin=0.5,
+                vmax=len(names) + 0.5,
+                alpha=0.9,
+                colorbar=False,
+                draw_cross=False,
+                black_bg=True,
+                annotate=True,
                 resampling_interpolation="nearest",
             )
             _label_slices(display, {n: centres_mm[n] for n in names}, axis)
         handles = [
             Patch(
-                facecolor=colour, edgecolor="none",
+                facecolor=colour,
+                edgecolor="none",
                 label=f"{name} ({', '.join(f'{c:g}' for c in centres_mm[name])})",
             )
             for name, colour in zip(names, colours, strict=True)
         ]
         figure.legend(
-            handles=handles, loc="lower center", ncols=min(len(names), 5), frameon=False,
-            title="ROI (MNI centre x, y, z in mm)", bbox_to_anchor=(0.5, 0.0),
+            handles=handles,
+            loc="lower center",
+            ncols=min(len(names), 5),
+            frameon=False,
+            title="ROI (MNI centre x, y, z in mm)",
+            bbox_to_anchor=(0.5, 0.0),
         )
         figure.suptitle(title, y=0.99)
     return figure
 
 
-def one_sided_range(
-    values: np.ndarray, step: float = 0.1, n_ticks: int = 5
-) -> tuple[float, float]:
+def one_sided_range(values: np.ndarray, step: float = 0.1, n_ticks: int = 5) -> tuple[float, float]:
     """Colour range of a one-sided map: from its lowest to its highest shown value.
 
     The lower limit is rounded down to ``step``; the width is a multiple of
@@ -263,13 +281,11 @@ def plot_group_map(
         vmin, vmax = (
             one_sided_range(data[shown]) if shown.any() else (0.0, max(threshold, 1.0) + 1.0)
         )
-        colours_of_z = {"cmap": POSITIVE_CMAP, "vmin": vmin, "vmax": vmax,
-                        "symmetric_cbar": False}
+        colours_of_z = {"cmap": POSITIVE_CMAP, "vmin": vmin, "vmax": vmax, "symmetric_cbar": False}
         meaning = "colour = z (needle > swab; one-sided test)"
     else:
         vmax = float(np.abs(data[shown]).max()) if shown.any() else max(threshold, 1.0) + 1.0
-        colours_of_z = {"cmap": DIVERGING_CMAP, "vmin": -vmax, "vmax": vmax,
-                        "symmetric_cbar": True}
+        colours_of_z = {"cmap": DIVERGING_CMAP, "vmin": -vmax, "vmax": vmax, "symmetric_cbar": True}
         meaning = "colour = z (needle > swab red, swab > needle blue)"
     if cut_coords_z is None:
         centres = [_centre_of_mass(mask) for mask in masks.values()]
@@ -280,15 +296,31 @@ def plot_group_map(
         figure = Figure(figsize=(11, 7.4))
         glass_ax = figure.add_axes((0.0, 0.5, 1.0, 0.42))
         glass = plot_glass_brain(
-            z_img, display_mode="lyrz", threshold=threshold, plot_abs=False,
-            colorbar=True, axes=glass_ax, figure=figure, annotate=True,
-            cbar_tick_format="%.1f", **colours_of_z,
+            z_img,
+            display_mode="lyrz",
+            threshold=threshold,
+            plot_abs=False,
+            colorbar=True,
+            axes=glass_ax,
+            figure=figure,
+            annotate=True,
+            cbar_tick_format="%.1f",
+            **colours_of_z,
         )
         slice_ax = figure.add_axes((0.0, 0.1, 1.0, 0.38))
         slices = plot_stat_map(
-            z_img, bg_img=template, display_mode="z", cut_coords=list(cut_coords_z),
-            threshold=threshold, colorbar=True, axes=slice_ax, figure=figure,
-            draw_cross=False, black_bg=True, annotate=True, cbar_tick_format="%.1f",
+            z_img,
+            bg_img=template,
+            display_mode="z",
+            cut_coords=list(cut_coords_z),
+            threshold=threshold,
+            colorbar=True,
+            axes=slice_ax,
+            figure=figure,
+            draw_cross=False,
+            black_bg=True,
+            annotate=True,
+            cbar_tick_format="%.1f",
             **colours_of_z,
         )
         for display in (glass, slices):
@@ -300,7 +332,10 @@ def plot_group_map(
         ]
         note = "" if shown.any() else "  (no voxel survives the threshold)"
         figure.legend(
-            handles=handles, loc="lower center", ncols=max(len(handles), 1), frameon=False,
+            handles=handles,
+            loc="lower center",
+            ncols=max(len(handles), 1),
+            frameon=False,
             title=f"ROI outlines; {meaning}{note}",
             bbox_to_anchor=(0.5, 0.0),
         )
@@ -312,7 +347,3 @@ def _centre_of_mass(mask: nib.Nifti1Image) -> np.ndarray:
     """Centre of mass of a binary mask (MNI mm)."""
     ijk = np.argwhere(np.asarray(mask.dataobj) > 0).mean(axis=0)
     return mask.affine[:3, :3] @ ijk + mask.affine[:3, 3]
-
-
-
-

@@ -17,8 +17,6 @@ __all__ = [
 ]
 
 
-
-
 def plot_task_timeline(
     events: pd.DataFrame,
     run_duration_s: float,
@@ -57,7 +55,10 @@ def plot_task_timeline(
         n_panels = 1 if design_matrix is None else 2
         figure = Figure(figsize=(9, 1.9 + 2.1 * (n_panels - 1)), layout="constrained")
         axes = figure.subplots(
-            n_panels, 1, sharex=True, squeeze=False,
+            n_panels,
+            1,
+            sharex=True,
+            squeeze=False,
             height_ratios=[1.0] if n_panels == 1 else [1.0, 1.6],
         )[:, 0]
         blocks = axes[0]
@@ -79,8 +80,11 @@ def plot_task_timeline(
             for condition in conditions:
                 if condition in design_matrix.columns:
                     model.plot(
-                        design_matrix.index, design_matrix[condition],
-                        color=CONDITION_COLOURS.get(condition, "0.5"), lw=1.8, label=condition,
+                        design_matrix.index,
+                        design_matrix[condition],
+                        color=CONDITION_COLOURS.get(condition, "0.5"),
+                        lw=1.8,
+                        label=condition,
                     )
             model.axhline(0, color="0.6", lw=0.8)
             model.set_ylabel("regressor (a.u.)")
@@ -129,10 +133,6 @@ def plot_design_matrices(
             ax.set_ylabel("scan number")
         figure.suptitle(title)
     return figure
-
-
-
-
 
 
 def plot_run_design_matrix(matrix: pd.DataFrame, title: str) -> Figure:

@@ -43,8 +43,7 @@ def score_groups(table: pd.DataFrame) -> list[tuple[str, list[str]]]:
     for score, value in reliability.items():
         groups.setdefault(round(float(value), 12), []).append(str(score))
     return [
-        (", ".join(s.replace("_", " ") for s in scores) + f" (reliability {value:.2f})",
-         scores)
+        (", ".join(s.replace("_", " ") for s in scores) + f" (reliability {value:.2f})", scores)
         for value, scores in groups.items()
     ]
 
@@ -98,12 +97,12 @@ def plot_pilot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> 
                     rows = _panel(table, roi, scores[0], value)
                     n = rows["sample_size"].to_numpy(float)
                     colour = roi_colour(k)
-                    ax.plot(n, rows["power"], color=colour, lw=1, ls="--", marker="o", ms=3,
-                            mfc="white")
+                    ax.plot(
+                        n, rows["power"], color=colour, lw=1, ls="--", marker="o", ms=3, mfc="white"
+                    )
                     ax.plot(n, rows["power_holm"], color=colour, lw=1.4, marker="o", ms=3)
                     if k == 0:
-                        ax.plot(n, rows["power_fisher_z_perfect"], color="0.35", lw=0.9,
-                                ls=":")
+                        ax.plot(n, rows["power_fisher_z_perfect"], color="0.35", lw=0.9, ls=":")
                 ax.axhline(0.8, color="0.6", lw=0.8)
                 ax.axhline(alpha, color="0.6", lw=0.8, ls=":")
                 _mark_study(ax, study_n)
@@ -113,20 +112,45 @@ def plot_pilot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> 
                     ax.set_title(f"true r = {value:g}")
                 if c == 0:
                     ax.set_ylabel(f"power (p < {alpha:g})\n{label}", fontsize=8)
-        handles = [Line2D([], [], color=roi_colour(k), lw=1.4, label=roi)
-                   for k, roi in enumerate(rois)]
+        handles = [
+            Line2D([], [], color=roi_colour(k), lw=1.4, label=roi) for k, roi in enumerate(rois)
+        ]
         handles += [
-            Line2D([], [], color="0.3", lw=1.4, marker="o", ms=3,
-                   label=f"Holm across {family_size} pairs\n(the others null)"),
-            Line2D([], [], color="0.3", lw=1, ls="--", marker="o", ms=3, mfc="white",
-                   label="uncorrected"),
-            Line2D([], [], color="0.35", lw=0.9, ls=":",
-                   label="uncorrected, perfect\nmeasurement (Fisher z)"),
+            Line2D(
+                [],
+                [],
+                color="0.3",
+                lw=1.4,
+                marker="o",
+                ms=3,
+                label=f"Holm across {family_size} pairs\n(the others null)",
+            ),
+            Line2D(
+                [],
+                [],
+                color="0.3",
+                lw=1,
+                ls="--",
+                marker="o",
+                ms=3,
+                mfc="white",
+                label="uncorrected",
+            ),
+            Line2D(
+                [],
+                [],
+                color="0.35",
+                lw=0.9,
+                ls=":",
+                label="uncorrected, perfect\nmeasurement (Fisher z)",
+            ),
         ]
         _bottom_labels_only(axes)
         figure.legend(handles=handles, loc="outside right center", frameon=False)
-        figure.suptitle("Power from the pilot: how often a study detects a correlation of "
-                        "the true r above (dotted vertical: the pilot's N)")
+        figure.suptitle(
+            "Power from the pilot: how often a study detects a correlation of "
+            "the true r above (dotted vertical: the pilot's N)"
+        )
     return figure
 
 
@@ -160,13 +184,19 @@ def plot_pilot_r_distribution(table: pd.DataFrame, study_n: int | None = None) -
                     n = _dodge(rows["sample_size"].to_numpy(float), k, len(rois), 0.08)
                     median = rows["r_median"].to_numpy()
                     ax.errorbar(
-                        n, median,
-                        yerr=[median - rows["r_q025"].to_numpy(),
-                              rows["r_q975"].to_numpy() - median],
-                        fmt="o", ms=3, color=roi_colour(k), lw=1, capsize=0,
+                        n,
+                        median,
+                        yerr=[
+                            median - rows["r_q025"].to_numpy(),
+                            rows["r_q975"].to_numpy() - median,
+                        ],
+                        fmt="o",
+                        ms=3,
+                        color=roi_colour(k),
+                        lw=1,
+                        capsize=0,
                     )
-                    ax.axhline(rows["r_expected"].iloc[0], color=roi_colour(k), lw=0.9,
-                               ls=":")
+                    ax.axhline(rows["r_expected"].iloc[0], color=roi_colour(k), lw=0.9, ls=":")
                 ax.axhline(value, color="0.35", lw=0.9, ls="--")
                 ax.axhline(0, color="0.6", lw=0.8)
                 _mark_study(ax, study_n)
@@ -176,8 +206,9 @@ def plot_pilot_r_distribution(table: pd.DataFrame, study_n: int | None = None) -
                     ax.set_title(f"true r = {value:g}")
                 if c == 0:
                     ax.set_ylabel(f"Pearson r\n{label}", fontsize=8)
-        handles = [Line2D([], [], color=roi_colour(k), marker="o", label=roi)
-                   for k, roi in enumerate(rois)]
+        handles = [
+            Line2D([], [], color=roi_colour(k), marker="o", label=roi) for k, roi in enumerate(rois)
+        ]
         handles += [
             Line2D([], [], color="0.3", marker="o", label="median, 2.5-97.5% range"),
             Line2D([], [], color="0.35", ls="--", label="true r"),
@@ -218,8 +249,13 @@ def plot_pilot_exaggeration(table: pd.DataFrame, study_n: int | None = None) -> 
                 for g, (_, scores) in enumerate(groups):
                     rows = _panel(table, roi, scores[0], value)
                     n = rows["sample_size"].to_numpy(float)
-                    style = {"color": roi_colour(k), "ls": styles[g % len(styles)], "lw": 1.2,
-                             "marker": "o", "ms": 3}
+                    style = {
+                        "color": roi_colour(k),
+                        "ls": styles[g % len(styles)],
+                        "lw": 1.2,
+                        "marker": "o",
+                        "ms": 3,
+                    }
                     top.plot(n, rows["exaggeration_ratio"], **style)
                     bottom.plot(n, rows["type_s"], **style)
             top.axhline(1, color="0.6", lw=0.8)
@@ -239,10 +275,13 @@ def plot_pilot_exaggeration(table: pd.DataFrame, study_n: int | None = None) -> 
         axes[1, 0].set_ylabel("share of significant studies\nwith the wrong sign (type S)")
         axes[1, 0].set_ylim(bottom=0)
         handles = [Line2D([], [], color=roi_colour(k), label=roi) for k, roi in enumerate(rois)]
-        handles += [Line2D([], [], color="0.3", ls=styles[g % len(styles)], label=label)
-                    for g, (label, _) in enumerate(groups)]
+        handles += [
+            Line2D([], [], color="0.3", ls=styles[g % len(styles)], label=label)
+            for g, (label, _) in enumerate(groups)
+        ]
         _bottom_labels_only(axes)
         figure.legend(handles=handles, loc="outside right center", frameon=False)
-        figure.suptitle("The winner's curse from the pilot: significant studies overstate "
-                        "the correlation")
+        figure.suptitle(
+            "The winner's curse from the pilot: significant studies overstate the correlation"
+        )
     return figure

@@ -55,8 +55,10 @@ def _mark_study(ax, study_n: int | None) -> None:
 
 def _roi_handles(rois: Sequence[str]) -> list[Line2D]:
     """Legend entries naming each ROI's colour (squares, so that no line style is implied)."""
-    return [Line2D([], [], color=roi_colour(k), marker="s", ms=7, ls="", label=roi)
-            for k, roi in enumerate(rois)]
+    return [
+        Line2D([], [], color=roi_colour(k), marker="s", ms=7, ls="", label=roi)
+        for k, roi in enumerate(rois)
+    ]
 
 
 def _study_handle(study_n: int | None) -> list[Line2D]:
@@ -111,10 +113,10 @@ def plot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> Figure
                 rows = rows.sort_values("sample_size")
                 n = rows["sample_size"].to_numpy(float)
                 colour = roi_colour(k)
-                ax.plot(n, rows["power_fisher_z_perfect"], color=colour, lw=0.9, ls=":",
-                        alpha=0.8)
-                ax.plot(n, rows["power"], color=colour, lw=1, ls="--", marker="o", ms=3.5,
-                        mfc="white")
+                ax.plot(n, rows["power_fisher_z_perfect"], color=colour, lw=0.9, ls=":", alpha=0.8)
+                ax.plot(
+                    n, rows["power"], color=colour, lw=1, ls="--", marker="o", ms=3.5, mfc="white"
+                )
                 ax.plot(n, rows["power_holm"], color=colour, lw=1.4, marker="o", ms=3.5)
             ax.axhline(0.8, color="0.6", lw=0.8)
             ax.axhline(alpha, color="0.6", lw=0.8, ls=":")
@@ -125,13 +127,34 @@ def plot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> Figure
         axes[0].set_ylabel(f"power (share of studies with p < {alpha:g})")
         handles = _roi_handles(rois)
         handles += [
-            Line2D([], [], color="0.3", lw=1.4, marker="o", ms=3.5,
-                   label=f"solid, filled: with Holm across {family_size} pairs\n"
-                         "(the study's test)"),
-            Line2D([], [], color="0.3", lw=1, ls="--", marker="o", ms=3.5, mfc="white",
-                   label="dashed, open: uncorrected"),
-            Line2D([], [], color="0.3", lw=0.9, ls=":",
-                   label="dotted: uncorrected power of a\nperfectly measured study (Fisher z)"),
+            Line2D(
+                [],
+                [],
+                color="0.3",
+                lw=1.4,
+                marker="o",
+                ms=3.5,
+                label=f"solid, filled: with Holm across {family_size} pairs\n(the study's test)",
+            ),
+            Line2D(
+                [],
+                [],
+                color="0.3",
+                lw=1,
+                ls="--",
+                marker="o",
+                ms=3.5,
+                mfc="white",
+                label="dashed, open: uncorrected",
+            ),
+            Line2D(
+                [],
+                [],
+                color="0.3",
+                lw=0.9,
+                ls=":",
+                label="dotted: uncorrected power of a\nperfectly measured study (Fisher z)",
+            ),
             Line2D([], [], color="0.6", lw=0.8, label="grey: 80% power"),
             Line2D([], [], color="0.6", lw=0.8, ls=":", label=f"grey dotted: alpha = {alpha:g}"),
             *_study_handle(study_n),
@@ -140,8 +163,10 @@ def plot_power_curves(table: pd.DataFrame, study_n: int | None = None) -> Figure
         if family["fwer_holm"].notna().any():
             n_null = int(table["n_null_pairs"].iloc[0])
             lines = [f"P(any of {n_null} null pairs p < {alpha:g})", "N: uncorrected / Holm"]
-            lines += [f"{n}: {row.fwer_uncorrected:.2f} / {row.fwer_holm:.3f}"
-                      for n, row in family.iterrows()]
+            lines += [
+                f"{n}: {row.fwer_uncorrected:.2f} / {row.fwer_holm:.3f}"
+                for n, row in family.iterrows()
+            ]
             handles.append(Line2D([], [], lw=0, label="\n".join(lines)))
         figure.legend(handles=handles, loc="outside right center", frameon=False)
         figure.suptitle("How often a study detects each brain-behaviour correlation")
@@ -179,14 +204,21 @@ def plot_r_distribution(table: pd.DataFrame, study_n: int | None = None) -> Figu
                 colour = roi_colour(k)
                 median = rows["r_median"].to_numpy()
                 ax.errorbar(
-                    n, median,
+                    n,
+                    median,
                     yerr=[median - rows["r_q025"].to_numpy(), rows["r_q975"].to_numpy() - median],
-                    fmt="o", ms=3.5, color=colour, lw=1.1, capsize=0,
+                    fmt="o",
+                    ms=3.5,
+                    color=colour,
+                    lw=1.1,
+                    capsize=0,
                 )
-                ax.axhline(rows["r_population"].iloc[0],
-                           **{**POPULATION_LINE, "color": colour, "lw": 1.0})
-                ax.axhline(rows["r_attenuated"].iloc[0],
-                           **{**ATTENUATED_LINE, "color": colour, "lw": 1.0})
+                ax.axhline(
+                    rows["r_population"].iloc[0], **{**POPULATION_LINE, "color": colour, "lw": 1.0}
+                )
+                ax.axhline(
+                    rows["r_attenuated"].iloc[0], **{**ATTENUATED_LINE, "color": colour, "lw": 1.0}
+                )
             ax.axhline(0, color="0.6", lw=0.8)
             _mark_study(ax, study_n)
             _log_x(ax, sizes)
@@ -195,11 +227,21 @@ def plot_r_distribution(table: pd.DataFrame, study_n: int | None = None) -> Figu
         axes[0].set_ylabel("Pearson r across simulated studies")
         handles = _roi_handles(rois)
         handles += [
-            Line2D([], [], color="0.3", marker="o", lw=1.1,
-                   label="point and bar: median and\n2.5-97.5% range of r"),
+            Line2D(
+                [],
+                [],
+                color="0.3",
+                marker="o",
+                lw=1.1,
+                label="point and bar: median and\n2.5-97.5% range of r",
+            ),
             Line2D([], [], label="solid: population r", **{**POPULATION_LINE, "lw": 1.0}),
-            Line2D([], [], label="dashed: attenuated r (what a\nstudy estimates on average)",
-                   **{**ATTENUATED_LINE, "lw": 1.0}),
+            Line2D(
+                [],
+                [],
+                label="dashed: attenuated r (what a\nstudy estimates on average)",
+                **{**ATTENUATED_LINE, "lw": 1.0},
+            ),
             *_study_handle(study_n),
         ]
         figure.legend(handles=handles, loc="outside right center", frameon=False)
@@ -208,7 +250,8 @@ def plot_r_distribution(table: pd.DataFrame, study_n: int | None = None) -> Figu
 
 
 def plot_exaggeration(
-    table: pd.DataFrame, study_n: int | None = None,
+    table: pd.DataFrame,
+    study_n: int | None = None,
     min_significant: int = MIN_SIGNIFICANT_STUDIES,
 ) -> Figure:
     """Draw the exaggeration ratio (type M) and the type S rate against sample size.
@@ -253,19 +296,26 @@ def plot_exaggeration(
                 rows = table[(table["roi"] == roi) & (table["score"] == score)]
                 rows = rows.sort_values("sample_size")
                 n = rows["sample_size"].to_numpy(float)
-                style = {"color": roi_colour(k), "ls": styles[score], "lw": 1.3,
-                         "marker": "o", "ms": 3}
+                style = {
+                    "color": roi_colour(k),
+                    "ls": styles[score],
+                    "lw": 1.3,
+                    "marker": "o",
+                    "ms": 3,
+                }
                 enough = rows["n_significant_holm"].to_numpy(float) >= min_significant
                 left.plot(n, rows["exaggeration_ratio_holm"].where(enough), **style)
                 right.plot(n, rows["type_s_holm"].where(enough), **style)
                 floor = abs(rows["r_attenuated"].iloc[0] / rows["r_population"].iloc[0])
-                left.plot(limit_x, floor, marker="<", ms=6, color=roi_colour(k),
-                          mec="0.2", mew=0.5, ls="")
+                left.plot(
+                    limit_x, floor, marker="<", ms=6, color=roi_colour(k), mec="0.2", mew=0.5, ls=""
+                )
         left.axhline(1, color="0.6", lw=0.8)
         left.set_yscale("log")
         floors = (table["r_attenuated"] / table["r_population"]).abs().to_numpy(float)
         shown = table["exaggeration_ratio_holm"].where(
-            table["n_significant_holm"] >= min_significant)
+            table["n_significant_holm"] >= min_significant
+        )
         ratios = np.concatenate([shown.to_numpy(float), floors])
         low = min(0.8, 0.8 * np.nanmin(ratios, initial=1.0))
         high = max(1.25, 1.25 * np.nanmax(ratios, initial=1.0))
@@ -283,18 +333,34 @@ def plot_exaggeration(
             _log_x(ax, sizes)
         left.set_xlim(right=limit_x * 1.15)
         handles = _roi_handles(rois)
-        handles += [Line2D([], [], color="0.3", ls=styles[s], label=_SCORE_TITLES.get(s, s))
-                    for s in scores]
         handles += [
-            Line2D([], [], color="0.6", lw=0.8,
-                   label="ratio 1: significant studies\nreport the population r"),
-            Line2D([], [], color="0.6", marker="<", mec="0.2", mew=0.5, ls="",
-                   label="|attenuated r| / |population r|:\nwhere the ratio ends at large N"),
+            Line2D([], [], color="0.3", ls=styles[s], label=_SCORE_TITLES.get(s, s)) for s in scores
+        ]
+        handles += [
+            Line2D(
+                [],
+                [],
+                color="0.6",
+                lw=0.8,
+                label="ratio 1: significant studies\nreport the population r",
+            ),
+            Line2D(
+                [],
+                [],
+                color="0.6",
+                marker="<",
+                mec="0.2",
+                mew=0.5,
+                ls="",
+                label="|attenuated r| / |population r|:\nwhere the ratio ends at large N",
+            ),
             *_study_handle(study_n),
         ]
         figure.legend(handles=handles, loc="outside right center", frameon=False)
-        figure.suptitle("Among studies significant after Holm: r against the population r "
-                        "(winner's curse above 1, attenuation below)")
+        figure.suptitle(
+            "Among studies significant after Holm: r against the population r "
+            "(winner's curse above 1, attenuation below)"
+        )
     return figure
 
 
@@ -324,16 +390,18 @@ def plot_replicate_comparison(
     scores = list(dict.fromkeys(s for _, s in pairs))
     rois = list(dict.fromkeys(r for r, _ in pairs))
     with figure_style():
-        figure = Figure(figsize=(2.3 * len(rois) + 0.4, 1.9 * len(scores) + 1.1),
-                        layout="constrained")
+        figure = Figure(
+            figsize=(2.3 * len(rois) + 0.4, 1.9 * len(scores) + 1.1), layout="constrained"
+        )
         axes = figure.subplots(len(scores), len(rois), sharex=True, squeeze=False)
         bins = np.linspace(-1, 1, 41)
         for i, score in enumerate(scores):
             for j, roi in enumerate(rois):
                 ax = axes[i, j]
                 ax.hist(fast_r[(roi, score)], bins=bins, density=True, color="0.8")
-                values = replicate_r[(replicate_r["roi"] == roi)
-                                     & (replicate_r["score"] == score)]["r"].to_numpy()
+                values = replicate_r[(replicate_r["roi"] == roi) & (replicate_r["score"] == score)][
+                    "r"
+                ].to_numpy()
                 top = ax.get_ylim()[1]
                 ax.vlines(values, 0, 0.12 * top, color=roi_colour(j), lw=1)
                 rows = comparison[(comparison["roi"] == roi) & (comparison["score"] == score)]
@@ -358,5 +426,3 @@ def plot_replicate_comparison(
         n_rep = int(comparison["n_replicates"].iloc[0]) if len(comparison) else 0
         figure.suptitle(f"Full-pipeline replicates ({n_rep} studies) vs. the fast Monte Carlo")
     return figure
-
-

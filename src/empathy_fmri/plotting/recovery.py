@@ -91,24 +91,26 @@ def plot_amplitude_recovery(
             ax.set_aspect("equal")
             ax.set_title(roi)
             ax.text(
-                0.03, 0.97,
+                0.03,
+                0.97,
                 f"r = {row['r']:.2f}\nbias = {row['bias']:+.2f} psc\nRMSE = {row['rmse']:.2f} psc"
                 f"\nslope = {row['slope']:.2f}",
-                transform=ax.transAxes, va="top", ha="left", fontsize=8,
+                transform=ax.transAxes,
+                va="top",
+                ha="left",
+                fontsize=8,
             )
             ax.set_xlabel("true amplitude (psc)")
             if k % n_cols == 0:
                 ax.set_ylabel("estimated amplitude (psc)")
-        for ax in axes[len(rois):]:
+        for ax in axes[len(rois) :]:
             ax.set_visible(False)
         handles = [
             Line2D([], [], color="0.55", ls="--", label="perfect recovery (identity)"),
             Line2D([], [], color="0.2", lw=1.5, label="least-squares fit"),
         ]
         figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
-        figure.suptitle(
-            "Needle-minus-swab amplitude per subject: a-priori ROI estimate vs. truth"
-        )
+        figure.suptitle("Needle-minus-swab amplitude per subject: a-priori ROI estimate vs. truth")
     return figure
 
 
@@ -181,12 +183,18 @@ def plot_map_accuracy(
             rows = table[table["threshold"] == threshold].set_index("region")
             for j, z in enumerate(slices):
                 ax = axes[i, j]
-                ax.imshow(np.rot90(brain[:, :, z]), cmap="Greys", vmin=0, vmax=4,
-                          interpolation="nearest")
+                ax.imshow(
+                    np.rot90(brain[:, :, z]), cmap="Greys", vmin=0, vmax=4, interpolation="nearest"
+                )
                 overlay = np.rot90(labels[:, :, z]).astype(float)
                 overlay[overlay == 0] = np.nan
-                ax.imshow(overlay - 1, cmap=cmap, vmin=-0.5, vmax=len(colours) - 0.5,
-                          interpolation="nearest")
+                ax.imshow(
+                    overlay - 1,
+                    cmap=cmap,
+                    vmin=-0.5,
+                    vmax=len(colours) - 0.5,
+                    interpolation="nearest",
+                )
                 ax.set_xticks([])
                 ax.set_yticks([])
                 for spine in ax.spines.values():
@@ -201,8 +209,13 @@ def plot_map_accuracy(
                 fontsize=9,
             )
         handles = [Patch(color=c, label=name) for name, c in MAP_CATEGORY_COLOURS.items()]
-        figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False,
-                      title=f"near = within {near_margin_mm:g} mm of a true region")
+        figure.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=2,
+            frameon=False,
+            title=f"near = within {near_margin_mm:g} mm of a true region",
+        )
         figure.suptitle("Group map vs. true activation (needle > swab; left of image = left)")
     return figure
 
@@ -238,29 +251,44 @@ def plot_correlation_recovery(table: pd.DataFrame) -> Figure:
                     continue
                 row = row.iloc[0]
                 ax.errorbar(
-                    row["r"], y + offset,
+                    row["r"],
+                    y + offset,
                     xerr=[[row["r"] - row["ci_low"]], [row["ci_high"] - row["r"]]],
-                    fmt="o", ms=4, color=SELECTION_COLOURS[selection], lw=1.2, capsize=0,
+                    fmt="o",
+                    ms=4,
+                    color=SELECTION_COLOURS[selection],
+                    lw=1.2,
+                    capsize=0,
                 )
             first = rows.iloc[0]
             ax.plot([first["r_population"]] * 2, [y - 0.38, y + 0.38], **POPULATION_LINE)
-            ax.plot([first["r_attenuated"]] * 2, [y - 0.38, y + 0.38],
-                    dashes=(2.0, 1.2), **{**ATTENUATED_LINE, "ls": None})
+            ax.plot(
+                [first["r_attenuated"]] * 2,
+                [y - 0.38, y + 0.38],
+                dashes=(2.0, 1.2),
+                **{**ATTENUATED_LINE, "ls": None},
+            )
         ax.axvline(0, color="0.6", lw=0.8, zorder=0)
         ax.set_yticks(range(len(pairs)), [f"{roi} \u2013 {score}" for score, roi in pairs])
         ax.invert_yaxis()
         ax.set_xlim(-1, 1)
         ax.set_xlabel("Pearson r (ROI needle-minus-swab effect vs. behavioural score)")
         handles = [
-            Line2D([], [], marker="o", color=SELECTION_COLOURS[s],
-                   label=f"{SELECTION_LABELS[s]}, 95% CI")
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color=SELECTION_COLOURS[s],
+                label=f"{SELECTION_LABELS[s]}, 95% CI",
+            )
             for s in selections
         ]
         handles += [
             Line2D([], [], label=POPULATION_LABEL, **POPULATION_LINE),
             Line2D([], [], label=ATTENUATED_LABEL, **ATTENUATED_LINE),
         ]
-        figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False,
-                      fontsize=8)
+        figure.legend(
+            handles=handles, loc="outside lower center", ncols=2, frameon=False, fontsize=8
+        )
         figure.suptitle("Brain-behaviour correlations of this study vs. the truth")
     return figure

@@ -26,8 +26,12 @@ __all__ = [
 
 #: Left to right: honest, circular for the mean, circular for r, honest again.
 SELECTION_ORDER = ("independent", "group_peak", "behaviour_peak", "cross_validated")
-_SHORT = {"independent": "a priori", "group_peak": "group\npeak",
-          "behaviour_peak": "behaviour\npeak", "cross_validated": "cross-\nfitted"}
+_SHORT = {
+    "independent": "a priori",
+    "group_peak": "group\npeak",
+    "behaviour_peak": "behaviour\npeak",
+    "cross_validated": "cross-\nfitted",
+}
 
 
 def behaviour_peak_farther(study: pd.DataFrame) -> tuple[int, int]:
@@ -60,8 +64,7 @@ def _strip(ax, x: float, values: np.ndarray, colour: str, seed: int) -> None:
     jitter = np.random.default_rng(seed).uniform(-0.12, 0.12, values.size)
     ax.scatter(x + jitter, values, s=6, color=colour, alpha=0.45, linewidths=0, zorder=2)
     low, high = np.quantile(values, [0.025, 0.975])
-    ax.plot([x, x], [low, high], color=colour, lw=2.5, alpha=0.8, zorder=3,
-            solid_capstyle="butt")
+    ax.plot([x, x], [low, high], color=colour, lw=2.5, alpha=0.8, zorder=3, solid_capstyle="butt")
 
 
 def plot_selection_r(
@@ -118,29 +121,49 @@ def plot_selection_r(
                 for x, selection in enumerate(SELECTION_ORDER):
                     colour = SELECTION_COLOURS.get(selection, "C0")
                     if replicates is not None:
-                        chosen = replicates[(replicates["roi"] == roi)
-                                            & (replicates["score"] == score)
-                                            & (replicates["selection"] == selection)]
-                        for offset, kind, tint in ((-0.2, "effect", colour),
-                                                   (0.2, "null", "0.55")):
+                        chosen = replicates[
+                            (replicates["roi"] == roi)
+                            & (replicates["score"] == score)
+                            & (replicates["selection"] == selection)
+                        ]
+                        for offset, kind, tint in ((-0.2, "effect", colour), (0.2, "null", "0.55")):
                             values = chosen.loc[chosen["kind"] == kind, "r"].to_numpy(float)
                             _strip(ax, x + offset, values, tint, seed=97 * x + 13 * i + j)
-                    mine = study[(study["roi"] == roi) & (study["score"] == score)
-                                 & (study["selection"] == selection)]["r"]
+                    mine = study[
+                        (study["roi"] == roi)
+                        & (study["score"] == score)
+                        & (study["selection"] == selection)
+                    ]["r"]
                     if len(mine):
-                        ax.plot(x, float(mine.iloc[0]), marker="o", ms=6.5, color=colour,
-                                mec="black", mew=0.9, zorder=4)
+                        ax.plot(
+                            x,
+                            float(mine.iloc[0]),
+                            marker="o",
+                            ms=6.5,
+                            color=colour,
+                            mec="black",
+                            mew=0.9,
+                            zorder=4,
+                        )
                 ax.set_ylim(-1, 1)
                 ax.set_xlim(-0.6, len(SELECTION_ORDER) - 0.4)
-                ax.set_xticks(range(len(SELECTION_ORDER)),
-                              [_SHORT[s] for s in SELECTION_ORDER], fontsize=7)
+                ax.set_xticks(
+                    range(len(SELECTION_ORDER)), [_SHORT[s] for s in SELECTION_ORDER], fontsize=7
+                )
                 if i == 0:
                     ax.set_title(roi)
                 if j == 0:
                     ax.set_ylabel(f"r with {score}")
         handles = [
-            Line2D([], [], marker="o", color="0.6", mec="black", ls="",
-                   label="this study's r (colour: ROI selection)"),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color="0.6",
+                mec="black",
+                ls="",
+                label="this study's r (colour: ROI selection)",
+            ),
             Line2D([], [], label=POPULATION_LABEL, **POPULATION_LINE),
             Line2D([], [], label=ATTENUATED_LABEL, **ATTENUATED_LINE),
         ]
@@ -148,13 +171,16 @@ def plot_selection_r(
             k_effect = replicates.loc[replicates["kind"] == "effect", "replicate"].nunique()
             k_null = replicates.loc[replicates["kind"] == "null", "replicate"].nunique()
             handles += [
-                Line2D([], [], color=SELECTION_COLOURS.get("independent", "C0"), lw=2.5,
-                       label=f"{k_effect} replicate studies (2.5-97.5%)"),
-                Line2D([], [], color="0.55", lw=2.5,
-                       label=f"{k_null} null replicate studies"),
+                Line2D(
+                    [],
+                    [],
+                    color=SELECTION_COLOURS.get("independent", "C0"),
+                    lw=2.5,
+                    label=f"{k_effect} replicate studies (2.5-97.5%)",
+                ),
+                Line2D([], [], color="0.55", lw=2.5, label=f"{k_null} null replicate studies"),
             ]
-        figure.legend(handles=handles, loc="lower center", ncol=3, frameon=False,
-                      fontsize=8)
+        figure.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=8)
         size = f"{n_subjects} subjects: " if n_subjects else ""
         farther, panels = behaviour_peak_farther(study)
         figure.suptitle(
@@ -162,6 +188,7 @@ def plot_selection_r(
             f"this study: the behaviour-peak |r| exceeds the a-priori |r| in {farther} of "
             f"{panels} ROI x score panels"
         )
-        figure.subplots_adjust(left=0.07, right=0.99, top=0.88, bottom=0.14, hspace=0.25,
-                               wspace=0.08)
+        figure.subplots_adjust(
+            left=0.07, right=0.99, top=0.88, bottom=0.14, hspace=0.25, wspace=0.08
+        )
     return figure

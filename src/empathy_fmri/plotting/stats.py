@@ -33,10 +33,6 @@ SCORE_LABELS = {
 }
 
 
-
-
-
-
 def _jitter(n: int, width: float = 0.22) -> np.ndarray:
     """Evenly spread horizontal offsets (deterministic, no random jitter)."""
     if n == 1:
@@ -91,8 +87,16 @@ def plot_roi_effects(
                 mean = float(row["mean"].iloc[0])
                 low, high = float(row["ci_low"].iloc[0]), float(row["ci_high"].iloc[0])
                 ax.errorbar(
-                    k + offsets[selection] + 0.12, mean, yerr=[[mean - low], [high - mean]],
-                    fmt="o", color=colour, ms=6, capsize=3, lw=1.6, mec="white", mew=0.8,
+                    k + offsets[selection] + 0.12,
+                    mean,
+                    yerr=[[mean - low], [high - mean]],
+                    fmt="o",
+                    color=colour,
+                    ms=6,
+                    capsize=3,
+                    lw=1.6,
+                    mec="white",
+                    mew=0.8,
                 )
         ax.axhline(0, color="0.5", lw=0.8, ls="--")
         ax.set_xticks(range(len(rois)), rois)
@@ -100,8 +104,14 @@ def plot_roi_effects(
         ax.set_ylabel(EFFECT_LABEL)
         n = int(summary["n"].max()) if len(summary) else 0
         handles = [
-            Line2D([], [], color=SELECTION_COLOURS[s], marker="o", lw=1.6,
-                   label=f"{SELECTION_LABELS[s]}: mean, {level} CI")
+            Line2D(
+                [],
+                [],
+                color=SELECTION_COLOURS[s],
+                marker="o",
+                lw=1.6,
+                label=f"{SELECTION_LABELS[s]}: mean, {level} CI",
+            )
             for s in selections
         ] + [Line2D([], [], color="0.5", marker="o", lw=0, alpha=0.45, label="one subject")]
         figure.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
@@ -156,9 +166,7 @@ def plot_brain_behaviour(
         figure = Figure(
             figsize=(2.9 * len(rois) + 0.8, 2.9 * len(selections) + 1.0), layout="constrained"
         )
-        axes = figure.subplots(
-            len(selections), len(rois), sharex=True, sharey=True, squeeze=False
-        )
+        axes = figure.subplots(len(selections), len(rois), sharex=True, sharey=True, squeeze=False)
         for i, selection in enumerate(selections):
             colour = SELECTION_COLOURS[selection]
             for j, roi in enumerate(rois):
@@ -178,22 +186,28 @@ def plot_brain_behaviour(
                     ax.fill_between(grid, low, high, color=colour, alpha=0.15, lw=0)
                     ax.plot(grid, fit, color=colour, lw=1.8)
                 ax.text(
-                    0.03, 0.97, _stats_text(results, roi, selection, score),
-                    transform=ax.transAxes, va="top", ha="left", fontsize=8.5,
-                    bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.8",
-                          "alpha": 0.85},
+                    0.03,
+                    0.97,
+                    _stats_text(results, roi, selection, score),
+                    transform=ax.transAxes,
+                    va="top",
+                    ha="left",
+                    fontsize=8.5,
+                    bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.8", "alpha": 0.85},
                     zorder=4,
                 )
                 if i == 0:
                     ax.set_title(roi)
                 if j == 0:
-                    ax.set_ylabel(f"{SELECTION_LABELS[selection].split(' (')[0]}\n"
-                                  f"{EFFECT_LABEL}", fontsize=9)
+                    ax.set_ylabel(
+                        f"{SELECTION_LABELS[selection].split(' (')[0]}\n{EFFECT_LABEL}", fontsize=9
+                    )
         low, high = axes[0, 0].get_ylim()
         axes[0, 0].set_ylim(low, high + 0.35 * (high - low))  # room for the statistics
         figure.supxlabel(SCORE_LABELS.get(score, score))
         figure.suptitle(
-            title or f"Needle - swab effect against {SCORE_LABELS.get(score, score)}\n"
+            title
+            or f"Needle - swab effect against {SCORE_LABELS.get(score, score)}\n"
             f"least-squares line with its {level} confidence band; r with its {level} CI "
             f"and Holm-corrected p; rows: ROI selections"
         )
@@ -244,17 +258,31 @@ def plot_sample_size_comparison(
             r = np.asarray(r, float)
             chosen = np.asarray(significant[n], bool)
             ax.hist(r[~chosen], bins=bins, color="0.7", label=f"p >= {alpha:g}")
-            ax.hist(r[chosen], bins=bins, color=SELECTION_COLOURS["behaviour_peak"],
-                    label=f"p < {alpha:g} ({100 * chosen.mean():.0f}% of studies)")
+            ax.hist(
+                r[chosen],
+                bins=bins,
+                color=SELECTION_COLOURS["behaviour_peak"],
+                label=f"p < {alpha:g} ({100 * chosen.mean():.0f}% of studies)",
+            )
             ax.axvline(rho, color="black", lw=1.6, label=f"population r = {rho:.2f}")
             low, high = intervals[n]
-            ax.axvspan(float(low), float(high), color=SELECTION_COLOURS["independent"],
-                       alpha=0.12, zorder=0,
-                       label=f"95% CI if r = {rho:.2f}: width {float(high - low):.2f}")
+            ax.axvspan(
+                float(low),
+                float(high),
+                color=SELECTION_COLOURS["independent"],
+                alpha=0.12,
+                zorder=0,
+                label=f"95% CI if r = {rho:.2f}: width {float(high - low):.2f}",
+            )
             if chosen.any():
                 inflated = float(np.abs(r[chosen]).mean())
-                ax.axvline(np.sign(rho or 1) * inflated, color=SELECTION_COLOURS["behaviour_peak"],
-                           ls="--", lw=1.4, label=f"mean |r| if significant = {inflated:.2f}")
+                ax.axvline(
+                    np.sign(rho or 1) * inflated,
+                    color=SELECTION_COLOURS["behaviour_peak"],
+                    ls="--",
+                    lw=1.4,
+                    label=f"mean |r| if significant = {inflated:.2f}",
+                )
             ax.set_title(f"N = {n}: {r.size} simulated studies", loc="left")
             ax.set_ylabel("studies")
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8.5)
@@ -267,8 +295,7 @@ def plot_sample_size_comparison(
 def _stats_text(results: pd.DataFrame, roi: str, selection: str, score: str) -> str:
     """``r = ... [low, high]`` and the corrected p of one correlation."""
     row = results[
-        (results["roi"] == roi) & (results["selection"] == selection)
-        & (results["score"] == score)
+        (results["roi"] == roi) & (results["selection"] == selection) & (results["score"] == score)
     ]
     if row.empty:
         return "no statistics"
@@ -281,7 +308,3 @@ def _stats_text(results: pd.DataFrame, roi: str, selection: str, score: str) -> 
         f"r = {row['r']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]\n"
         f"{p_text}, n = {int(row['n'])}"
     )
-
-
-
-

@@ -160,7 +160,10 @@ def save_figure(figure: Figure, paths: Sequence[str | Path], dpi: int = DPI) -> 
             suffix = Path(path).suffix.lstrip(".").lower()
             with atomic_path(path) as temporary:
                 figure.savefig(
-                    temporary, dpi=dpi, format=suffix, bbox_inches="tight",
+                    temporary,
+                    dpi=dpi,
+                    format=suffix,
+                    bbox_inches="tight",
                     metadata=_METADATA.get(suffix),
                 )
             logger.info("wrote %s", path)

@@ -16,8 +16,6 @@ __all__ = [
 ]
 
 
-
-
 def plot_roi_timeseries(
     runs: Sequence[pd.DataFrame],
     events: Sequence[pd.DataFrame],
@@ -58,16 +56,20 @@ def plot_roi_timeseries(
         ):
             for row in run_events.itertuples():
                 ax.axvspan(
-                    row.onset, row.onset + row.duration, lw=0, alpha=0.18,
+                    row.onset,
+                    row.onset + row.duration,
+                    lw=0,
+                    alpha=0.18,
                     color=CONDITION_COLOURS.get(row.trial_type, "0.5"),
                 )
-            ax.plot(table["time_s"], table["cleaned_psc"], color="0.45", lw=1.0,
-                    marker="o", ms=2.2)
+            ax.plot(table["time_s"], table["cleaned_psc"], color="0.45", lw=1.0, marker="o", ms=2.2)
             ax.plot(table["time_s"], table["task_psc"], color="black", lw=1.8)
             r_squared = table.attrs.get("r_squared_task")
             label = f"run {run}" + (
                 f"   (the black line explains R\u00b2 = {r_squared:.2f} of the grey points'"
-                " variance)" if r_squared is not None else ""
+                " variance)"
+                if r_squared is not None
+                else ""
             )
             ax.set_title(label, loc="left", fontsize=10)
             ax.set_ylabel("BOLD change from\nfixation (%)")
@@ -75,8 +77,15 @@ def plot_roi_timeseries(
         axes[-1].set_xlabel("time from run start (s)")
         axes[0].set_xlim(0, max(float(t["time_s"].max()) for t in runs))
         handles = [
-            Line2D([], [], color="0.45", marker="o", ms=3, lw=1.0,
-                   label=f"{roi} mean signal (drift, motion, baseline removed)"),
+            Line2D(
+                [],
+                [],
+                color="0.45",
+                marker="o",
+                ms=3,
+                lw=1.0,
+                label=f"{roi} mean signal (drift, motion, baseline removed)",
+            ),
             Line2D([], [], color="black", lw=1.8, label="fitted needle + swab model"),
             *[
                 Patch(facecolor=colour, alpha=0.3, label=f"{condition} block")
@@ -86,5 +95,3 @@ def plot_roi_timeseries(
         figure.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False)
         figure.suptitle(title or f"{roi}: BOLD time series and GLM fit")
     return figure
-
-

@@ -39,19 +39,36 @@ def plot_noise_removal(
         axes = figure.subplots()
         labels = list(summary["component"])
         y = np.arange(len(labels))
-        axes.barh(y + 0.2, summary["variance_psc2"], height=0.4, color="#bbbbbb",
-                  label="in the data (mean removed)")
-        axes.barh(y - 0.2, summary["remaining_psc2"], height=0.4, color="#1f77b4",
-                  label="left after the first-level design (blue number)")
+        axes.barh(
+            y + 0.2,
+            summary["variance_psc2"],
+            height=0.4,
+            color="#bbbbbb",
+            label="in the data (mean removed)",
+        )
+        axes.barh(
+            y - 0.2,
+            summary["remaining_psc2"],
+            height=0.4,
+            color="#1f77b4",
+            label="left after the first-level design (blue number)",
+        )
         for position, (_, row) in zip(y, summary.iterrows(), strict=True):
             axes.text(
-                row["variance_psc2"], position + 0.2,
-                f"  {row['share_remaining']:.1%} left", va="center", fontsize=8,
+                row["variance_psc2"],
+                position + 0.2,
+                f"  {row['share_remaining']:.1%} left",
+                va="center",
+                fontsize=8,
             )
             # a residual too small to see as a bar is still written out
             axes.text(
-                row["remaining_psc2"], position - 0.2,
-                f"  {row['remaining_psc2']:.2g}", va="center", fontsize=7, color="#1f77b4",
+                row["remaining_psc2"],
+                position - 0.2,
+                f"  {row['remaining_psc2']:.2g}",
+                va="center",
+                fontsize=7,
+                color="#1f77b4",
             )
         axes.set_yticks(y, labels)
         axes.invert_yaxis()

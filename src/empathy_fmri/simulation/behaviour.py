@@ -80,5 +80,3 @@ def simulate_responses(
         rng.binomial(n_congruent, p_congruent),
         rng.binomial(n_incongruent, p_incongruent),
     )
-
-

@@ -20,7 +20,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class BlockDesign:
     """Timing of one run of the block design.

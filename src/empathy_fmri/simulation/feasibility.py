@@ -51,8 +51,12 @@ def noise_problems(config: Mapping[str, Any]) -> list[str]:
     grids = [(simulation.anatomy.voxel_size_mm, "")]
     coarse = config.get("power", {}).get("replicates", {}).get("voxel_size_mm")
     if coarse is not None and coarse != simulation.anatomy.voxel_size_mm:
-        grids.append((coarse, f"on the replicate studies' grid ('power.replicates."
-                              f"voxel_size_mm' = {coarse}): "))
+        grids.append(
+            (
+                coarse,
+                f"on the replicate studies' grid ('power.replicates.voxel_size_mm' = {coarse}): ",
+            )
+        )
     for voxel_size_mm, where in grids:
         problem = _unreachable(simulation, voxel_size_mm)
         if problem:
@@ -69,8 +73,11 @@ def _unreachable(simulation: SimulationConfig, voxel_size_mm: float) -> str | No
     # (chi-square draws) then average to their expectation
     n = _TRIAL_VOXELS
     geometry = NoiseGeometry(
-        baseline=np.full(n, baseline), physio_gain=np.ones(n), grey=np.ones(n, bool),
-        neighbours=(np.arange(n - 1), np.arange(1, n)), voxel_size_mm=voxel_size_mm,
+        baseline=np.full(n, baseline),
+        physio_gain=np.ones(n),
+        grey=np.ones(n, bool),
+        neighbours=(np.arange(n - 1), np.arange(1, n)),
+        voxel_size_mm=voxel_size_mm,
     )
     rng = np.random.default_rng(0)
     for _ in range(_TRIAL_RUNS):
@@ -78,12 +85,17 @@ def _unreachable(simulation: SimulationConfig, voxel_size_mm: float) -> str | No
         estimated = realignment_estimate(rng, motion, noise.realignment_error_mm)
         try:
             solve_mixture(
-                tsnr=noise.tsnr, ar1_rho=noise.ar1_rho, fwhm_mm=noise.fwhm_mm,
-                thermal_share=noise.thermal_share, geometry=geometry,
+                tsnr=noise.tsnr,
+                ar1_rho=noise.ar1_rho,
+                fwhm_mm=noise.fwhm_mm,
+                thermal_share=noise.thermal_share,
+                geometry=geometry,
                 basis=nuisance_basis(design.n_scans, design.tr_s, estimated),
-                tr_s=design.tr_s, physio_sd=noise.physio_psc / 100 * baseline,
+                tr_s=design.tr_s,
+                physio_sd=noise.physio_psc / 100 * baseline,
                 slow_physio_sd=noise.slow_physio_psc / 100 * baseline,
-                drift_fraction=noise.drift_psc / 100, drift_exponent=noise.drift_exponent,
+                drift_fraction=noise.drift_psc / 100,
+                drift_exponent=noise.drift_exponent,
             )
         except NoiseBudgetError as error:
             return str(error)

@@ -418,10 +418,7 @@ def _slice_groups(voxel_slices: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """``(slice, voxel indices)`` of every slice that holds voxels."""
     order = np.argsort(voxel_slices, kind="stable")
     slices, starts = np.unique(voxel_slices[order], return_index=True)
-    return [
-        (int(s), group)
-        for s, group in zip(slices, np.split(order, starts[1:]), strict=True)
-    ]
+    return [(int(s), group) for s, group in zip(slices, np.split(order, starts[1:]), strict=True)]
 
 
 def spin_history(

@@ -27,9 +27,7 @@ __all__ = [
 FWHM_PER_SIGMA = float(np.sqrt(8.0 * np.log(2.0)))
 
 
-def smoothing_sigma_voxels(
-    fwhm_mm: float, voxel_size_mm: float, white_share: float = 0.0
-) -> float:
+def smoothing_sigma_voxels(fwhm_mm: float, voxel_size_mm: float, white_share: float = 0.0) -> float:
     """Gaussian kernel SD (voxels) that makes the noise smooth at ``fwhm_mm``.
 
     Parameters
@@ -113,8 +111,9 @@ def kernel_sigma_for_correlation(correlation: float) -> float:
     if lag_one_correlation(low) > correlation:
         return low
     return float(
-        optimize.brentq(lambda sigma: lag_one_correlation(sigma) - correlation, low, high,
-                        xtol=1e-10)
+        optimize.brentq(
+            lambda sigma: lag_one_correlation(sigma) - correlation, low, high, xtol=1e-10
+        )
     )
 
 

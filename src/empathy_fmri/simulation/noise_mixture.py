@@ -74,8 +74,13 @@ _MAX_RHO = 0.95
 #: 0.02 in the autocorrelation.
 _REFERENCE_DRAWS = 64
 #: The structured components, whose amplitudes the config sets directly.
-STRUCTURED = ("physiological", "slow_physiological_global", "slow_physiological_local",
-              "drift_global", "drift_local")
+STRUCTURED = (
+    "physiological",
+    "slow_physiological_global",
+    "slow_physiological_local",
+    "drift_global",
+    "drift_local",
+)
 
 
 class NoiseBudgetError(ValueError):
@@ -109,8 +114,12 @@ class NoiseGeometry:
 
     @classmethod
     def from_mask(
-        cls, mask: np.ndarray, baseline: np.ndarray, physio_gain: np.ndarray,
-        grey: np.ndarray, voxel_size_mm: float,
+        cls,
+        mask: np.ndarray,
+        baseline: np.ndarray,
+        physio_gain: np.ndarray,
+        grey: np.ndarray,
+        voxel_size_mm: float,
     ) -> NoiseGeometry:
         """Build the geometry of a brain mask and its voxels' amplitudes."""
         index = np.full(mask.shape, -1, dtype=np.int64)
@@ -123,8 +132,11 @@ class NoiseGeometry:
             first.append(lower[both])
             second.append(upper[both])
         return cls(
-            np.asarray(baseline, float), np.asarray(physio_gain, float), np.asarray(grey, bool),
-            (np.concatenate(first), np.concatenate(second)), float(voxel_size_mm),
+            np.asarray(baseline, float),
+            np.asarray(physio_gain, float),
+            np.asarray(grey, bool),
+            (np.concatenate(first), np.concatenate(second)),
+            float(voxel_size_mm),
         )
 
 
@@ -212,16 +224,15 @@ def _reference_draws(n_scans: int, tr_s: float, exponent: float) -> tuple[np.nda
     frame_times = tr_s * np.arange(n_scans)
     quantiles = stats.norm.ppf((np.arange(_REFERENCE_DRAWS) + 0.5) / _REFERENCE_DRAWS)
     cardiac = np.clip(CARDIAC_HZ[0] + CARDIAC_HZ[1] * quantiles, 0.8, 1.6)
-    respiratory = np.clip(RESPIRATORY_HZ[0] + RESPIRATORY_HZ[1] * rng.permutation(quantiles),
-                          0.18, 0.4)
+    respiratory = np.clip(
+        RESPIRATORY_HZ[0] + RESPIRATORY_HZ[1] * rng.permutation(quantiles), 0.18, 0.4
+    )
     waveforms = [
         physiological_waveforms(rng, frame_times, c, r)
         for c, r in zip(cardiac, respiratory, strict=True)
     ]
     physio = np.stack([np.hstack([w.regressors, w.slow_regressors]) for w in waveforms])
-    drift = np.stack([
-        power_law_series(rng, n_scans, exponent, 2) for _ in range(_REFERENCE_DRAWS)
-    ])
+    drift = np.stack([power_law_series(rng, n_scans, exponent, 2) for _ in range(_REFERENCE_DRAWS)])
     return physio, drift
 
 
@@ -350,8 +361,9 @@ def solve_mixture(
         variance["slow_physiological_global"] = SLOW_GLOBAL_SHARE * float(v[0]) * gain
         lag_one += SLOW_GLOBAL_SHARE * float(c[0]) * gain
         v, c = _moments(physiological[:, :, slow], basis)
-        variance["slow_physiological_local"] = (1 - SLOW_GLOBAL_SHARE) * gain * (
-            weights[:, slow] @ v)
+        variance["slow_physiological_local"] = (
+            (1 - SLOW_GLOBAL_SHARE) * gain * (weights[:, slow] @ v)
+        )
         lag_one += (1 - SLOW_GLOBAL_SHARE) * gain * (weights[:, slow] @ c)
     if drift_fraction > 0:
         gain = (drift_fraction * geometry.baseline) ** 2
@@ -399,8 +411,9 @@ def solve_mixture(
         # mean over grey voxels of (gaussian * r + lag_one) / total = ar1_rho
         weight = np.mean(gaussian / total[grey])
         offset = np.mean(lag_one[grey] / total[grey])
-        gaussian_rho = _solve_rho((ar1_rho - offset) / weight, basis, ar1_rho, white_share,
-                                  thermal_share)
+        gaussian_rho = _solve_rho(
+            (ar1_rho - offset) / weight, basis, ar1_rho, white_share, thermal_share
+        )
     # pre-high-pass variances that leave shares white_share : 1 - white_share after it
     thermal = white_share * gaussian / _ar1_moments(0.0, basis)[0]
     system = (1.0 - white_share) * gaussian / _ar1_moments(gaussian_rho, basis)[0]
@@ -409,8 +422,9 @@ def solve_mixture(
     summary = {name: float(np.mean(values[grey])) for name, values in variance.items()}
     summary["thermal"] = white_share * gaussian
     summary["system"] = (1.0 - white_share) * gaussian
-    return NoiseMixture(gaussian_sd, gaussian_rho, sigma, summary,
-                        float(thermal / (thermal + system)))
+    return NoiseMixture(
+        gaussian_sd, gaussian_rho, sigma, summary, float(thermal / (thermal + system))
+    )
 
 
 def _solve_variance(tsnr: float, baseline: np.ndarray, structured: np.ndarray) -> float:
@@ -437,12 +451,14 @@ def _gaussian_ratio(rho: float, basis: np.ndarray, white_share: float) -> float:
     """
     white = _ar1_moments(0.0, basis)
     system = _ar1_moments(rho, basis)
-    return float(white_share * white[1] / white[0]
-                 + (1.0 - white_share) * system[1] / system[0])
+    return float(white_share * white[1] / white[0] + (1.0 - white_share) * system[1] / system[0])
 
 
 def _solve_rho(
-    target_ratio: float, basis: np.ndarray, configured: float, white_share: float,
+    target_ratio: float,
+    basis: np.ndarray,
+    configured: float,
+    white_share: float,
     thermal_share: float,
 ) -> float:
     """System-noise AR(1) coefficient giving the thermal plus system noise ``target_ratio``.
@@ -513,8 +529,10 @@ def _solve_kernel(
         np.sqrt(variance[name][i] * moved[name])
         for name in ("physiological", "slow_physiological_local", "drift_local")
     )
-    coherent = sum(np.sqrt(variance[name][i] * moved[name])
-                   for name in ("drift_global", "slow_physiological_global"))
+    coherent = sum(
+        np.sqrt(variance[name][i] * moved[name])
+        for name in ("drift_global", "slow_physiological_global")
+    )
     slope = float(np.mean(smooth / scale))
     offset = float(np.mean(coherent / scale))
     needed = (target - offset) / slope if slope > 0 else np.inf

@@ -114,8 +114,9 @@ def cardiac_response(times_s: np.ndarray) -> np.ndarray:
     rise near 4 s and a dip near 12 s.
     """
     t = np.clip(times_s, 0.0, None)
-    return (0.6 * t**2.7 * np.exp(-t / 1.6)
-            - 16.0 / np.sqrt(2 * np.pi * 9.0) * np.exp(-((t - 12.0) ** 2) / 18.0))
+    return 0.6 * t**2.7 * np.exp(-t / 1.6) - 16.0 / np.sqrt(2 * np.pi * 9.0) * np.exp(
+        -((t - 12.0) ** 2) / 18.0
+    )
 
 
 def _slow_response(
@@ -174,10 +175,14 @@ def physiological_waveforms(
     lags = np.arange(0.0, _RESPONSE_S, _FINE_STEP_S)
     responses = (cardiac_response(lags), respiration_response(lags))
     columns, slow = [], []
-    for (mean_hz, sd_hz, period_s, depth_sd, share, slow_share), response in zip((
-        (cardiac_hz, 0.05, 10.0, 0.0, CARDIAC_SHARE, HEART_RATE_SHARE),
-        (respiratory_hz, 0.02, 8.0, 0.3, 1.0 - CARDIAC_SHARE, 1.0 - HEART_RATE_SHARE),
-    ), responses, strict=True):
+    for (mean_hz, sd_hz, period_s, depth_sd, share, slow_share), response in zip(
+        (
+            (cardiac_hz, 0.05, 10.0, 0.0, CARDIAC_SHARE, HEART_RATE_SHARE),
+            (respiratory_hz, 0.02, 8.0, 0.3, 1.0 - CARDIAC_SHARE, 1.0 - HEART_RATE_SHARE),
+        ),
+        responses,
+        strict=True,
+    ):
         rate = np.clip(_wandering_rate(rng, fine, mean_hz, sd_hz, period_s), 0.1, None)
         phase = 2 * np.pi * np.cumsum(rate) * _FINE_STEP_S + rng.uniform(0, 2 * np.pi)
         depth = np.clip(_wandering_rate(rng, fine, 1.0, depth_sd, period_s), 0.1, None)

@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class SubjectTruth:
     """Hidden truth about one simulated participant.
@@ -134,12 +133,18 @@ def draw_participant(
     rng = subject_rng(seed, subject_index, "trait")
     trait, unique_d, unique_u = rng.standard_normal(_PERSON_DRAWS)
     d_true = latent_to_probability(
-        behaviour.D_mean, behaviour.D_sd_logit, behaviour.D_trait_coupling,
-        np.array(trait), np.array(unique_d),
+        behaviour.D_mean,
+        behaviour.D_sd_logit,
+        behaviour.D_trait_coupling,
+        np.array(trait),
+        np.array(unique_d),
     )
     u_true = latent_to_probability(
-        behaviour.U_mean, behaviour.U_sd_logit, behaviour.U_trait_coupling,
-        np.array(trait), np.array(unique_u),
+        behaviour.U_mean,
+        behaviour.U_sd_logit,
+        behaviour.U_trait_coupling,
+        np.array(trait),
+        np.array(unique_u),
     )
     extra = subject_rng(seed, subject_index, "extra")
     return Participant(
@@ -152,9 +157,7 @@ def draw_participant(
     )
 
 
-def draw_subject(
-    simulation: SimulationConfig, subject_index: int, n_subjects: int
-) -> SubjectTruth:
+def draw_subject(simulation: SimulationConfig, subject_index: int, n_subjects: int) -> SubjectTruth:
     """Draw one participant's hidden truth from the config's population model.
 
     Parameters
@@ -182,8 +185,7 @@ def draw_subject(
         unique = rng.standard_normal()
         rho = model.trait_coupling
         amplitudes[name] = float(
-            model.mean_psc
-            + model.sd_psc * (rho * person.trait + np.sqrt(1.0 - rho**2) * unique)
+            model.mean_psc + model.sd_psc * (rho * person.trait + np.sqrt(1.0 - rho**2) * unique)
         )
     hrf_rng = subject_rng(seed, subject_index, "hrf")
     signal = simulation.signal
@@ -282,12 +284,18 @@ def population_correlations(
     rng = np.random.default_rng(seed)
     trait = rng.standard_normal(n_draws)
     d_true = latent_to_probability(
-        behaviour.D_mean, behaviour.D_sd_logit, behaviour.D_trait_coupling,
-        trait, rng.standard_normal(n_draws),
+        behaviour.D_mean,
+        behaviour.D_sd_logit,
+        behaviour.D_trait_coupling,
+        trait,
+        rng.standard_normal(n_draws),
     )
     u_true = latent_to_probability(
-        behaviour.U_mean, behaviour.U_sd_logit, behaviour.U_trait_coupling,
-        trait, rng.standard_normal(n_draws),
+        behaviour.U_mean,
+        behaviour.U_sd_logit,
+        behaviour.U_trait_coupling,
+        trait,
+        rng.standard_normal(n_draws),
     )
     true_scores = {
         "willingness_to_harm": 1.0 - (1.0 - u_true) * d_true,
@@ -320,7 +328,6 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
     if np.std(y) == 0 or np.std(x) == 0:
         return 0.0
     return float(np.corrcoef(x, y)[0, 1])
-
 
 
 def run_amplitudes(

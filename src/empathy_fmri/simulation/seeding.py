@@ -17,8 +17,17 @@ __all__ = [
 
 #: Purposes with a stream of their own, in a fixed order (their spawn key).
 STREAMS = (
-    "trait", "behaviour", "design", "hrf", "noise", "physio", "drift", "motion", "extra",
-    "run_amplitude", "flinch",
+    "trait",
+    "behaviour",
+    "design",
+    "hrf",
+    "noise",
+    "physio",
+    "drift",
+    "motion",
+    "extra",
+    "run_amplitude",
+    "flinch",
 )
 
 

@@ -189,19 +189,23 @@ def build_space(
         anatomy = load_anatomy(anat_cfg.voxel_size_mm, anat_cfg.grey_matter_threshold)
     brain = anatomy.brain_mask
     field = (
-        shape_field(anatomy.shape, anatomy.voxel_size_mm, regions.irregularity_fwhm_mm,
-                    regions.shape_seed)
-        if regions.irregularity else None
+        shape_field(
+            anatomy.shape, anatomy.voxel_size_mm, regions.irregularity_fwhm_mm, regions.shape_seed
+        )
+        if regions.irregularity
+        else None
     )
     region_masks, profiles = region_profiles(
-        regions.centres, regions.radius_mm, regions.irregularity, field, anatomy.affine,
+        regions.centres,
+        regions.radius_mm,
+        regions.irregularity,
+        field,
+        anatomy.affine,
         anatomy.grey_mask,
     )
     profiles_in_brain = {name: profile[brain] for name, profile in profiles.items()}
     visual = regions.visual
-    visual_masks = sphere_masks(
-        visual, regions.visual_radius_mm, anatomy.affine, anatomy.grey_mask
-    )
+    visual_masks = sphere_masks(visual, regions.visual_radius_mm, anatomy.affine, anatomy.grey_mask)
     visual_mask = np.zeros(brain.shape, bool)
     visual_profile = None
     if visual_masks:
@@ -299,7 +303,10 @@ def simulate_subject(
             streams["run_amplitude"], truth.needle_minus_swab_psc, signal_cfg.run_sd_psc
         )
         task_psc = activation_psc(
-            space.region_profiles, amplitudes, signal_cfg.swab_psc, space.visual_profile,
+            space.region_profiles,
+            amplitudes,
+            signal_cfg.swab_psc,
+            space.visual_profile,
             signal_cfg.visual_psc,
         )
         regressors = condition_regressors(events, frame_times, hrf)
@@ -313,11 +320,13 @@ def simulate_subject(
         bold *= space.baseline
         waveforms = (
             physiological_waveforms(streams["physio"], frame_times)
-            if physio_sd > 0 or slow_physio_sd > 0 else None
+            if physio_sd > 0 or slow_physio_sd > 0
+            else None
         )
         drift_series = (
             power_law_series(streams["drift"], design.n_scans, noise_cfg.drift_exponent, 2)
-            if drift_fraction > 0 else None
+            if drift_fraction > 0
+            else None
         )
         # the head where each slice saw it; realignment sees one position per volume
         walk = motion_parameters(streams["motion"], design.n_scans, noise_cfg.motion_mm)
@@ -328,21 +337,31 @@ def simulate_subject(
         if noise_cfg.flinch_mm > 0:
             needle_onsets = events.loc[events["trial_type"] == "needle", "onset"].to_numpy()
             flinch = flinch_parameters(
-                streams["flinch"], needle_onsets, frame_times[:, None] + slice_times[None, :],
-                noise_cfg.flinch_mm, noise_cfg.flinch_probability,
+                streams["flinch"],
+                needle_onsets,
+                frame_times[:, None] + slice_times[None, :],
+                noise_cfg.flinch_mm,
+                noise_cfg.flinch_probability,
             )
         motion = slice_motion(walk, frame_times, slice_times, flinch)
         estimated = realignment_estimate(
-            streams["motion"], volume_motion(motion, space.slice_weights),
+            streams["motion"],
+            volume_motion(motion, space.slice_weights),
             noise_cfg.realignment_error_mm,
         )
         # the config's statistics hold after the high-pass and the six realignment
         # regressors, the nuisance model every first level has
         mixture = solve_mixture(
-            tsnr=noise_cfg.tsnr, ar1_rho=noise_cfg.ar1_rho, fwhm_mm=noise_cfg.fwhm_mm,
-            thermal_share=noise_cfg.thermal_share, geometry=space.noise_geometry,
-            basis=nuisance_basis(design.n_scans, design.tr_s, estimated), tr_s=design.tr_s,
-            physio_sd=physio_sd, slow_physio_sd=slow_physio_sd, drift_fraction=drift_fraction,
+            tsnr=noise_cfg.tsnr,
+            ar1_rho=noise_cfg.ar1_rho,
+            fwhm_mm=noise_cfg.fwhm_mm,
+            thermal_share=noise_cfg.thermal_share,
+            geometry=space.noise_geometry,
+            basis=nuisance_basis(design.n_scans, design.tr_s, estimated),
+            tr_s=design.tr_s,
+            physio_sd=physio_sd,
+            slow_physio_sd=slow_physio_sd,
+            drift_fraction=drift_fraction,
             drift_exponent=noise_cfg.drift_exponent,
         )
         parameters: dict[str, Any] = {
@@ -355,23 +374,33 @@ def simulate_subject(
         }
         components: dict[str, np.ndarray] = {}
         noise = gaussian_noise(
-            streams["noise"], space.mask, design.n_scans, mixture.sigma_voxels,
-            mixture.thermal_weight, mixture.gaussian_rho,
+            streams["noise"],
+            space.mask,
+            design.n_scans,
+            mixture.sigma_voxels,
+            mixture.thermal_weight,
+            mixture.gaussian_rho,
         )
         noise *= mixture.gaussian_sd
         components["thermal_system"] = noise
         if waveforms is not None:
             if physio_sd > 0:
                 fields = smooth_fields(
-                    streams["physio"], space.mask, waveforms.regressors.shape[1],
+                    streams["physio"],
+                    space.mask,
+                    waveforms.regressors.shape[1],
                     mixture.sigma_voxels,
                 )
                 fields *= physio_sd * space.physio_gain
                 components["physiological"] = waveforms.regressors.astype(np.float32) @ fields
             if slow_physio_sd > 0:
                 components["slow_physiological"] = slow_physiology(
-                    streams["physio"], space.mask, space.physio_gain,
-                    waveforms.slow_regressors, slow_physio_sd, mixture.sigma_voxels,
+                    streams["physio"],
+                    space.mask,
+                    space.physio_gain,
+                    waveforms.slow_regressors,
+                    slow_physio_sd,
+                    mixture.sigma_voxels,
                 )
             parameters.update(
                 cardiac_hz=waveforms.cardiac_hz, respiratory_hz=waveforms.respiratory_hz
@@ -383,13 +412,20 @@ def simulate_subject(
             components["drift"] = (global_part + local_part * field) * drift_gain
         if np.any(motion):
             moved = displaced_intensity(
-                motion, space.motion_gradient, space.motion_hessian,
-                space.centred_coordinates_mm, space.voxel_slices,
+                motion,
+                space.motion_gradient,
+                space.motion_hessian,
+                space.centred_coordinates_mm,
+                space.voxel_slices,
             )
             if noise_cfg.spin_history_psc_per_mm > 0:
                 moved += spin_history(
-                    motion, space.centred_coordinates_mm, space.baseline, design.tr_s,
-                    noise_cfg.spin_history_psc_per_mm, space.voxel_slices,
+                    motion,
+                    space.centred_coordinates_mm,
+                    space.baseline,
+                    design.tr_s,
+                    noise_cfg.spin_history_psc_per_mm,
+                    space.voxel_slices,
                 )
             components["motion"] = moved
         for component in components.values():
@@ -410,7 +446,10 @@ def simulate_subject(
         )
         logger.info(
             "%s run %d: %d scans x %d voxels, mean FD %.3f mm",
-            truth.participant_id, run_index + 1, design.n_scans, bold.shape[1],
+            truth.participant_id,
+            run_index + 1,
+            design.n_scans,
+            bold.shape[1],
             parameters["mean_framewise_displacement_mm"],
         )
         runs.append(SimulatedRun(bold, events, confounds, parameters, components))

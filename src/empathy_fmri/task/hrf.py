@@ -112,7 +112,10 @@ def block_response_peak(
     # nilearn's default oversampling (50) of a 0.1 s grid convolves on a 2 ms
     # grid, 0.2-3 s per call; 10 (a 10 ms grid) changes the peak by < 1e-5.
     response, _ = compute_regressor(
-        np.array([[0.0], [block_s], [1.0]]), hrf, frame_times, con_id="block",
+        np.array([[0.0], [block_s], [1.0]]),
+        hrf,
+        frame_times,
+        con_id="block",
         oversampling=10,
     )
     return float(response[:, 0].max())
@@ -153,5 +156,3 @@ def condition_regressors(
         scale = block_response_peak(hrf, float(rows["duration"].median())) if peak_scale else 1
         regressors[condition] = signal[:, 0] / scale
     return regressors
-
-
