@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -15,6 +16,13 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 TINY_CONFIG = REPO / "tests" / "data" / "tiny_config.yaml"
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def simulation_sections(config: dict) -> dict:
+    """The sections of a config one subject's simulation reads (the fields of SimulationConfig)."""
+    from empathy_fmri.config import SimulationConfig
+
+    return {field.name: config[field.name] for field in dataclasses.fields(SimulationConfig)}
 
 
 def copy_workflow(destination: Path) -> Path:

@@ -118,11 +118,8 @@ def test_wheel_contains_every_source_file(built: tuple[Path, Path]) -> None:
     assert not missing_modules, f"{wheel.name} lacks these modules: {missing_modules}"
 
 
-def test_installed_wheel_finds_its_packaged_schema(
-    built: tuple[Path, Path], tmp_path: Path
-) -> None:
-    wheel, _ = built
-    site = tmp_path / "site"
+def _install_wheel(wheel: Path, site: Path) -> None:
+    """Install the wheel alone (no dependencies, no index) into the folder ``site``."""
     install = subprocess.run(
         [
             sys.executable,
@@ -141,6 +138,14 @@ def test_installed_wheel_finds_its_packaged_schema(
         timeout=300,
     )
     assert install.returncode == 0, install.stdout + install.stderr
+
+
+def test_installed_wheel_finds_its_packaged_schema(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    wheel, _ = built
+    site = tmp_path / "site"
+    _install_wheel(wheel, site)
 
     # Run from tmp_path with only the installed copy on PYTHONPATH, so neither the
     # repository's src/ (via the current directory) nor its workflow/ is at hand.
@@ -184,24 +189,7 @@ def test_workflow_dry_run_on_the_installed_wheel(built: tuple[Path, Path], tmp_p
 
     wheel, _ = built
     site = tmp_path / "site"
-    install = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--no-index",
-            "--no-cache-dir",
-            "--target",
-            str(site),
-            str(wheel),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert install.returncode == 0, install.stdout + install.stderr
+    _install_wheel(wheel, site)
     workdir = copy_workflow(tmp_path / "study")  # the job scripts inherit PYTHONPATH
     env = {**os.environ, "PYTHONPATH": str(site)}
     env.pop("PYTHONHOME", None)

@@ -17,6 +17,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import simulation_sections
 from nilearn import datasets
 from scipy import ndimage
 
@@ -223,19 +224,7 @@ def test_noise_validation_regresses_the_global_signal(tiny_config, tmp_path):
     from empathy_fmri.jobs.validate import run_noise_validation
     from empathy_fmri.simulation.drift import GLOBAL_SHARE
 
-    simulation = {
-        key: tiny_config[key]
-        for key in (
-            "seed",
-            "task_name",
-            "anatomy",
-            "regions",
-            "design",
-            "signal",
-            "noise",
-            "behaviour",
-        )
-    }
+    simulation = simulation_sections(tiny_config)
     remaining = {}
     for strategy in (["motion"], ["motion", "global_signal"]):
         analysis = {

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import simulation_sections
 
 from empathy_fmri.evaluation.map_accuracy import map_accuracy
 from empathy_fmri.evaluation.measurement import MeasurementModel
@@ -277,19 +278,7 @@ def test_default_run_writes_validation_and_power(tiny_run: Path, tiny_config):
 def test_noise_validation_accounts_for_every_component(tmp_path, tiny_config):
     from empathy_fmri.jobs.validate import run_noise_validation
 
-    simulation = {
-        key: tiny_config[key]
-        for key in (
-            "seed",
-            "task_name",
-            "anatomy",
-            "regions",
-            "design",
-            "signal",
-            "noise",
-            "behaviour",
-        )
-    }
+    simulation = simulation_sections(tiny_config)
     table_path, figure_path = tmp_path / "noise.tsv", tmp_path / "noise.png"
     run_noise_validation(
         simulation,
