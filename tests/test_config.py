@@ -100,34 +100,45 @@ MALFORMED = [
     ),
     ("block shorter than a TR", "design.block_s", 1.0, "'design.block_s'"),
     ("task removed by the high-pass", "analysis.high_pass_hz", 0.05, "'analysis.high_pass_hz'"),
-    ("physiological noise above the budget", "noise.physio_psc", 5.0, "'noise.physio_psc'"),
+    (
+        "physiological noise leaving no system noise",
+        "noise.physio_share",
+        0.6,
+        "the noise shares add up to 1.1",
+    ),
+    (
+        "a removed key names its replacement",
+        "noise.physio_psc",
+        0.8,
+        "'noise.physio_psc' is no longer used: 'noise.physio_psc' (an SD in psc) was "
+        "replaced by 'noise.physio_share'",
+    ),
     ("ROI radius below a voxel", "analysis.roi_radius_mm", 4, "'analysis.roi_radius_mm'"),
     (
-        "noise smoother than its white share allows",
+        "noise rougher than its global parts allow",
         "noise.fwhm_mm",
-        20.0,
-        "'noise.fwhm_mm' = 20.0 cannot be reached",
+        2.0,
+        "'noise.fwhm_mm' = 2.0 is too small",
     ),
     (
-        "thermal share larger than what physiology and drift leave",
+        "thermal share leaving no system noise",
         "noise.thermal_share",
-        0.6,
-        "'noise.thermal_share' = 0.6 of the noise cannot be thermal",
+        0.9,
+        "the noise shares add up to 1.05",
     ),
     (
-        "thermal share too large for the AR(1)",
-        "noise.thermal_share",
-        0.2,
-        "'noise.ar1_rho' = 0.3 cannot be reached",
+        "slow physiology leaving no system noise",
+        "noise.slow_physio_share",
+        0.9,
+        "'noise.slow_physio_share' 0.9",
     ),
-    ("slow physiology above the budget", "noise.slow_physio_psc", 5.0, "'noise.slow_physio_psc'"),
-    ("drift and physiology above the tSNR budget", "noise.drift_psc", 3.0, "'noise.drift_psc'"),
-    ("AR(1) the noise mixture cannot reach", "noise.ar1_rho", 0.7, "'noise.ar1_rho' = 0.7"),
+    ("removed drift key", "noise.drift_psc", 0.8, "replaced by 'noise.drift_share'"),
     (
-        "noise FWHM unreachable on the replicate grid",
-        "power.replicates.voxel_size_mm",
-        8,
-        "'power.replicates.voxel_size_mm' = 8",
+        "lag one the noise mixture cannot reach",
+        "noise.ar1_rho",
+        0.7,
+        "'noise.ar1_rho' = 0.7 cannot be reached at 'design.tr' = 2.0 s with these noise "
+        "shares: the lag one can lie between",
     ),
     ("seed too large for the permutations", "seed", 2**40, "'seed'"),
     (
@@ -165,13 +176,22 @@ def test_default_config_is_valid(default_config):
         assert name in default_config["analysis"]["rois"]
         assert name in default_config["regions"]["centres"]
         assert name in default_config["signal"]["rois"]
-    for key in ("tsnr", "ar1_rho", "fwhm_mm", "drift_psc", "physio_psc", "motion_mm"):
+    for key in (
+        "tsnr",
+        "ar1_rho",
+        "fwhm_mm",
+        "thermal_share",
+        "physio_share",
+        "slow_physio_share",
+        "drift_share",
+        "motion_mm",
+    ):
         assert key in default_config["noise"]
 
 
 def test_defaults_are_filled(raw_default):
     trimmed = _set(raw_default, "noise.thermal_share", _DELETE)
-    assert check_study_config(trimmed)["noise"]["thermal_share"] == 0.05
+    assert check_study_config(trimmed)["noise"]["thermal_share"] == 0.4
 
 
 @pytest.mark.parametrize(
@@ -216,8 +236,8 @@ SNAKEMAKE_CASES = [
         "unknown nested key (typo)",
         "task removed by the high-pass",
         "ROI centre outside the brain",
-        "drift and physiology above the tSNR budget",
-        "noise FWHM unreachable on the replicate grid",
+        "a removed key names its replacement",
+        "lag one the noise mixture cannot reach",
     }
 ]
 

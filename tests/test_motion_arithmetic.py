@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import signal
+from scipy import linalg, signal
 
 from empathy_fmri.simulation.motion import GREY_MATTER_T1_S, displaced_intensity, spin_history
-from empathy_fmri.simulation.noise import ar1_filter
+from empathy_fmri.simulation.noise import power_law_autocorrelation, temporal_factor
 from empathy_fmri.simulation.recursion import decaying_sum
 
 N_SCANS, N_SLICES, N_VOXELS = 30, 5, 400
@@ -87,17 +87,26 @@ def test_decaying_sum_is_a_first_order_recursive_filter(decay):
     np.testing.assert_allclose(result, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
 
 
-def test_ar1_filter_is_the_stationary_recursion():
-    rho = 0.77
-    innovations = np.random.default_rng(2).standard_normal((40, 30)).astype(np.float32)
-    result = ar1_filter(innovations, rho)
-    expected = np.empty((40, 30))
-    expected[0] = innovations[0]
-    for t in range(1, 40):
-        expected[t] = rho * expected[t - 1] + np.sqrt(1 - rho**2) * innovations[t]
-    assert result.dtype == np.float32
-    np.testing.assert_allclose(result, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
-    # the innovations are left as they were
-    np.testing.assert_array_equal(
-        innovations, np.random.default_rng(2).standard_normal((40, 30)).astype(np.float32)
-    )
+@pytest.mark.parametrize("exponent", [0.0, 1.0, 3.0])
+def test_temporal_factor_gives_the_power_law_covariance(exponent):
+    """``L L'`` is the Toeplitz matrix of the autocorrelation, which the spectrum defines."""
+    n_scans, tr_s, knee = 120, 2.0, 1 / 128
+    correlation = power_law_autocorrelation(n_scans, tr_s, exponent, knee)
+    factor = temporal_factor(n_scans, tr_s, exponent, knee).astype(float)
+    assert np.allclose(np.triu(factor, 1), 0)
+    np.testing.assert_allclose(factor @ factor.T, linalg.toeplitz(correlation), atol=1e-5)
+    assert correlation[0] == 1
+    if exponent == 0:
+        np.testing.assert_array_equal(correlation[1:], 0)
+    else:
+        # a 1/f spectrum correlates neighbours, less at longer lags
+        assert 0 < correlation[2] < correlation[1] < 1
+
+
+def test_steeper_system_spectra_correlate_neighbours_more():
+    """The solver's root-finding needs the lag one to rise with the exponent."""
+    lag_ones = [
+        power_law_autocorrelation(150, 2.0, exponent, 1 / 128)[1]
+        for exponent in np.linspace(0, 5, 11)
+    ]
+    assert np.all(np.diff(lag_ones) > 0), lag_ones

@@ -32,6 +32,7 @@ from empathy_fmri.simulation.physiology import SLOW_GLOBAL_SHARE
 from empathy_fmri.simulation.population import draw_subject, run_amplitudes
 from empathy_fmri.simulation.subject import build_space, simulate_subject
 from empathy_fmri.task.hrf import condition_regressors
+from noise_statistics import nuisance_design, residuals
 
 
 def _config(base: dict, **changes) -> dict:
@@ -139,6 +140,10 @@ def calibration(base, space3):
         "fwhm_mm": [],
         "drift_share_above": [],
         "gm_mean_spectrum": [],
+        "thermal_share": [],
+        "physio_share": [],
+        "slow_physio_share": [],
+        "drift_share": [],
     }
     components = None
     basis = cosine_basis(design.n_scans)
@@ -158,6 +163,18 @@ def calibration(base, space3):
             stats["fwhm_mm"].append(
                 _forman_fwhm_mm(residual, space3.mask, space3.anatomy.voxel_size_mm)
             )
+            # each component's share of the typical grey-matter voxel's noise
+            # variance, (median mean / tSNR)^2, after the same nuisance model
+            typical = (float(np.median(mean[grey])) / stats["tsnr"][-1]) ** 2
+            nuisance = nuisance_design(run, design.frame_times_s)
+            for key, name in (
+                ("thermal_share", "thermal"),
+                ("physio_share", "physiological"),
+                ("slow_physio_share", "slow_physiological"),
+                ("drift_share", "drift"),
+            ):
+                part = residuals(run.components[name][:, grey], nuisance)
+                stats[key].append(float(np.mean(part**2)) / typical)
             # grey-matter mean of the drift: the global drift and a little of
             # the local one; its cosine coefficients are its spectrum
             series = run.components["drift"][:, grey].astype(np.float64).mean(axis=1)
@@ -200,6 +217,19 @@ def test_lag_one_autocorrelation_matches_config(calibration, base):
     ok, message = _within(stats["lag_one"], base["noise"]["ar1_rho"])
     assert ok, message
     assert np.std(stats["lag_one"], ddof=1) / np.sqrt(stats["lag_one"].size) < 0.03
+
+
+@pytest.mark.parametrize(
+    "key", ["thermal_share", "physio_share", "slow_physio_share", "drift_share"]
+)
+def test_component_shares_match_config(calibration, base, key):
+    """Each component's share of the noise variance, read from the component after
+    the nuisance model, is the configured one (4 SE over the 8 runs)."""
+    stats, _ = calibration
+    ok, message = _within(stats[key], base["noise"][key])
+    assert ok, message
+    # precise enough to mean something: a tenth of the configured share
+    assert np.std(stats[key], ddof=1) / np.sqrt(stats[key].size) < 0.1 * base["noise"][key]
 
 
 def test_noise_smoothness_matches_config(calibration, base):
@@ -307,13 +337,13 @@ def high_tsnr_fit(base, space3):
     config = _config(
         base,
         noise__tsnr=1000.0,
-        noise__drift_psc=0.0,
+        noise__drift_share=0.0,
         noise__motion_mm=0.0,
-        noise__physio_psc=0.0,
-        noise__slow_physio_psc=0.0,
+        noise__physio_share=0.0,
+        noise__slow_physio_share=0.0,
         noise__fwhm_mm=0.0,
         noise__ar1_rho=0.0,
-        noise__thermal_share=1.0,
+        noise__thermal_share=0.95,
         signal__hrf_delay_sd_s=0.0,
         signal__hrf_undershoot_sd_s=0.0,
     )
@@ -593,26 +623,41 @@ def test_run_amplitudes_vary_around_the_subject_amplitude():
 
 @pytest.mark.parametrize("thermal_share", [0.0, 0.5])
 def test_thermal_noise_is_white_in_time(thermal_share):
-    """Only the system noise is AR(1): the mixture's lag-one is (1 - thermal share) * rho.
+    """Only the system noise is 1/f: the mixture's lag one is (1 - thermal share) * c.
 
-    Spatially white system noise (kernel 0) makes the voxels independent, so
-    the standard error of the mean lag-one estimate is the voxels' SD over
-    sqrt(n). The estimator's own bias, about -(1 + 4 rho) / n_scans, is added
-    to the target. Thermal noise with the system's AR(1) would give rho (0.6),
-    about 60 standard errors away at thermal share 0.5.
+    ``c`` is the system noise's lag-one correlation from its spectrum. The
+    target is the expectation of the estimator on demeaned series, computed
+    from the covariance matrix (so the estimator's own bias is in it).
+    Spatially white noise (kernel 0) makes the voxels independent, so the
+    standard error of the mean lag-one estimate is the voxels' SD over
+    sqrt(n). Thermal noise with the system's spectrum would give c (0.5),
+    about 50 standard errors away at thermal share 0.5.
     """
-    from empathy_fmri.simulation.noise import gaussian_noise
+    from scipy import linalg
 
-    rho, n_scans = 0.6, 400
+    from empathy_fmri.simulation.noise import (
+        gaussian_noise,
+        power_law_autocorrelation,
+        temporal_factor,
+    )
+
+    n_scans, tr_s, exponent = 400, 2.0, 1.0
+    correlation = power_law_autocorrelation(n_scans, tr_s, exponent, 1 / 128)
     mask = np.ones((12, 12, 12), dtype=bool)
-    noise = gaussian_noise(np.random.default_rng(5), mask, n_scans, 0.0, thermal_share, rho)
+    factor = temporal_factor(n_scans, tr_s, exponent, 1 / 128)
+    noise = gaussian_noise(np.random.default_rng(5), mask, n_scans, 0.0, thermal_share, factor)
     noise = noise - noise.mean(axis=0)
     lag_one = np.sum(noise[1:] * noise[:-1], axis=0) / np.sum(noise**2, axis=0)
-    expected = (1.0 - thermal_share) * rho
-    expected -= (1.0 + 4.0 * expected) / n_scans
+    covariance = (1 - thermal_share) * linalg.toeplitz(correlation) + thermal_share * np.eye(
+        n_scans
+    )
+    centre = np.eye(n_scans) - 1.0 / n_scans
+    centred = centre @ covariance @ centre
+    expected = np.trace(centred, offset=1) / np.trace(centred)
     se = lag_one.std(ddof=1) / np.sqrt(lag_one.size)
     assert abs(lag_one.mean() - expected) < 4 * se, (lag_one.mean(), expected, se)
-    np.testing.assert_allclose(noise.var(axis=0).mean(), 1.0, atol=4 * np.sqrt(2 / n_scans))
+    assert correlation[1] > 0.4  # the system noise is far from white
+    np.testing.assert_allclose(noise.var(axis=0).mean(), 1.0, atol=0.15)
 
 
 def test_study_events_are_every_subjects_simulated_events(default_config, tmp_path):

@@ -129,8 +129,12 @@ def _describe(error: jsonschema.ValidationError, root: Mapping[str, Any]) -> str
         allowed = sorted(schema.get("properties", {}))
         extra = [k for k in value if k not in allowed] if isinstance(value, Mapping) else []
         prefix = "" if key == "<top level>" else key + "."
+        replaced = schema.get("x-replaced", {})
         parts = []
         for name in extra:
+            if name in replaced:
+                parts.append(f"config key '{prefix}{name}' is no longer used: {replaced[name]}")
+                continue
             close = difflib.get_close_matches(str(name), allowed, n=1)
             suggestion = f"; did you mean '{prefix}{close[0]}'?" if close else ""
             parts.append(

@@ -207,11 +207,11 @@ class NoiseConfig(_Section):
     tsnr: float
     ar1_rho: float
     fwhm_mm: float
-    drift_psc: float
-    physio_psc: float
     motion_mm: float
-    thermal_share: float = 0.05
-    slow_physio_psc: float = 0.5
+    thermal_share: float = 0.4
+    physio_share: float = 0.05
+    slow_physio_share: float = 0.05
+    drift_share: float = 0.05
     rician: bool = False
     drift_exponent: float = 1.0
     realignment_error_mm: float = 0.02

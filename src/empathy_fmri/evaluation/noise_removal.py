@@ -20,7 +20,8 @@ __all__ = [
 
 #: Readable names of the simulator's noise components.
 COMPONENT_LABELS = {
-    "thermal_system": "thermal + system",
+    "thermal": "thermal",
+    "system": "system",
     "physiological": "cardiac + respiratory",
     "slow_physiological": "breathing depth + heart rate",
     "drift": "drift",

@@ -89,12 +89,12 @@ def _unreachable(simulation: SimulationConfig, voxel_size_mm: float) -> str | No
                 ar1_rho=noise.ar1_rho,
                 fwhm_mm=noise.fwhm_mm,
                 thermal_share=noise.thermal_share,
+                physio_share=noise.physio_share,
+                slow_physio_share=noise.slow_physio_share,
+                drift_share=noise.drift_share,
                 geometry=geometry,
                 basis=nuisance_basis(design.n_scans, design.tr_s, estimated),
                 tr_s=design.tr_s,
-                physio_sd=noise.physio_psc / 100 * baseline,
-                slow_physio_sd=noise.slow_physio_psc / 100 * baseline,
-                drift_fraction=noise.drift_psc / 100,
                 drift_exponent=noise.drift_exponent,
             )
         except NoiseBudgetError as error:

@@ -1,4 +1,4 @@
-"""Gaussian noise of a simulated fMRI run: white thermal noise, smooth AR(1) system noise.
+"""Gaussian noise of a simulated fMRI run: white thermal noise, smooth 1/f system noise.
 
 Arrays run over the voxels of a mask, in unit SD. Physiological noise and drift
 are in :mod:`~empathy_fmri.simulation.physiology` and
@@ -9,19 +9,32 @@ the data have the configured statistics is in
 
 from __future__ import annotations
 
-import numpy as np
-from scipy import ndimage, optimize
+from functools import lru_cache
 
-from empathy_fmri.simulation.recursion import decaying_sum
+import numpy as np
+from scipy import fft, linalg, ndimage, optimize
 
 __all__ = [
     "FWHM_PER_SIGMA",
-    "ar1_filter",
+    "MAX_SYSTEM_EXPONENT",
     "gaussian_noise",
     "kernel_sigma_for_correlation",
+    "power_law_autocorrelation",
     "smooth_fields",
     "smoothing_sigma_voxels",
+    "system_noise",
+    "temporal_factor",
 ]
+
+#: Largest spectral exponent of the system noise. Up to about 5 the lag-one
+#: autocorrelation after a 1/128 Hz high-pass rises with the exponent at any
+#: TR of 0.5-4 s; steeper spectra put nearly all the power at the knee and
+#: the lag one no longer rises.
+MAX_SYSTEM_EXPONENT = 5.0
+#: Frequencies of the spectrum that defines the autocorrelation: this many
+#: times the run's length, so that the circulant embedding's lowest
+#: frequency lies far below the knee.
+_EMBEDDING_FACTOR = 8
 
 #: FWHM of a Gaussian in units of its standard deviation, sqrt(8 ln 2).
 FWHM_PER_SIGMA = float(np.sqrt(8.0 * np.log(2.0)))
@@ -117,28 +130,83 @@ def kernel_sigma_for_correlation(correlation: float) -> float:
     )
 
 
-def ar1_filter(innovations: np.ndarray, rho: float) -> np.ndarray:
-    """Turn unit-variance white noise into a stationary unit-variance AR(1) process.
+def power_law_autocorrelation(
+    n_scans: int, tr_s: float, exponent: float, knee_hz: float
+) -> np.ndarray:
+    """Autocorrelation of stationary noise whose power falls as ``1 / f^exponent``.
+
+    The spectrum is ``max(f, knee_hz)^-exponent``: a power law above the knee
+    and flat below it, so that the process has finite variance and its slow
+    part does not grow without bound (slower change is the drift's, a
+    component of its own). Real BOLD noise has such a 1/f-like spectrum
+    (Zarahn, Aguirre & D'Esposito 1997; Bullmore et al. 2001); an exponent of
+    0 is white noise.
 
     Parameters
     ----------
-    innovations : numpy.ndarray
-        White noise of shape ``(n_scans, ...)``, unit variance.
-    rho : float
-        Lag-one autocorrelation, ``0 <= rho < 1``.
+    n_scans : int
+        Lags to return (the run's volumes).
+    tr_s : float
+        Sampling interval (s).
+    exponent : float
+        Spectral exponent, ``0 <= exponent <= MAX_SYSTEM_EXPONENT``.
+    knee_hz : float
+        Frequency below which the spectrum is flat (Hz, > 0).
 
     Returns
     -------
     numpy.ndarray
-        ``x[t] = rho x[t-1] + sqrt(1 - rho^2) e[t]`` with ``x[0] = e[0]``.
+        ``(n_scans,)`` autocorrelation at lags ``0 .. n_scans - 1`` (1 at lag 0).
+
+    Notes
+    -----
+    The autocovariance is the inverse Fourier transform of the spectrum on a
+    grid of ``8 n_scans`` samples (a circulant embedding), so the Toeplitz
+    matrix it makes is positive semi-definite and is exactly the covariance
+    of the first ``n_scans`` samples of that circulant process.
     """
-    if not 0 <= rho < 1:
-        raise ValueError(f"rho must lie in [0, 1), got {rho}")
-    if rho == 0:
-        return innovations
-    filtered = innovations * innovations.dtype.type(np.sqrt(1.0 - rho**2))
-    filtered[0] = innovations[0]
-    return decaying_sum(filtered, rho)
+    if n_scans < 2 or tr_s <= 0 or knee_hz <= 0:
+        raise ValueError(
+            f"n_scans must be >= 2 and tr_s, knee_hz > 0, got {n_scans}, {tr_s}, {knee_hz}"
+        )
+    if not 0 <= exponent <= MAX_SYSTEM_EXPONENT:
+        raise ValueError(f"exponent must lie in [0, {MAX_SYSTEM_EXPONENT}], got {exponent}")
+    if exponent == 0:
+        correlation = np.zeros(n_scans)
+        correlation[0] = 1.0
+        return correlation
+    length = fft.next_fast_len(_EMBEDDING_FACTOR * n_scans)
+    frequencies = np.arange(length // 2 + 1) / (length * tr_s)
+    spectrum = np.maximum(frequencies, knee_hz) ** (-exponent)
+    covariance = fft.irfft(spectrum, n=length)[:n_scans]
+    return covariance / covariance[0]
+
+
+@lru_cache(maxsize=16)
+def temporal_factor(n_scans: int, tr_s: float, exponent: float, knee_hz: float) -> np.ndarray:
+    """Lower-triangular ``L`` with ``L L'`` the 1/f noise's correlation matrix.
+
+    ``L @ z`` turns white noise ``z`` (``(n_scans, ...)``, unit variance) into
+    stationary noise with :func:`power_law_autocorrelation`; the result is
+    cached (float32, read-only) because every run of a study shares it.
+
+    Parameters
+    ----------
+    n_scans, tr_s, exponent, knee_hz
+        As for :func:`power_law_autocorrelation`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 ``(n_scans, n_scans)`` lower-triangular factor.
+    """
+    correlation = linalg.toeplitz(power_law_autocorrelation(n_scans, tr_s, exponent, knee_hz))
+    # steep spectra make the matrix nearly singular: a jitter far below the
+    # float32 resolution of the noise keeps the factorisation defined
+    correlation[np.diag_indices(n_scans)] += 1e-9
+    factor = linalg.cholesky(correlation, lower=True).astype(np.float32)
+    factor.setflags(write=False)
+    return factor
 
 
 def gaussian_noise(
@@ -147,13 +215,14 @@ def gaussian_noise(
     n_scans: int,
     sigma_voxels: float,
     thermal_share: float,
-    ar1_rho: float,
+    system_factor: np.ndarray | None,
 ) -> np.ndarray:
     """Unit-variance thermal plus system noise.
 
     Thermal noise is white in space and in time: it is independent from
     voxel to voxel and from sample to sample. System noise (scanner
-    instability and the unmodelled rest) is smooth in space and AR(1) in time.
+    instability and the unmodelled rest) is smooth in space, with a 1/f-like
+    spectrum in time.
 
     Parameters
     ----------
@@ -168,8 +237,9 @@ def gaussian_noise(
         :func:`smoothing_sigma_voxels`); 0 makes it white in space.
     thermal_share : float
         Share of the variance that is thermal noise.
-    ar1_rho : float
-        Lag-one temporal autocorrelation of the system noise.
+    system_factor : numpy.ndarray or None
+        ``(n_scans, n_scans)`` factor of the system noise's temporal
+        correlation (:func:`temporal_factor`); None makes it white in time.
 
     Returns
     -------
@@ -181,17 +251,52 @@ def gaussian_noise(
     n_voxels = int(mask.sum())
     if thermal_share == 1:
         return rng.standard_normal((n_scans, n_voxels), dtype=np.float32)
-    if sigma_voxels > 0:
-        system = smooth_fields(rng, mask, n_scans, sigma_voxels)
-    else:
-        system = rng.standard_normal((n_scans, n_voxels), dtype=np.float32)
-    noise = ar1_filter(system, ar1_rho)
+    noise = system_noise(rng, mask, n_scans, sigma_voxels, system_factor)
     if thermal_share > 0:
         noise *= np.float32(np.sqrt(1.0 - thermal_share))
         noise += np.float32(np.sqrt(thermal_share)) * rng.standard_normal(
             (n_scans, n_voxels), dtype=np.float32
         )
     return noise
+
+
+def system_noise(
+    rng: np.random.Generator,
+    mask: np.ndarray,
+    n_scans: int,
+    sigma_voxels: float,
+    system_factor: np.ndarray | None,
+) -> np.ndarray:
+    """Unit-variance system noise: smooth in space, 1/f-like in time.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    mask : numpy.ndarray
+        Boolean 3D mask; the noise is returned for its voxels.
+    n_scans : int
+        Volumes.
+    sigma_voxels : float
+        Kernel SD of the spatial smoothing (voxels); 0 makes it white in space.
+    system_factor : numpy.ndarray or None
+        ``(n_scans, n_scans)`` factor of the temporal correlation
+        (:func:`temporal_factor`); None makes it white in time.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 ``(n_scans, n_voxels)``.
+    """
+    if system_factor is not None and system_factor.shape != (n_scans, n_scans):
+        raise ValueError(
+            f"system_factor must be ({n_scans}, {n_scans}), got {system_factor.shape}"
+        )
+    if sigma_voxels > 0:
+        noise = smooth_fields(rng, mask, n_scans, sigma_voxels)
+    else:
+        noise = rng.standard_normal((n_scans, int(mask.sum())), dtype=np.float32)
+    return noise if system_factor is None else system_factor @ noise
 
 
 def smooth_fields(

@@ -3,37 +3,41 @@
 The config states what a lab would measure on its data, on the noise left
 after the usual 1/128 Hz cosine high-pass and regression of the six
 realignment parameters: the median grey-matter tSNR (baseline over residual
-SD), the mean grey-matter lag-one autocorrelation and the spatial smoothness
+SD), the mean grey-matter lag-one autocorrelation, the spatial smoothness
 (FWHM) that the Forman et al. (1995) estimator reads from the standardised
-residuals over the brain. The simulated noise is a mixture of components
-with different structure:
+residuals over the brain, and each component's share of the noise variance
+of a typical grey-matter voxel. The simulated noise is a mixture of
+components with different structure:
 
-- thermal noise: white in space and in time (it is independent from sample
-  to sample; Krueger & Glover 2001);
-- system noise: smooth in space, AR(1) in time;
+- thermal noise: white in time (it is independent from sample to sample;
+  Krueger & Glover 2001), and as smooth in space as the other components
+  (reconstruction and resampling smooth it in the images a lab analyses);
+  its share is ``(tSNR / image SNR)^2``;
+- system noise: smooth in space, with a ``1/f^a`` spectrum in time above the
+  high-pass (flat below it; :func:`~empathy_fmri.simulation.noise.power_law_autocorrelation`),
+  as real BOLD noise (Zarahn, Aguirre & D'Esposito 1997; Bullmore et al.
+  2001); it takes what the other shares leave;
 - physiological noise: cardiac and respiratory waves with smooth phase maps,
   and the slow fluctuations that breathing depth and heart rate cause, half
   of them one time course in every voxel, half smooth over space
   (:mod:`~empathy_fmri.simulation.physiology`);
 - drift: power-law, half of it one time course in every voxel, half smooth
-  over space (:mod:`~empathy_fmri.simulation.drift`); the part below the
-  high-pass does not count towards the statistics.
+  over space (:mod:`~empathy_fmri.simulation.drift`); its share counts only
+  the part above the high-pass.
 
-Physiological noise and drift are set by their own amplitudes, and thermal
-noise by its share of all the noise; their
-expected variance and lag-one covariance after the nuisance regression come
-from a fixed set of reference draws of their waveforms (the rates, phases and
-spectra vary between runs) and the per-voxel gains. So each run's noise
-varies around the configured statistics, as real runs do, and the
-configuration states the typical values. The system noise then gets the
-variance, the AR(1) coefficient and the smoothing kernel that make the
-*mixture* match the config, as those three estimators
-compute it: the variance by root-finding (Brent) on the median tSNR, the AR(1)
-coefficient and the kernel in closed form (both statistics are linear in
-them). So every
-component can be on and the measured tSNR, AR(1) and FWHM still come out as
-configured, while the noise is not AR(1) (its spectrum has 1/f and aliased
-physiological power) and not a stationary Gaussian field (part of it is global).
+Each component's expected variance and lag-one covariance after the nuisance
+regression come from its correlation matrix (thermal, system) or from a
+fixed set of reference draws of its waveforms (physiology, drift: the rates,
+phases and spectra vary between runs) and the per-voxel gains. The
+structured components are scaled to their shares, the thermal plus system
+variance is found by root-finding (Brent) on the median tSNR, the system
+noise's spectral exponent by root-finding on the mean lag one (which rises
+with it), and the smoothing kernel in closed form (the Forman statistic is
+linear in the kernel's neighbour correlation). So each share is a knob of
+its own: the shares need only leave some variance for the system noise,
+and any lag one between what white and ``1/f^5`` system noise give is
+reached. Each run's noise varies around the configured statistics, as real
+runs do.
 """
 
 from __future__ import annotations
@@ -45,7 +49,11 @@ import numpy as np
 from scipy import linalg, optimize, stats
 
 from empathy_fmri.simulation.drift import GLOBAL_SHARE, cosine_basis, power_law_series
-from empathy_fmri.simulation.noise import kernel_sigma_for_correlation
+from empathy_fmri.simulation.noise import (
+    MAX_SYSTEM_EXPONENT,
+    kernel_sigma_for_correlation,
+    power_law_autocorrelation,
+)
 from empathy_fmri.simulation.physiology import (
     CARDIAC_HZ,
     RESPIRATORY_HZ,
@@ -54,6 +62,7 @@ from empathy_fmri.simulation.physiology import (
 )
 
 __all__ = [
+    "MIN_SYSTEM_SHARE",
     "REFERENCE_HIGH_PASS_HZ",
     "NoiseBudgetError",
     "NoiseGeometry",
@@ -61,11 +70,15 @@ __all__ = [
     "high_pass_basis",
     "nuisance_basis",
     "solve_mixture",
+    "system_lag_one",
 ]
 
 #: The high-pass cut-off (Hz) at which the config's noise statistics are quoted.
 REFERENCE_HIGH_PASS_HZ = 1.0 / 128.0
-_MAX_RHO = 0.95
+#: Least share of a typical grey-matter voxel's noise variance that the
+#: configured shares must leave for the system noise, whose spectrum is the
+#: knob that reaches the configured lag one.
+MIN_SYSTEM_SHARE = 0.05
 #: Reference draws of the physiological waveforms and drift whose mean
 #: moments stand for their expectation. The heart and breathing rates of the
 #: draws are stratified (evenly spaced quantiles, paired at random), because
@@ -149,15 +162,9 @@ class NoiseMixture:
     gaussian_sd : float
         SD of the thermal plus system noise (intensity units), before the
         high-pass.
-    gaussian_rho : float
-        AR(1) coefficient of the system noise (thermal noise is white in time).
-    thermal_weight : float
-        Share of that variance, before the high-pass, that is thermal. The
-        config's ``thermal_share`` is thermal noise's share of *all* the noise
-        after the high-pass (what a lab measures as (tSNR / image SNR)^2);
-        the high-pass removes more of the autocorrelated system noise than of
-        the white thermal noise, so this weight is smaller than the share of
-        thermal noise in the thermal plus system noise after it.
+    system_exponent : float
+        Spectral exponent of the system noise (0 white; thermal noise is
+        always white in time).
     sigma_voxels : float
         Gaussian kernel SD (voxels) of every spatially smooth component.
     variances : dict of str to float
@@ -167,13 +174,30 @@ class NoiseMixture:
         ``slow_physiological_global`` and ``slow_physiological_local``
         (breathing depth and heart rate),
         ``drift_global``, ``drift_local``.
+    thermal_weight : float
+        Share of the thermal plus system variance, before the high-pass, that
+        is thermal. The config's ``thermal_share`` is thermal noise's share of
+        *all* the noise after the high-pass (what a lab measures as
+        (tSNR / image SNR)^2); the high-pass removes more of the
+        autocorrelated system noise than of the white thermal noise.
+    physio_sd : float
+        Amplitude of the cardiac and respiratory waves in grey matter
+        (intensity units), scaled to ``physio_share``.
+    slow_physio_sd : float
+        Amplitude of the slow physiological fluctuations (intensity units),
+        scaled to ``slow_physio_share``.
+    drift_fraction : float
+        Drift SD as a fraction of each voxel's baseline, scaled to ``drift_share``.
     """
 
     gaussian_sd: float
-    gaussian_rho: float
+    system_exponent: float
     sigma_voxels: float
     variances: dict[str, float]
     thermal_weight: float
+    physio_sd: float
+    slow_physio_sd: float
+    drift_fraction: float
 
 
 def high_pass_basis(
@@ -260,21 +284,26 @@ def _field_weights(n_voxels: int, n_fields: int) -> np.ndarray:
     return np.random.default_rng(1).standard_normal((n_voxels, n_fields)) ** 2
 
 
-def _ar1_moments(rho: float, basis: np.ndarray) -> tuple[float, float]:
-    """Expected variance and lag-one covariance (per scan) of high-passed unit AR(1).
+def _correlation_moments(
+    correlation: np.ndarray | None, basis: np.ndarray
+) -> tuple[float, float]:
+    """Expected variance and lag-one covariance (per scan) of regressed unit noise.
 
-    With ``P = I - Q Q'`` the high-pass and ``S`` the AR(1) covariance
-    (``rho^|i-j|``), these are ``tr(P S P) / n`` and the sum of the first
+    With ``P = I - Q Q'`` the nuisance regression and ``S`` the noise's
+    correlation matrix (Toeplitz in ``correlation``; the identity for None,
+    white noise), these are ``tr(P S P) / n`` and the sum of the first
     superdiagonal of ``P S P`` over ``n``, expanded so that only ``S Q``
     (``n x k``) is formed.
     """
     n = basis.shape[0]
-    covariance = linalg.toeplitz(rho ** np.arange(n))
-    a = covariance @ basis
+    if correlation is None:
+        a, lag = basis, 0.0
+    else:
+        a, lag = linalg.toeplitz(correlation) @ basis, (n - 1) * float(correlation[1])
     b = basis.T @ a
     variance = (n - np.sum(basis * a)) / n
     lag_one = (
-        (n - 1) * rho
+        lag
         - np.sum(basis[:-1] * a[1:])
         - np.sum(a[:-1] * basis[1:])
         + np.sum((basis[:-1] @ b) * basis[1:])
@@ -288,23 +317,25 @@ def solve_mixture(
     ar1_rho: float,
     fwhm_mm: float,
     thermal_share: float,
+    physio_share: float,
+    slow_physio_share: float,
+    drift_share: float,
     geometry: NoiseGeometry,
     basis: np.ndarray,
     tr_s: float,
-    physio_sd: float,
-    slow_physio_sd: float,
-    drift_fraction: float,
     drift_exponent: float,
 ) -> NoiseMixture:
-    """Find the thermal plus system noise that makes the mixture match the config.
+    """Find the amplitudes and the system noise that make the mixture match the config.
 
     Parameters
     ----------
-    tsnr, ar1_rho, fwhm_mm, thermal_share : float
-        The config's ``noise`` statistics (see the module docstring);
-        ``thermal_share`` is thermal noise's share of the noise variance of a
-        typical grey-matter voxel (``(median baseline / tsnr)^2``) after the
-        nuisance regression.
+    tsnr, ar1_rho, fwhm_mm : float
+        The config's ``noise`` statistics (see the module docstring).
+    thermal_share, physio_share, slow_physio_share, drift_share : float
+        Each component's share of the noise variance of a typical grey-matter
+        voxel (``(median baseline / tsnr)^2``) after the nuisance regression:
+        thermal noise, the cardiac and respiratory waves, the slow
+        physiological fluctuations and the drift. System noise takes the rest.
     geometry : NoiseGeometry
         Per-voxel amplitudes and neighbours.
     basis : numpy.ndarray
@@ -312,22 +343,6 @@ def solve_mixture(
         statistics are quoted; its rows are the run's volumes.
     tr_s : float
         Repetition time (s).
-    physio_sd : float
-        Physiological noise amplitude in grey matter (intensity units); a
-        voxel's physiological noise is ``physio_sd * physio_gain`` times the
-        waveforms of :func:`~empathy_fmri.simulation.physiology.physiological_waveforms`
-        weighted by unit-variance fields.
-    slow_physio_sd : float
-        Amplitude in grey matter (intensity units) of the slow physiological
-        fluctuations, the waveforms' ``slow_regressors``, with the same gains:
-        a share :data:`~empathy_fmri.simulation.physiology.SLOW_GLOBAL_SHARE`
-        of their variance is their sum in every voxel, the rest each
-        regressor times a unit-variance field.
-    drift_fraction : float
-        Drift SD as a fraction of each voxel's baseline (``drift_psc / 100``);
-        the drift is two unit-variance series of
-        :func:`~empathy_fmri.simulation.drift.power_law_series`, the global one
-        and one that a smooth field modulates.
     drift_exponent : float
         Spectral exponent of the drift.
 
@@ -338,92 +353,109 @@ def solve_mixture(
     Raises
     ------
     NoiseBudgetError
-        If physiological noise and drift exceed the tSNR budget, or no AR(1)
-        coefficient or kernel gives the configured autocorrelation or FWHM.
+        If the shares leave less than :data:`MIN_SYSTEM_SHARE` for the system
+        noise, or no spectral exponent or kernel gives the configured
+        autocorrelation or FWHM (the message gives the reachable range).
     """
+    shares = {
+        "noise.thermal_share": thermal_share,
+        "noise.physio_share": physio_share,
+        "noise.slow_physio_share": slow_physio_share,
+        "noise.drift_share": drift_share,
+    }
+    taken = sum(shares.values())
+    if taken > 1.0 - MIN_SYSTEM_SHARE + 1e-12:
+        named = " + ".join(f"'{key}' {value:g}" for key, value in shares.items() if value > 0)
+        raise NoiseBudgetError(
+            f"the noise shares add up to {taken:.3g} ({named}); at least "
+            f"{MIN_SYSTEM_SHARE:g} of the noise variance must be left for the system noise, "
+            "whose spectrum sets the lag-one autocorrelation; lower one of them"
+        )
     n_voxels = geometry.baseline.size
+    grey = geometry.grey
+    typical_total = float(np.median(geometry.baseline[grey]) / tsnr) ** 2
     physiological, drift = _reference_draws(basis.shape[0], float(tr_s), float(drift_exponent))
     n_physio = physiological.shape[2]
     weights = _field_weights(n_voxels, n_physio + 1)
-    # per-voxel variance and lag-one covariance of each structured component
-    variance = {name: np.zeros(n_voxels) for name in STRUCTURED}
-    lag_one = np.zeros(n_voxels)
+    # per-voxel variance and lag-one covariance of each structured component at
+    # unit amplitude, then scaled to its share of a typical voxel's variance
+    variance: dict[str, np.ndarray] = {}
+    covariance: dict[str, np.ndarray] = {}
     waves, slow = slice(0, n_physio - 2), slice(n_physio - 2, n_physio)
-    if physio_sd > 0:
-        v, c = _moments(physiological[:, :, waves], basis)
-        gain = (physio_sd * geometry.physio_gain) ** 2
-        variance["physiological"] = gain * (weights[:, waves] @ v)
-        lag_one += gain * (weights[:, waves] @ c)
-    if slow_physio_sd > 0:
-        gain = (slow_physio_sd * geometry.physio_gain) ** 2
-        summed = physiological[:, :, slow].sum(axis=2, keepdims=True)
-        v, c = _moments(summed, basis)
-        variance["slow_physiological_global"] = SLOW_GLOBAL_SHARE * float(v[0]) * gain
-        lag_one += SLOW_GLOBAL_SHARE * float(c[0]) * gain
-        v, c = _moments(physiological[:, :, slow], basis)
-        variance["slow_physiological_local"] = (
-            (1 - SLOW_GLOBAL_SHARE) * gain * (weights[:, slow] @ v)
-        )
-        lag_one += (1 - SLOW_GLOBAL_SHARE) * gain * (weights[:, slow] @ c)
-    if drift_fraction > 0:
-        gain = (drift_fraction * geometry.baseline) ** 2
-        for name, column, share, weight in (
-            ("drift_global", drift[:, :, :1], GLOBAL_SHARE, 1.0),
-            ("drift_local", drift[:, :, 1:], 1.0 - GLOBAL_SHARE, weights[:, n_physio]),
-        ):
-            v, c = _moments(column, basis)
-            variance[name] = share * float(v[0]) * gain * weight
-            lag_one += share * float(c[0]) * gain * weight
+    gain = geometry.physio_gain**2
+    v, c = _moments(physiological[:, :, waves], basis)
+    variance["physiological"] = gain * (weights[:, waves] @ v)
+    covariance["physiological"] = gain * (weights[:, waves] @ c)
+    v, c = _moments(physiological[:, :, slow].sum(axis=2, keepdims=True), basis)
+    variance["slow_physiological_global"] = SLOW_GLOBAL_SHARE * float(v[0]) * gain
+    covariance["slow_physiological_global"] = SLOW_GLOBAL_SHARE * float(c[0]) * gain
+    v, c = _moments(physiological[:, :, slow], basis)
+    local = (1 - SLOW_GLOBAL_SHARE) * gain
+    variance["slow_physiological_local"] = local * (weights[:, slow] @ v)
+    covariance["slow_physiological_local"] = local * (weights[:, slow] @ c)
+    gain = geometry.baseline**2
+    for name, column, share, weight in (
+        ("drift_global", drift[:, :, :1], GLOBAL_SHARE, 1.0),
+        ("drift_local", drift[:, :, 1:], 1.0 - GLOBAL_SHARE, weights[:, n_physio]),
+    ):
+        v, c = _moments(column, basis)
+        variance[name] = share * float(v[0]) * gain * weight
+        covariance[name] = share * float(c[0]) * gain * weight
+    amplitudes = {}
+    for key, share, names in (
+        ("physio_sd", physio_share, ("physiological",)),
+        (
+            "slow_physio_sd",
+            slow_physio_share,
+            ("slow_physiological_global", "slow_physiological_local"),
+        ),
+        ("drift_fraction", drift_share, ("drift_global", "drift_local")),
+    ):
+        unit = sum(float(np.mean(variance[name][grey])) for name in names)
+        scale = share * typical_total / unit if unit > 0 else 0.0
+        amplitudes[key] = float(np.sqrt(scale))
+        for name in names:
+            variance[name] = variance[name] * scale
+            covariance[name] = covariance[name] * scale
     structured = sum(variance.values())
-    grey = geometry.grey
+    lag_one = sum(covariance.values())
     gaussian = _solve_variance(tsnr, geometry.baseline[grey], structured[grey])
-    total = gaussian + structured
-    typical_share = float(np.median(structured[grey] / total[grey]))
-    if gaussian <= 0 or typical_share > 0.95:
+    thermal = thermal_share * typical_total
+    system = gaussian - thermal
+    if system < 0.5 * MIN_SYSTEM_SHARE * typical_total:
+        # the grey matter's spread of physiological gains and baselines can
+        # leave less than the shares say; the message gives what is left
         raise NoiseBudgetError(
-            f"physiological noise ('noise.physio_psc', 'noise.slow_physio_psc') and drift "
-            f"above the 1/128 Hz high-pass ('noise.drift_psc') take "
-            f"{min(typical_share, 1.0):.0%} of the grey-matter noise variance that "
-            f"'noise.tsnr' = {tsnr} allows; at least 5% must be left for thermal and system "
-            "noise. Lower 'noise.physio_psc', 'noise.slow_physio_psc' or 'noise.drift_psc', "
-            "or lower 'noise.tsnr'"
+            f"at 'noise.tsnr' = {tsnr} the configured shares leave "
+            f"{max(system, 0.0) / typical_total:.1%} of a typical grey-matter voxel's noise "
+            "for the system noise; lower 'noise.thermal_share', 'noise.physio_share', "
+            "'noise.slow_physio_share' or 'noise.drift_share'"
         )
-    if ar1_rho == 0 and (physio_sd > 0 or slow_physio_sd > 0 or drift_fraction > 0):
-        raise NoiseBudgetError(
-            "'noise.ar1_rho' = 0 asks for temporally white noise, but the drift "
-            "('noise.drift_psc') and the physiological noise ('noise.physio_psc', "
-            "'noise.slow_physio_psc') are autocorrelated; set them to 0 too, or give "
-            "'noise.ar1_rho' above 0"
-        )
-    # thermal noise's share of the thermal plus system noise after the high-pass
-    typical_total = float(np.median(geometry.baseline[grey]) / tsnr) ** 2
-    white_share = thermal_share * typical_total / gaussian
-    if white_share > 1.0 + 1e-9:
-        raise NoiseBudgetError(
-            f"'noise.thermal_share' = {thermal_share} of the noise cannot be thermal: the "
-            f"physiological noise and drift already take {1 - gaussian / typical_total:.0%} "
-            f"of it at 'noise.tsnr' = {tsnr}; lower 'noise.thermal_share', "
-            "'noise.physio_psc', 'noise.slow_physio_psc' or 'noise.drift_psc'"
-        )
-    white_share = min(white_share, 1.0)
-    gaussian_rho = 0.0
-    if ar1_rho > 0:
-        # mean over grey voxels of (gaussian * r + lag_one) / total = ar1_rho
-        weight = np.mean(gaussian / total[grey])
-        offset = np.mean(lag_one[grey] / total[grey])
-        gaussian_rho = _solve_rho(
-            (ar1_rho - offset) / weight, basis, ar1_rho, white_share, thermal_share
-        )
-    # pre-high-pass variances that leave shares white_share : 1 - white_share after it
-    thermal = white_share * gaussian / _ar1_moments(0.0, basis)[0]
-    system = (1.0 - white_share) * gaussian / _ar1_moments(gaussian_rho, basis)[0]
-    gaussian_sd = float(np.sqrt(thermal + system))
-    sigma = _solve_kernel(fwhm_mm, geometry, white_share, thermal_share, gaussian, variance)
+    total = gaussian + structured[grey]
+    exponent = _solve_exponent(
+        ar1_rho=ar1_rho,
+        basis=basis,
+        tr_s=float(tr_s),
+        offset=float(np.mean((thermal * _white_ratio(basis) + lag_one[grey]) / total)),
+        weight=float(np.mean(system / total)),
+    )
+    # pre-high-pass variances that leave thermal and system their shares after it
+    thermal_before = thermal / _correlation_moments(None, basis)[0]
+    system_correlation = _system_correlation(basis, tr_s, exponent)
+    system_before = system / _correlation_moments(system_correlation, basis)[0]
+    sigma = _solve_kernel(fwhm_mm, geometry, gaussian, variance)
     summary = {name: float(np.mean(values[grey])) for name, values in variance.items()}
-    summary["thermal"] = white_share * gaussian
-    summary["system"] = (1.0 - white_share) * gaussian
+    summary["thermal"] = thermal
+    summary["system"] = system
     return NoiseMixture(
-        gaussian_sd, gaussian_rho, sigma, summary, float(thermal / (thermal + system))
+        gaussian_sd=float(np.sqrt(thermal_before + system_before)),
+        system_exponent=exponent,
+        sigma_voxels=sigma,
+        variances=summary,
+        thermal_weight=float(thermal_before / (thermal_before + system_before)),
+        physio_sd=amplitudes["physio_sd"],
+        slow_physio_sd=amplitudes["slow_physio_sd"],
+        drift_fraction=amplitudes["drift_fraction"],
     )
 
 
@@ -434,66 +466,86 @@ def _solve_variance(tsnr: float, baseline: np.ndarray, structured: np.ndarray) -
         return float(np.median(baseline / np.sqrt(g + structured)))
 
     high = float(np.median(baseline) / tsnr) ** 2
-    if np.any(structured > 0) and median_tsnr(0.0) <= tsnr:
+    if not np.any(structured > 0):
+        return high
+    if median_tsnr(0.0) <= tsnr:
         return 0.0
     while median_tsnr(high) > tsnr:
         high *= 2.0
     return float(optimize.brentq(lambda g: median_tsnr(g) - tsnr, 0.0, high, xtol=1e-9 * high))
 
 
-def _gaussian_ratio(rho: float, basis: np.ndarray, white_share: float) -> float:
-    """Lag-one correlation after the high-pass of thermal plus system noise.
+def _system_correlation(basis: np.ndarray, tr_s: float, exponent: float) -> np.ndarray:
+    """Autocorrelation of the system noise at this exponent (knee at the high-pass)."""
+    return power_law_autocorrelation(basis.shape[0], tr_s, exponent, REFERENCE_HIGH_PASS_HZ)
 
-    A share ``white_share`` of the variance left after the high-pass is
-    white (thermal), the rest AR(1) with coefficient ``rho`` (system), as
-    :func:`~empathy_fmri.simulation.noise.gaussian_noise` draws them; each
-    part contributes its own residual lag-one correlation in proportion.
+
+def _white_ratio(basis: np.ndarray) -> float:
+    """Lag-one correlation of white noise after the nuisance regression (slightly negative)."""
+    variance, lag_one = _correlation_moments(None, basis)
+    return lag_one / variance
+
+
+def system_lag_one(basis: np.ndarray, tr_s: float, exponent: float) -> float:
+    """Lag-one correlation of the system noise after the nuisance regression.
+
+    Parameters
+    ----------
+    basis : numpy.ndarray
+        Orthonormal nuisance basis (:func:`nuisance_basis`).
+    tr_s : float
+        Repetition time (s).
+    exponent : float
+        Spectral exponent of the system noise.
+
+    Returns
+    -------
+    float
+        Expected residual lag-one covariance over residual variance.
     """
-    white = _ar1_moments(0.0, basis)
-    system = _ar1_moments(rho, basis)
-    return float(white_share * white[1] / white[0] + (1.0 - white_share) * system[1] / system[0])
+    variance, lag_one = _correlation_moments(_system_correlation(basis, tr_s, exponent), basis)
+    return lag_one / variance
 
 
-def _solve_rho(
-    target_ratio: float,
-    basis: np.ndarray,
-    configured: float,
-    white_share: float,
-    thermal_share: float,
+def _solve_exponent(
+    *, ar1_rho: float, basis: np.ndarray, tr_s: float, offset: float, weight: float
 ) -> float:
-    """System-noise AR(1) coefficient giving the thermal plus system noise ``target_ratio``.
+    """Spectral exponent of the system noise that gives the mixture lag one ``ar1_rho``.
 
-    ``target_ratio`` is the residual lag-one correlation the thermal plus
-    system noise must have; its white thermal share ``white_share`` dilutes
-    the system noise's (``thermal_share`` is the config's, for the message).
+    The grey-matter mean of the voxels' lag-one correlation is
+    ``offset + weight * c(exponent)``, with ``c`` the system noise's own
+    (:func:`system_lag_one`), which rises with the exponent.
     """
-
-    def ratio(rho: float) -> float:
-        return _gaussian_ratio(rho, basis, white_share)
-
-    low, high = 0.0, _MAX_RHO
-    if ratio(low) > target_ratio:
+    # c rises with the exponent up to a peak: with the realignment regressors
+    # in the basis, very steep spectra put their power where those slow
+    # regressors remove it, and the lag one falls again past about 3-4
+    grid = np.linspace(0.0, MAX_SYSTEM_EXPONENT, 11)
+    lag_ones = [system_lag_one(basis, tr_s, a) for a in grid]
+    peak = int(np.argmax(lag_ones))
+    low, high = offset + weight * lag_ones[0], offset + weight * lag_ones[peak]
+    if not low <= ar1_rho <= high:
         raise NoiseBudgetError(
-            f"'noise.ar1_rho' = {configured} is lower than the lag-one autocorrelation that "
-            "drift and physiological noise alone give the data; raise 'noise.ar1_rho' or "
-            "lower 'noise.drift_psc' or 'noise.physio_psc'"
+            f"'noise.ar1_rho' = {ar1_rho} cannot be reached at 'design.tr' = {tr_s} s with "
+            f"these noise shares: the lag one can lie between {low:.3f} and {high:.3f} "
+            "(thermal noise is white, the aliased cardiac and respiratory waves lower it, "
+            "drift and slow physiology raise it, and the system noise covers the range "
+            "from white to its steepest 1/f spectrum after the high-pass and the "
+            "realignment regressors); choose 'noise.ar1_rho' in that range, or lower "
+            "'noise.thermal_share', 'noise.physio_share' or 'noise.drift_share' to widen it"
         )
-    if ratio(high) < target_ratio:
-        raise NoiseBudgetError(
-            f"'noise.ar1_rho' = {configured} cannot be reached: the system noise would need "
-            f"an AR(1) coefficient above {_MAX_RHO} (the 'noise.thermal_share' = "
-            f"{thermal_share} of thermal noise is white, and the aliased cardiac and "
-            "respiratory waves lower the lag one); lower 'noise.ar1_rho', "
-            "'noise.thermal_share' or 'noise.physio_psc', or raise 'noise.slow_physio_psc'"
+    target = (ar1_rho - offset) / weight
+    if peak == 0:
+        return 0.0
+    return float(
+        optimize.brentq(
+            lambda a: system_lag_one(basis, tr_s, a) - target, 0.0, grid[peak], xtol=1e-8
         )
-    return float(optimize.brentq(lambda rho: ratio(rho) - target_ratio, low, high, xtol=1e-10))
+    )
 
 
 def _solve_kernel(
     fwhm_mm: float,
     geometry: NoiseGeometry,
-    white_share: float,
-    thermal_share: float,
     gaussian: float,
     variance: dict[str, np.ndarray],
 ) -> float:
@@ -501,13 +553,13 @@ def _solve_kernel(
 
     The estimator reads the mean correlation of neighbouring standardised
     residuals; a component's contribution to the pair ``(i, j)`` is
-    ``r_c sqrt(V_ci V_cj) / (sd_i sd_j)`` with ``r_c`` 0 (thermal), 1 (global
-    drift) or the kernel's neighbour correlation ``r_s`` (every smooth
-    component), so the mean is linear in ``r_s``. Neighbours share their
+    ``r_c sqrt(V_ci V_cj) / (sd_i sd_j)`` with ``r_c`` 1 (the global parts
+    of drift and slow physiology) or the kernel's neighbour correlation
+    ``r_s`` (every smooth component, thermal noise included: the image a lab
+    analyses has been reconstructed and resampled, which smooths its thermal
+    noise too), so the mean is linear in ``r_s``. Neighbours share their
     fields' value (``r_s`` is high), so both voxels of a pair take the field
-    weights of the first, scaled by their own gains. ``white_share`` is
-    thermal noise's share of the thermal plus system variance,
-    ``thermal_share`` the config's (for the message).
+    weights of the first, scaled by their own gains.
     """
     if fwhm_mm <= 0:
         return 0.0
@@ -525,7 +577,7 @@ def _solve_kernel(
     total_i = gaussian + sum(variance[name][i] for name in moved)
     total_j = gaussian + sum(moved.values())
     scale = np.sqrt(total_i * total_j)
-    smooth = (1.0 - white_share) * gaussian + sum(
+    smooth = gaussian + sum(
         np.sqrt(variance[name][i] * moved[name])
         for name in ("physiological", "slow_physiological_local", "drift_local")
     )
@@ -539,15 +591,15 @@ def _solve_kernel(
     if needed <= 0:
         raise NoiseBudgetError(
             f"'noise.fwhm_mm' = {fwhm_mm} is too small: the global parts of the drift "
-            "('noise.drift_psc') and slow physiology ('noise.slow_physio_psc') alone make "
+            "('noise.drift_share') and slow physiology ('noise.slow_physio_share') alone make "
             "the noise smoother than that; raise 'noise.fwhm_mm' or lower "
-            "'noise.drift_psc' or 'noise.slow_physio_psc'"
+            "'noise.drift_share' or 'noise.slow_physio_share'"
         )
     try:
         return kernel_sigma_for_correlation(needed)
     except ValueError:
         raise NoiseBudgetError(
             f"'noise.fwhm_mm' = {fwhm_mm} cannot be reached at 'anatomy.voxel_size_mm' = "
-            f"{geometry.voxel_size_mm} with 'noise.thermal_share' = {thermal_share} of "
-            "spatially white noise; lower 'noise.fwhm_mm' or 'noise.thermal_share'"
+            f"{geometry.voxel_size_mm}: the noise would be nearly constant from voxel to "
+            "voxel; lower 'noise.fwhm_mm'"
         ) from None

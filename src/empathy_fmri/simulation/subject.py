@@ -42,8 +42,13 @@ from empathy_fmri.simulation.motion import (
     spin_history,
     volume_motion,
 )
-from empathy_fmri.simulation.noise import gaussian_noise, smooth_fields
-from empathy_fmri.simulation.noise_mixture import NoiseGeometry, nuisance_basis, solve_mixture
+from empathy_fmri.simulation.noise import smooth_fields, system_noise, temporal_factor
+from empathy_fmri.simulation.noise_mixture import (
+    REFERENCE_HIGH_PASS_HZ,
+    NoiseGeometry,
+    nuisance_basis,
+    solve_mixture,
+)
 from empathy_fmri.simulation.physiology import (
     physiological_waveforms,
     slow_physiology,
@@ -149,7 +154,7 @@ class SimulatedRun:
     parameters : dict
         Noise parameters drawn for this run (physiological rates, ...).
     components : dict of str to numpy.ndarray
-        Each noise component (``thermal_system``, ``physiological``,
+        Each noise component (``thermal``, ``system``, ``physiological``,
         ``slow_physiological``, ``drift``, ``motion``),
         ``(n_scans, n_voxels)``, when asked for; empty otherwise.
     """
@@ -292,10 +297,8 @@ def simulate_subject(
         for name in ("noise", "physio", "drift", "motion", "run_amplitude", "flinch")
     }
     hrf = hrf_kernel(truth.hrf_delay_s, truth.hrf_undershoot_s)
-    physio_sd = noise_cfg.physio_psc / 100.0 * space.grey_baseline
-    slow_physio_sd = noise_cfg.slow_physio_psc / 100.0 * space.grey_baseline
-    drift_fraction = noise_cfg.drift_psc / 100.0
-    drift_gain = (drift_fraction * space.baseline).astype(np.float32)
+    physio_on = noise_cfg.physio_share > 0
+    slow_physio_on = noise_cfg.slow_physio_share > 0
     frame_times = design.frame_times_s
     runs = []
     for run_index, events in enumerate(subject_events(design, seed, subject_index)):
@@ -320,12 +323,12 @@ def simulate_subject(
         bold *= space.baseline
         waveforms = (
             physiological_waveforms(streams["physio"], frame_times)
-            if physio_sd > 0 or slow_physio_sd > 0
+            if physio_on or slow_physio_on
             else None
         )
         drift_series = (
             power_law_series(streams["drift"], design.n_scans, noise_cfg.drift_exponent, 2)
-            if drift_fraction > 0
+            if noise_cfg.drift_share > 0
             else None
         )
         # the head where each slice saw it; realignment sees one position per volume
@@ -356,50 +359,60 @@ def simulate_subject(
             ar1_rho=noise_cfg.ar1_rho,
             fwhm_mm=noise_cfg.fwhm_mm,
             thermal_share=noise_cfg.thermal_share,
+            physio_share=noise_cfg.physio_share,
+            slow_physio_share=noise_cfg.slow_physio_share,
+            drift_share=noise_cfg.drift_share,
             geometry=space.noise_geometry,
             basis=nuisance_basis(design.n_scans, design.tr_s, estimated),
             tr_s=design.tr_s,
-            physio_sd=physio_sd,
-            slow_physio_sd=slow_physio_sd,
-            drift_fraction=drift_fraction,
             drift_exponent=noise_cfg.drift_exponent,
         )
         parameters: dict[str, Any] = {
             "run_needle_minus_swab_psc": amplitudes,
             "gaussian_noise_sd": mixture.gaussian_sd,
-            "gaussian_ar1_rho": mixture.gaussian_rho,
+            "system_spectral_exponent": mixture.system_exponent,
             "thermal_weight_before_high_pass": mixture.thermal_weight,
+            "physiological_sd": mixture.physio_sd,
+            "slow_physiological_sd": mixture.slow_physio_sd,
+            "drift_fraction": mixture.drift_fraction,
             "smoothing_sigma_voxels": mixture.sigma_voxels,
             "grey_matter_variance_after_high_pass": mixture.variances,
         }
         components: dict[str, np.ndarray] = {}
-        noise = gaussian_noise(
-            streams["noise"],
-            space.mask,
-            design.n_scans,
-            mixture.sigma_voxels,
-            mixture.thermal_weight,
-            mixture.gaussian_rho,
+        factor = (
+            temporal_factor(
+                design.n_scans, design.tr_s, mixture.system_exponent, REFERENCE_HIGH_PASS_HZ
+            )
+            if mixture.system_exponent > 0
+            else None
         )
-        noise *= mixture.gaussian_sd
-        components["thermal_system"] = noise
+        system = system_noise(
+            streams["noise"], space.mask, design.n_scans, mixture.sigma_voxels, factor
+        )
+        system *= np.float32(mixture.gaussian_sd * np.sqrt(1.0 - mixture.thermal_weight))
+        components["system"] = system
+        thermal = system_noise(
+            streams["noise"], space.mask, design.n_scans, mixture.sigma_voxels, None
+        )
+        thermal *= np.float32(mixture.gaussian_sd * np.sqrt(mixture.thermal_weight))
+        components["thermal"] = thermal
         if waveforms is not None:
-            if physio_sd > 0:
+            if physio_on:
                 fields = smooth_fields(
                     streams["physio"],
                     space.mask,
                     waveforms.regressors.shape[1],
                     mixture.sigma_voxels,
                 )
-                fields *= physio_sd * space.physio_gain
+                fields *= mixture.physio_sd * space.physio_gain
                 components["physiological"] = waveforms.regressors.astype(np.float32) @ fields
-            if slow_physio_sd > 0:
+            if slow_physio_on:
                 components["slow_physiological"] = slow_physiology(
                     streams["physio"],
                     space.mask,
                     space.physio_gain,
                     waveforms.slow_regressors,
-                    slow_physio_sd,
+                    mixture.slow_physio_sd,
                     mixture.sigma_voxels,
                 )
             parameters.update(
@@ -409,6 +422,7 @@ def simulate_subject(
             field = smooth_fields(streams["drift"], space.mask, 1, mixture.sigma_voxels)[0]
             global_part = np.sqrt(GLOBAL_SHARE) * drift_series[:, :1].astype(np.float32)
             local_part = np.sqrt(1.0 - GLOBAL_SHARE) * drift_series[:, 1:].astype(np.float32)
+            drift_gain = (mixture.drift_fraction * space.baseline).astype(np.float32)
             components["drift"] = (global_part + local_part * field) * drift_gain
         if np.any(motion):
             moved = displaced_intensity(
