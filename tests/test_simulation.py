@@ -13,6 +13,7 @@ import hashlib
 import numpy as np
 import pytest
 from nilearn.glm.first_level import make_first_level_design_matrix
+from noise_statistics import nuisance_design, residuals
 
 from empathy_fmri.analysis.first_level import confound_regressors
 from empathy_fmri.anatomy.spheres import sphere_masks
@@ -32,7 +33,6 @@ from empathy_fmri.simulation.physiology import SLOW_GLOBAL_SHARE
 from empathy_fmri.simulation.population import draw_subject, run_amplitudes
 from empathy_fmri.simulation.subject import build_space, simulate_subject
 from empathy_fmri.task.hrf import condition_regressors
-from noise_statistics import nuisance_design, residuals
 
 
 def _config(base: dict, **changes) -> dict:

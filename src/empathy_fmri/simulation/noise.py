@@ -289,9 +289,7 @@ def system_noise(
         Float32 ``(n_scans, n_voxels)``.
     """
     if system_factor is not None and system_factor.shape != (n_scans, n_scans):
-        raise ValueError(
-            f"system_factor must be ({n_scans}, {n_scans}), got {system_factor.shape}"
-        )
+        raise ValueError(f"system_factor must be ({n_scans}, {n_scans}), got {system_factor.shape}")
     if sigma_voxels > 0:
         noise = smooth_fields(rng, mask, n_scans, sigma_voxels)
     else:

@@ -284,9 +284,7 @@ def _field_weights(n_voxels: int, n_fields: int) -> np.ndarray:
     return np.random.default_rng(1).standard_normal((n_voxels, n_fields)) ** 2
 
 
-def _correlation_moments(
-    correlation: np.ndarray | None, basis: np.ndarray
-) -> tuple[float, float]:
+def _correlation_moments(correlation: np.ndarray | None, basis: np.ndarray) -> tuple[float, float]:
     """Expected variance and lag-one covariance (per scan) of regressed unit noise.
 
     With ``P = I - Q Q'`` the nuisance regression and ``S`` the noise's
