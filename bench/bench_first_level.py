@@ -35,8 +35,12 @@ import nibabel as nib
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-CONTRASTS = {"needleMinusSwab": "needle - swab", "needle": "needle", "swab": "swab",
-             "video": "0.5 * needle + 0.5 * swab"}
+CONTRASTS = {
+    "needleMinusSwab": "needle - swab",
+    "needle": "needle",
+    "swab": "swab",
+    "video": "0.5 * needle + 0.5 * swab",
+}
 MOTION = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
 
 # argv: bids root, subject, output folder, TR, high-pass (Hz), smoothing (mm).
@@ -129,8 +133,9 @@ for name, formula in names.items():
 
 
 def _run(code: str, *args: object) -> dict:
-    output = subprocess.run([sys.executable, "-c", code, *map(str, args)],
-                            capture_output=True, text=True)
+    output = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True
+    )
     if output.returncode != 0:
         raise RuntimeError(output.stderr[-3000:])
     lines = output.stdout.strip().splitlines()
@@ -147,8 +152,9 @@ def _z_difference(ours: Path, other: Path, other_key: str, mask: np.ndarray | No
         if mask is not None:
             both &= mask
         diff = np.abs(a - b)[both]
-        parts.append(f"{name} {diff.max():.2g} ({int((diff > 1e-3).sum())} of {both.sum()} "
-                     f"voxels > 1e-3)")
+        parts.append(
+            f"{name} {diff.max():.2g} ({int((diff > 1e-3).sum())} of {both.sum()} voxels > 1e-3)"
+        )
     return "; ".join(parts)
 
 
@@ -157,8 +163,12 @@ def main() -> None:
     parser.add_argument("--voxel-size", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--subject", default="sub-01")
-    parser.add_argument("--bids", type=Path, default=None,
-                        help="an existing BIDS dataset of the default config (else simulated)")
+    parser.add_argument(
+        "--bids",
+        type=Path,
+        default=None,
+        help="an existing BIDS dataset of the default config (else simulated)",
+    )
     args = parser.parse_args()
     from empathy_fmri.config import StudyConfig, load_config
     from empathy_fmri.jobs.simulate import write_subject
@@ -173,8 +183,13 @@ def main() -> None:
         if bids is None:
             bids = workdir / "bids"
             study = StudyConfig.from_dict(config)
-            write_subject(study.simulation, study.n_subjects, int(args.subject[4:]) - 1, bids,
-                          workdir / "truth")
+            write_subject(
+                study.simulation,
+                study.n_subjects,
+                int(args.subject[4:]) - 1,
+                bids,
+                workdir / "truth",
+            )
         analysis = config["analysis"]
         times: dict[str, list[dict]] = {"ours": [], "plain": []}
         for _ in range(args.repeats):
@@ -185,34 +200,55 @@ def main() -> None:
                 if name == "ours":
                     times[name].append(_run(OURS, bids, args.subject, out, config_path))
                 else:
-                    times[name].append(_run(PLAIN_NILEARN, bids, args.subject, out,
-                                            config["design"]["tr"], analysis["high_pass_hz"],
-                                            analysis["smoothing_fwhm_mm"]))
+                    times[name].append(
+                        _run(
+                            PLAIN_NILEARN,
+                            bids,
+                            args.subject,
+                            out,
+                            config["design"]["tr"],
+                            analysis["high_pass_hz"],
+                            analysis["smoothing_fwhm_mm"],
+                        )
+                    )
         reference = workdir / "reference"
         reference.mkdir()
         _run(REFERENCE, bids, args.subject, reference, config_path)
 
         best = {name: min(runs, key=lambda r: r["total"]) for name, runs in times.items()}
-        median = {name: statistics.median(r["total"] for r in runs)
-                  for name, runs in times.items()}
+        median = {name: statistics.median(r["total"] for r in runs) for name, runs in times.items()}
         n_runs = len(list((bids / args.subject / "func").glob("*_bold.nii.gz")))
-        print(f"first level of {args.subject}, default study at {args.voxel_size} mm "
-              f"({n_runs} runs), {args.repeats} alternating repeats each, in fresh processes")
-        for name, label in (("ours", "ours (run_first_level, the job)"),
-                            ("plain", "plain nilearn FirstLevelModel script")):
-            print(f"  {label:40s} best {best[name]['total']:6.2f} s, median "
-                  f"{median[name]:6.2f} s, peak memory {best[name]['peak_mb']:5.0f} MB")
-        print(f"  speed-up plain / ours: best {best['plain']['total'] / best['ours']['total']:.2f}"
-              f", median {median['plain'] / median['ours']:.2f}")
+        print(
+            f"first level of {args.subject}, default study at {args.voxel_size} mm "
+            f"({n_runs} runs), {args.repeats} alternating repeats each, in fresh processes"
+        )
+        for name, label in (
+            ("ours", "ours (run_first_level, the job)"),
+            ("plain", "plain nilearn FirstLevelModel script"),
+        ):
+            print(
+                f"  {label:40s} best {best[name]['total']:6.2f} s, median "
+                f"{median[name]:6.2f} s, peak memory {best[name]['peak_mb']:5.0f} MB"
+            )
+        print(
+            f"  speed-up plain / ours: best {best['plain']['total'] / best['ours']['total']:.2f}"
+            f", median {median['plain'] / median['ours']:.2f}"
+        )
         stages = best["ours"]["stages"]
-        print("  our stages (best run): " + ", ".join(
-            f"{key} {value:.2f} s" for key, value in stages.items())
-            + f"; other {best['ours']['total'] - sum(stages.values()):.2f} s")
+        print(
+            "  our stages (best run): "
+            + ", ".join(f"{key} {value:.2f} s" for key, value in stages.items())
+            + f"; other {best['ours']['total'] - sum(stages.values()):.2f} s"
+        )
         plain_mask = nib.load(workdir / "plain" / "mask.nii.gz").get_fdata() > 0
-        print("  max |z ours - plain| in both masks: "
-              + _z_difference(workdir / "ours", workdir / "plain", "z_score", plain_mask))
-        print("  max |z ours - FirstLevelModel, project settings|: "
-              + _z_difference(workdir / "ours", reference, "z_score", None))
+        print(
+            "  max |z ours - plain| in both masks: "
+            + _z_difference(workdir / "ours", workdir / "plain", "z_score", plain_mask)
+        )
+        print(
+            "  max |z ours - FirstLevelModel, project settings|: "
+            + _z_difference(workdir / "ours", reference, "z_score", None)
+        )
     finally:
         shutil.rmtree(workdir)
 

@@ -36,16 +36,21 @@ def main() -> None:
     with threadpool_limits(1):
         for n in args.sizes:
             start = time.perf_counter()
-            r = simulate_correlations(study.signal, study.behaviour, study.analysis.scores, n,
-                                      args.n_studies, rng, model)
+            r = simulate_correlations(
+                study.signal, study.behaviour, study.analysis.scores, n, args.n_studies, rng, model
+            )
             summarise_correlations(r, n, rho, 0.05)
             elapsed = time.perf_counter() - start
             total_studies += args.n_studies
             total_time += elapsed
-            print(f"N = {n:4d}: {args.n_studies} studies in {elapsed:6.2f} s "
-                  f"({args.n_studies / elapsed:9.0f} studies/s)")
-    print(f"all: {total_studies} studies in {total_time:.2f} s "
-          f"({total_studies / total_time:.0f} studies/s)")
+            print(
+                f"N = {n:4d}: {args.n_studies} studies in {elapsed:6.2f} s "
+                f"({args.n_studies / elapsed:9.0f} studies/s)"
+            )
+    print(
+        f"all: {total_studies} studies in {total_time:.2f} s "
+        f"({total_studies / total_time:.0f} studies/s)"
+    )
 
 
 if __name__ == "__main__":

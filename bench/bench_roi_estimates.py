@@ -60,11 +60,20 @@ def main() -> None:
         {**config, "analysis": {**config["analysis"], "smoothing_fwhm_mm": 0}}
     ).analysis
     ols = StudyConfig.from_dict(
-        {**config, "analysis": {**config["analysis"], "smoothing_fwhm_mm": 0,
-                                "noise_model": "ols", "drift_model": "polynomial"}}
+        {
+            **config,
+            "analysis": {
+                **config["analysis"],
+                "smoothing_fwhm_mm": 0,
+                "noise_model": "ols",
+                "drift_model": "polynomial",
+            },
+        }
     ).analysis
-    rows, seconds = [], {k: 0.0 for k in
-                         ("smoothed_average", "unsmoothed_average", "roi_mean_glm", "plain_ols")}
+    rows, seconds = (
+        [],
+        {k: 0.0 for k in ("smoothed_average", "unsmoothed_average", "roi_mean_glm", "plain_ols")},
+    )
     mask_img = masks = None
     with threadpool_limits(1):
         for index in range(study.n_subjects):
@@ -72,50 +81,81 @@ def main() -> None:
             if mask_img is None:
                 mask_img = analysis_mask(subject.images[0])
                 grey = grey_matter_on(subject.images[0], study.anatomy.grey_matter_threshold)
-                masks = roi_masks(study.analysis.rois, study.analysis.roi_radius_mm,
-                                  subject.images[0].affine, grey)
+                masks = roi_masks(
+                    study.analysis.rois,
+                    study.analysis.roi_radius_mm,
+                    subject.images[0].affine,
+                    grey,
+                )
             tr = float(study.design.tr)
             estimates = {}
-            for name, section in (("smoothed_average", analysis),
-                                  ("unsmoothed_average", unsmoothed)):
+            for name, section in (
+                ("smoothed_average", analysis),
+                ("unsmoothed_average", unsmoothed),
+            ):
                 start = time.perf_counter()
-                fit = first_level_step(subject.images, subject.events, subject.confounds, tr,
-                                       section, mask_img=mask_img)
+                fit = first_level_step(
+                    subject.images,
+                    subject.events,
+                    subject.confounds,
+                    tr,
+                    section,
+                    mask_img=mask_img,
+                )
                 table = extract_roi_means(
-                    {"s": fit.maps["needleMinusSwab"]["effect"]}, masks, mask_img.affine)
+                    {"s": fit.maps["needleMinusSwab"]["effect"]}, masks, mask_img.affine
+                )
                 estimates[name] = dict(zip(table["roi"], table["needle_minus_swab"], strict=True))
                 seconds[name] += time.perf_counter() - start
             for name, section in (("roi_mean_glm", analysis), ("plain_ols", ols)):
                 start = time.perf_counter()
                 table = fit_roi_glm(
-                    subject.images, subject.events,
-                    confound_regressors(subject.confounds, section.confounds), tr, masks,
-                    hrf_model=section.hrf_model, drift_model=section.drift_model,
-                    high_pass_hz=section.high_pass_hz, noise_model=section.noise_model,
+                    subject.images,
+                    subject.events,
+                    confound_regressors(subject.confounds, section.confounds),
+                    tr,
+                    masks,
+                    hrf_model=section.hrf_model,
+                    drift_model=section.drift_model,
+                    high_pass_hz=section.high_pass_hz,
+                    noise_model=section.noise_model,
                 )
                 estimates[name] = dict(zip(table["roi"], table["effect"], strict=True))
                 seconds[name] += time.perf_counter() - start
             for estimator, values in estimates.items():
                 for roi, value in values.items():
-                    rows.append({"subject": index, "roi": roi, "estimator": estimator,
-                                 "estimate": value,
-                                 "true": subject.truth.needle_minus_swab_psc[roi]})
+                    rows.append(
+                        {
+                            "subject": index,
+                            "roi": roi,
+                            "estimator": estimator,
+                            "estimate": value,
+                            "true": subject.truth.needle_minus_swab_psc[roi],
+                        }
+                    )
     table = pd.DataFrame(rows)
     n = study.n_subjects
-    print(f"{n} subjects, {study.design.n_runs} runs, {study.anatomy.voxel_size_mm} mm, "
-          f"smoothing {analysis.smoothing_fwhm_mm} mm, tSNR {study.noise.tsnr}")
+    print(
+        f"{n} subjects, {study.design.n_runs} runs, {study.anatomy.voxel_size_mm} mm, "
+        f"smoothing {analysis.smoothing_fwhm_mm} mm, tSNR {study.noise.tsnr}"
+    )
     out = []
     for (roi, estimator), group in table.groupby(["roi", "estimator"], sort=False):
         r = float(np.corrcoef(group["estimate"], group["true"])[0, 1])
-        out.append({"roi": roi, "estimator": estimator, "r": r,
-                    "sd_ratio": group["estimate"].std() / group["true"].std()})
+        out.append(
+            {
+                "roi": roi,
+                "estimator": estimator,
+                "r": r,
+                "sd_ratio": group["estimate"].std() / group["true"].std(),
+            }
+        )
     result = pd.DataFrame(out)
     wide = result.pivot(index="roi", columns="estimator", values="r")
     z = np.arctanh(wide)
     print("correlation with the true amplitude:")
     print(wide.round(3).to_string())
-    print("Fisher z minus smoothed_average (SE of one z: 1/sqrt(n-3) = "
-          f"{1 / np.sqrt(n - 3):.2f}):")
+    print(f"Fisher z minus smoothed_average (SE of one z: 1/sqrt(n-3) = {1 / np.sqrt(n - 3):.2f}):")
     print((z.sub(z["smoothed_average"], axis=0)).round(3).to_string())
     chosen = "roi_mean_glm"
     steiger = []
@@ -127,8 +167,10 @@ def main() -> None:
             r = np.corrcoef([true, wide_roi[chosen].to_numpy(), wide_roi[other].to_numpy()])
             row[other] = dependent_correlation_z(r[0, 1], r[0, 2], r[1, 2], n)
         steiger.append(row)
-    print(f"Steiger Z of r({chosen}, truth) against each other estimator's r (dependent "
-          "correlations; |Z| > 1.96 is a difference beyond sampling error):")
+    print(
+        f"Steiger Z of r({chosen}, truth) against each other estimator's r (dependent "
+        "correlations; |Z| > 1.96 is a difference beyond sampling error):"
+    )
     print(pd.DataFrame(steiger).set_index("roi").round(2).to_string())
     print("seconds per subject:", {k: round(v / n, 2) for k, v in seconds.items()})
 

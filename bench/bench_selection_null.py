@@ -89,41 +89,72 @@ def _map_set(job: tuple[dict, int, int]) -> pd.DataFrame:
             subject = simulate_subject_data(simulation, index, study.n_subjects, space)
             if mask_img is None:
                 mask_img = analysis_mask(subject.images[0])
-            fit = first_level_step(subject.images, subject.events, subject.confounds, tr_s,
-                                   analysis, mask_img=mask_img)
+            fit = first_level_step(
+                subject.images, subject.events, subject.confounds, tr_s, analysis, mask_img=mask_img
+            )
             participant = subject.truth.participant_id
             subjects[participant] = subject
             effects[participant] = fit.maps["needleMinusSwab"]["effect"]
         group = group_step(list(effects.values()), analysis, study.seed, mask_img=mask_img)
-        fixed = roi_definitions(group.z, anatomy, analysis,
-                                selections=("independent", "group_peak"))
+        fixed = roi_definitions(
+            group.z, anatomy, analysis, selections=("independent", "group_peak")
+        )
         fixed_fits = {
-            p: roi_glm_step(s.images, s.events, s.confounds, tr_s, analysis,
-                            masks_from_centres(fixed, group.z, threshold, p))
+            p: roi_glm_step(
+                s.images,
+                s.events,
+                s.confounds,
+                tr_s,
+                analysis,
+                masks_from_centres(fixed, group.z, threshold, p),
+            )
             for p, s in subjects.items()
         }
         for draw in range(draws):
             # fresh participants' behaviour, independent of these brains
             people = dataclasses.replace(simulation, seed=study.seed + 104729 * (draw + 1))
-            phenotype = pd.DataFrame([
-                {"participant_id": p,
-                 **subject_behaviour(people.seed, people.behaviour, i,
-                                     draw_subject(people, i, study.n_subjects))}
-                for i, p in enumerate(subjects)
-            ]).set_index("participant_id")
-            chosen = roi_definitions(group.z, anatomy, analysis, effect_imgs=effects,
-                                     phenotype=phenotype,
-                                     selections=("behaviour_peak", "cross_validated"))
+            phenotype = pd.DataFrame(
+                [
+                    {
+                        "participant_id": p,
+                        **subject_behaviour(
+                            people.seed,
+                            people.behaviour,
+                            i,
+                            draw_subject(people, i, study.n_subjects),
+                        ),
+                    }
+                    for i, p in enumerate(subjects)
+                ]
+            ).set_index("participant_id")
+            chosen = roi_definitions(
+                group.z,
+                anatomy,
+                analysis,
+                effect_imgs=effects,
+                phenotype=phenotype,
+                selections=("behaviour_peak", "cross_validated"),
+            )
             fits = {
-                p: pd.concat([fixed_fits[p], roi_glm_step(
-                    s.images, s.events, s.confounds, tr_s, analysis,
-                    masks_from_centres(chosen, group.z, threshold, p))], ignore_index=True)
+                p: pd.concat(
+                    [
+                        fixed_fits[p],
+                        roi_glm_step(
+                            s.images,
+                            s.events,
+                            s.confounds,
+                            tr_s,
+                            analysis,
+                            masks_from_centres(chosen, group.z, threshold, p),
+                        ),
+                    ],
+                    ignore_index=True,
+                )
                 for p, s in subjects.items()
             }
             centres = pd.concat([fixed, chosen], ignore_index=True)
             table = roi_step(effects, centres, group.z, threshold, analysis, fits)
-            correlations = brain_behaviour_step(table, phenotype, analysis,
-                                                study.seed + draw)
+            correlations = brain_behaviour_step(table, phenotype, analysis, study.seed + draw)
             rows.append(correlations.assign(map_set=map_set, draw=draw))
     return pd.concat(rows, ignore_index=True)
 
@@ -138,16 +169,18 @@ def summarise(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
         pairs = len(group)
         fwe = per_study["p_corrected"].min().lt(alpha)
         by_map = group.assign(hit=group["p"] < alpha).groupby("map_set")["hit"].mean()
-        out.append({
-            "selection": selection,
-            "studies": k,
-            "mean_abs_r": float(group["r"].abs().mean()),
-            "false_positive_rate": rate,
-            "se_binomial": float(np.sqrt(alpha * (1 - alpha) / pairs)),
-            "se_between_map_sets": float(by_map.std(ddof=1) / np.sqrt(len(by_map))),
-            "family_wise_holm": float(fwe.mean()),
-            "family_wise_holm_se": float(np.sqrt(alpha * (1 - alpha) / k)),
-        })
+        out.append(
+            {
+                "selection": selection,
+                "studies": k,
+                "mean_abs_r": float(group["r"].abs().mean()),
+                "false_positive_rate": rate,
+                "se_binomial": float(np.sqrt(alpha * (1 - alpha) / pairs)),
+                "se_between_map_sets": float(by_map.std(ddof=1) / np.sqrt(len(by_map))),
+                "family_wise_holm": float(fwe.mean()),
+                "family_wise_holm_se": float(np.sqrt(alpha * (1 - alpha) / k)),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -157,19 +190,37 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--n-subjects", type=int, default=19)
-    parser.add_argument("--voxel-size", type=int, default=6,
-                        help="grid of the studies (mm); the replicates' default")
-    parser.add_argument("--roi-radius", type=float, default=10.0,
-                        help="ROI sphere radius (mm); at 6 mm an 8 mm sphere at the "
-                             "default IFG_L holds 3 grey-matter voxels")
-    parser.add_argument("--n-permutations", type=int, default=200,
-                        help="sign flips of each group map")
-    parser.add_argument("--n-permutations-stats", type=int, default=1000,
-                        help="permutations of each correlation's p")
-    parser.add_argument("--n-bootstrap", type=int, default=100,
-                        help="bootstrap resamples (the CIs are not used here)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="also write every correlation to this TSV")
+    parser.add_argument(
+        "--voxel-size",
+        type=int,
+        default=6,
+        help="grid of the studies (mm); the replicates' default",
+    )
+    parser.add_argument(
+        "--roi-radius",
+        type=float,
+        default=10.0,
+        help="ROI sphere radius (mm); at 6 mm an 8 mm sphere at the "
+        "default IFG_L holds 3 grey-matter voxels",
+    )
+    parser.add_argument(
+        "--n-permutations", type=int, default=200, help="sign flips of each group map"
+    )
+    parser.add_argument(
+        "--n-permutations-stats",
+        type=int,
+        default=1000,
+        help="permutations of each correlation's p",
+    )
+    parser.add_argument(
+        "--n-bootstrap",
+        type=int,
+        default=100,
+        help="bootstrap resamples (the CIs are not used here)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write every correlation to this TSV"
+    )
     args = parser.parse_args()
     config = _null_config(args)
     start = time.perf_counter()
@@ -187,9 +238,11 @@ def main() -> None:
     if args.out:
         table.to_csv(args.out, sep="\t", index=False)
     summary = summarise(table, config["analysis"]["alpha"])
-    print(f"null studies: {args.map_sets} map sets x {args.draws} score draws, "
-          f"{args.n_subjects} subjects, {args.voxel_size} mm grid, {args.roi_radius:g} mm ROIs; "
-          "every trait coupling 0")
+    print(
+        f"null studies: {args.map_sets} map sets x {args.draws} score draws, "
+        f"{args.n_subjects} subjects, {args.voxel_size} mm grid, {args.roi_radius:g} mm ROIs; "
+        "every trait coupling 0"
+    )
     print(f"wall time {seconds:.0f} s on {args.jobs} processes")
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 

@@ -51,8 +51,9 @@ def _peak_memory_mb(voxel_size: int) -> float:
         "    write_subject(study.simulation, study.n_subjects, 0, d + '/bids', d + '/truth')\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     return float(output.stdout.strip().splitlines()[-1])
 
 
@@ -72,32 +73,49 @@ def main() -> None:
     build_s = time.perf_counter() - start
     truth = draw_subject(simulation, 0, study.n_subjects)
     runs = []
-    simulate_s = _best(lambda: runs.append(simulate_subject(simulation, 0, truth, space)),
-                       args.repeats)
-    images = [bold_image(run.bold, space.mask, space.anatomy.affine, design.tr_s)
-              for run in runs[-1]]
+    simulate_s = _best(
+        lambda: runs.append(simulate_subject(simulation, 0, truth, space)), args.repeats
+    )
+    images = [
+        bold_image(run.bold, space.mask, space.anatomy.affine, design.tr_s) for run in runs[-1]
+    ]
     with tempfile.TemporaryDirectory() as folder:
+
         def nibabel_only() -> None:
             for k, image in enumerate(images):
                 image.to_filename(Path(folder) / f"run-{k}_bold.nii.gz")
 
         nibabel_s = _best(nibabel_only, args.repeats)
-        total_s = _best(lambda: write_subject(simulation, study.n_subjects, 0,
-                                              Path(folder) / "bids", Path(folder) / "truth",
-                                              space), args.repeats)
+        total_s = _best(
+            lambda: write_subject(
+                simulation,
+                study.n_subjects,
+                0,
+                Path(folder) / "bids",
+                Path(folder) / "truth",
+                space,
+            ),
+            args.repeats,
+        )
     n_voxels = int(space.mask.sum())
     grid_mb = np.prod(space.mask.shape) * design.n_scans * 4 / 2**20 * design.n_runs
-    print(f"default study, {args.voxel_size} mm voxels: {design.n_runs} runs x "
-          f"{design.n_scans} scans, {n_voxels} brain voxels of a "
-          f"{'x'.join(map(str, space.mask.shape))} grid")
+    print(
+        f"default study, {args.voxel_size} mm voxels: {design.n_runs} runs x "
+        f"{design.n_scans} scans, {n_voxels} brain voxels of a "
+        f"{'x'.join(map(str, space.mask.shape))} grid"
+    )
     print(f"build simulation space (once per job): {build_s:6.2f} s")
     print(f"simulate one subject (all runs):       {simulate_s:6.2f} s")
     print(f"nibabel alone writing its images:       {nibabel_s:6.2f} s")
-    print(f"simulate + write one subject (BIDS, truth, confounds): {total_s:6.2f} s "
-          f"= {total_s / nibabel_s:.1f} x nibabel's write alone")
+    print(
+        f"simulate + write one subject (BIDS, truth, confounds): {total_s:6.2f} s "
+        f"= {total_s / nibabel_s:.1f} x nibabel's write alone"
+    )
     peak = _peak_memory_mb(args.voxel_size)
-    print(f"peak memory of a process simulating one subject: {peak:.0f} MB "
-          f"(4D float32 images of all runs: {grid_mb:.0f} MB; ratio {peak / grid_mb:.1f})")
+    print(
+        f"peak memory of a process simulating one subject: {peak:.0f} MB "
+        f"(4D float32 images of all runs: {grid_mb:.0f} MB; ratio {peak / grid_mb:.1f})"
+    )
     print(f"this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

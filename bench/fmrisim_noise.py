@@ -44,19 +44,31 @@ def main() -> None:
         start, cpu_start = time.perf_counter(), time.process_time()
         for stimfunction_tr in runs:
             noise = fmrisim.generate_noise(
-                dimensions=np.array(template.shape), stimfunction_tr=stimfunction_tr,
-                tr_duration=tr_s, template=template, mask=mask,
+                dimensions=np.array(template.shape),
+                stimfunction_tr=stimfunction_tr,
+                tr_duration=tr_s,
+                template=template,
+                mask=mask,
                 noise_dict=dict(noise_dict),
             )
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu_start)
-    print(json.dumps({
-        "best_s": min(times), "times_s": times, "best_cpu_s": min(cpu_times),
-        "cpu_times_s": cpu_times, "n_runs": len(runs),
-        "output_shape": list(noise.shape), "output_dtype": str(noise.dtype),
-        "brainiak": version("brainiak"), "numpy": np.__version__,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+    print(
+        json.dumps(
+            {
+                "best_s": min(times),
+                "times_s": times,
+                "best_cpu_s": min(cpu_times),
+                "cpu_times_s": cpu_times,
+                "n_runs": len(runs),
+                "output_shape": list(noise.shape),
+                "output_dtype": str(noise.dtype),
+                "brainiak": version("brainiak"),
+                "numpy": np.__version__,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,14 @@ def forman_fwhm_mm(residual: np.ndarray, mask: np.ndarray, voxel_mm: float) -> f
     return float(np.prod(fwhm) ** (1 / 3) * voxel_mm)
 
 
-def run_statistics(run, frame_times: np.ndarray, grey: np.ndarray, mask, voxel_mm) -> dict:
+def run_statistics(
+    run, frame_times: np.ndarray, grey: np.ndarray, mask, voxel_mm, aside: tuple[str, ...] = ()
+) -> dict:
     """tSNR, lag one, FWHM and each component's share of one run, as a lab reads them.
+
+    ``aside`` names components taken out of the data first: the config's
+    noise statistics are quoted with head motion aside (what the six
+    realignment regressors leave of it is not in the noise budget).
 
     tSNR is the grey-matter median of mean over residual SD; the lag one the
     grey-matter mean of each voxel's lag-one autocorrelation of its
@@ -64,8 +70,11 @@ def run_statistics(run, frame_times: np.ndarray, grey: np.ndarray, mask, voxel_m
     The shares need the run's components (``keep_components=True``).
     """
     design = nuisance_design(run, frame_times)
-    residual = residuals(run.bold, design)
-    mean = run.bold.mean(axis=0).astype(np.float64)
+    data = run.bold.astype(np.float64)
+    for name in aside:
+        data = data - run.components[name]
+    residual = residuals(data, design)
+    mean = data.mean(axis=0)
     sd = np.sqrt(np.mean(residual**2, axis=0))
     tsnr = float(np.median(mean[grey] / sd[grey]))
     r = residual[:, grey]
@@ -76,6 +85,8 @@ def run_statistics(run, frame_times: np.ndarray, grey: np.ndarray, mask, voxel_m
     }
     typical = (float(np.median(mean[grey])) / tsnr) ** 2
     for name, component in run.components.items():
+        if name in aside:
+            continue
         part = residuals(component[:, grey], design)
         stats[f"share_{name}"] = float(np.mean(part**2)) / typical
     return stats

@@ -179,6 +179,7 @@ class SignalConfig(_Section):
     hrf_undershoot_s: float = 12.0
     hrf_undershoot_sd_s: float = 1.0
     run_sd_psc: float = 0.2
+    shared_responsiveness: float = 0.5
 
     def for_rois(self, rois: Sequence[str]) -> SignalConfig:
         """The amplitude models that a set of analysis ROIs measure.

@@ -41,6 +41,7 @@ from empathy_fmri.evaluation.inference import (
 )
 from empathy_fmri.evaluation.measurement import MeasurementModel
 from empathy_fmri.simulation.behaviour import latent_to_probability, simulate_responses
+from empathy_fmri.simulation.population import region_amplitudes
 from empathy_fmri.task.process_dissociation import estimate_process_dissociation
 
 __all__ = [
@@ -171,14 +172,9 @@ def _draw_people(
     trait = rng.standard_normal(shape)
     unique_d = rng.standard_normal(shape)
     unique_u = rng.standard_normal(shape)
-    delta = np.empty((*shape, len(rois)))
-    for k, name in enumerate(rois):
-        model = signal.rois[name]
-        rho = model.trait_coupling
-        unique = rng.standard_normal(shape)
-        delta[..., k] = model.mean_psc + model.sd_psc * (
-            rho * trait + np.sqrt(1.0 - rho**2) * unique
-        )
+    shared = rng.standard_normal(shape)
+    unique = rng.standard_normal((*shape, len(rois)))
+    delta = region_amplitudes(signal, trait, shared, unique)
     measurement = measurement or MeasurementModel.perfect(rois)
     gain = np.array([measurement.gain[name] for name in rois])
     error_sd = np.array([measurement.error_sd_psc[name] for name in rois])

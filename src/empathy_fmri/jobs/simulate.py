@@ -444,11 +444,11 @@ def write_truth(simulation: SimulationConfig, n_subjects: int, truth_root: str |
         {
             "grey_matter_median_baseline": space.grey_baseline,
             "total_noise_sd": space.grey_baseline / simulation.noise.tsnr,
-            "physio_sd": simulation.noise.physio_psc / 100 * space.grey_baseline,
-            "slow_physio_sd": simulation.noise.slow_physio_psc / 100 * space.grey_baseline,
-            "per_run": "each subject's sub-XX_truth.json (runs): the thermal and system noise "
-            "solved for each run (SD, AR(1), smoothing kernel) and each component's "
-            "grey-matter variance after the 1/128 Hz high-pass and motion regression",
+            "per_run": "each subject's sub-XX_truth.json (runs): the noise solved for each "
+            "run (the thermal plus system SD, the system noise's spectral exponent, the "
+            "smoothing kernel, the physiological and drift amplitudes that give the "
+            "configured shares) and each component's grey-matter variance after the "
+            "1/128 Hz high-pass and motion regression",
             "config_noise": simulation.noise.to_dict(),
             "n_scans_per_run": BlockDesign.from_config(simulation.design).n_scans,
             "config_hash": _fingerprint(simulation, n_subjects),

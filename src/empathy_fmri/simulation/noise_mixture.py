@@ -70,7 +70,6 @@ __all__ = [
     "high_pass_basis",
     "nuisance_basis",
     "solve_mixture",
-    "system_lag_one",
 ]
 
 #: The high-pass cut-off (Hz) at which the config's noise statistics are quoted.
@@ -272,6 +271,20 @@ def _moments(series: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, np.ndar
     return variance, lag_one
 
 
+def _covariances(series: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Each column's residual covariance ``(k, n_scans, n_scans)``, scaled to trace ``n_scans``.
+
+    ``series`` is ``(draws, n_scans, k)``; the covariance is the mean over draws
+    of the residual's outer product, the component's second moments after the
+    nuisance regression (what the lag-one estimator's bias depends on).
+    """
+    residual = series - basis @ np.einsum("nk,dnc->dkc", basis, series)
+    covariance = np.einsum("dsc,dtc->cst", residual, residual) / series.shape[0]
+    trace = np.trace(covariance, axis1=1, axis2=2)
+    n = series.shape[1]
+    return covariance * (n / np.where(trace > 0, trace, 1.0))[:, None, None]
+
+
 @lru_cache(maxsize=4)
 def _field_weights(n_voxels: int, n_fields: int) -> np.ndarray:
     """Fixed squared unit-normal draws ``(n_voxels, n_fields)``: a field's value squared.
@@ -375,30 +388,35 @@ def solve_mixture(
     physiological, drift = _reference_draws(basis.shape[0], float(tr_s), float(drift_exponent))
     n_physio = physiological.shape[2]
     weights = _field_weights(n_voxels, n_physio + 1)
-    # per-voxel variance and lag-one covariance of each structured component at
-    # unit amplitude, then scaled to its share of a typical voxel's variance
-    variance: dict[str, np.ndarray] = {}
-    covariance: dict[str, np.ndarray] = {}
+    # each structured component's parts: the residual covariance of a unit
+    # waveform (trace n_scans) and each voxel's variance per scan from it, at
+    # unit amplitude, then scaled to the component's share of a typical voxel
+    parts: list[tuple[str, np.ndarray, np.ndarray]] = []
     waves, slow = slice(0, n_physio - 2), slice(n_physio - 2, n_physio)
     gain = geometry.physio_gain**2
-    v, c = _moments(physiological[:, :, waves], basis)
-    variance["physiological"] = gain * (weights[:, waves] @ v)
-    covariance["physiological"] = gain * (weights[:, waves] @ c)
-    v, c = _moments(physiological[:, :, slow].sum(axis=2, keepdims=True), basis)
-    variance["slow_physiological_global"] = SLOW_GLOBAL_SHARE * float(v[0]) * gain
-    covariance["slow_physiological_global"] = SLOW_GLOBAL_SHARE * float(c[0]) * gain
-    v, c = _moments(physiological[:, :, slow], basis)
+    for k, covariance in zip(
+        range(n_physio - 2), _covariances(physiological[:, :, waves], basis), strict=True
+    ):
+        v = _moments(physiological[:, :, k : k + 1], basis)[0][0]
+        parts.append(("physiological", covariance, gain * weights[:, k] * v))
+    summed = physiological[:, :, slow].sum(axis=2, keepdims=True)
+    v = _moments(summed, basis)[0][0]
+    parts.append(
+        ("slow_physiological_global", _covariances(summed, basis)[0], SLOW_GLOBAL_SHARE * v * gain)
+    )
     local = (1 - SLOW_GLOBAL_SHARE) * gain
-    variance["slow_physiological_local"] = local * (weights[:, slow] @ v)
-    covariance["slow_physiological_local"] = local * (weights[:, slow] @ c)
+    for k, covariance in zip(
+        range(n_physio - 2, n_physio), _covariances(physiological[:, :, slow], basis), strict=True
+    ):
+        v = _moments(physiological[:, :, k : k + 1], basis)[0][0]
+        parts.append(("slow_physiological_local", covariance, local * weights[:, k] * v))
     gain = geometry.baseline**2
     for name, column, share, weight in (
         ("drift_global", drift[:, :, :1], GLOBAL_SHARE, 1.0),
         ("drift_local", drift[:, :, 1:], 1.0 - GLOBAL_SHARE, weights[:, n_physio]),
     ):
-        v, c = _moments(column, basis)
-        variance[name] = share * float(v[0]) * gain * weight
-        covariance[name] = share * float(c[0]) * gain * weight
+        v = _moments(column, basis)[0][0]
+        parts.append((name, _covariances(column, basis)[0], share * v * gain * weight))
     amplitudes = {}
     for key, share, names in (
         ("physio_sd", physio_share, ("physiological",)),
@@ -409,39 +427,47 @@ def solve_mixture(
         ),
         ("drift_fraction", drift_share, ("drift_global", "drift_local")),
     ):
-        unit = sum(float(np.mean(variance[name][grey])) for name in names)
+        unit = sum(float(np.mean(w[grey])) for name, _, w in parts if name in names)
         scale = share * typical_total / unit if unit > 0 else 0.0
         amplitudes[key] = float(np.sqrt(scale))
-        for name in names:
-            variance[name] = variance[name] * scale
-            covariance[name] = covariance[name] * scale
+        parts = [(name, c, w * scale if name in names else w) for name, c, w in parts]
+    variance = {name: np.zeros(n_voxels) for name in STRUCTURED}
+    for name, _, w in parts:
+        variance[name] = variance[name] + w
     structured = sum(variance.values())
-    lag_one = sum(covariance.values())
-    gaussian = _solve_variance(tsnr, geometry.baseline[grey], structured[grey])
     thermal = thermal_share * typical_total
-    system = gaussian - thermal
-    if system < 0.5 * MIN_SYSTEM_SHARE * typical_total:
-        # the grey matter's spread of physiological gains and baselines can
-        # leave less than the shares say; the message gives what is left
-        raise NoiseBudgetError(
-            f"at 'noise.tsnr' = {tsnr} the configured shares leave "
-            f"{max(system, 0.0) / typical_total:.1%} of a typical grey-matter voxel's noise "
-            "for the system noise; lower 'noise.thermal_share', 'noise.physio_share', "
-            "'noise.slow_physio_share' or 'noise.drift_share'"
+    white = np.eye(basis.shape[0]) - basis @ basis.T
+    white *= basis.shape[0] / np.trace(white)
+    # A run's tSNR is read from its own residual SD, whose inverse is biased
+    # up by (3/8) Var(Y) / E[Y]^2 (Y the sum of squares; a few percent at
+    # most): the variance is solved once without, and once with that
+    # inflation from the first solution, then the exponent again.
+    inflation = np.ones(int(grey.sum()))
+    for _ in range(2):
+        gaussian = _solve_variance(tsnr, geometry.baseline[grey] * inflation, structured[grey])
+        system = gaussian - thermal
+        if system < 0.5 * MIN_SYSTEM_SHARE * typical_total:
+            # the grey matter's spread of physiological gains and baselines can
+            # leave less than the shares say; the message gives what is left
+            raise NoiseBudgetError(
+                f"at 'noise.tsnr' = {tsnr} the configured shares leave "
+                f"{max(system, 0.0) / typical_total:.1%} of a typical grey-matter voxel's "
+                "noise for the system noise; lower 'noise.thermal_share', "
+                "'noise.physio_share', 'noise.slow_physio_share' or 'noise.drift_share'"
+            )
+        lag_one = _LagOneEstimate(
+            [c for _, c, _ in parts] + [white],
+            np.column_stack([w[grey] for _, _, w in parts] + [np.full(int(grey.sum()), thermal)]),
+            system,
         )
-    total = gaussian + structured[grey]
-    exponent = _solve_exponent(
-        ar1_rho=ar1_rho,
-        basis=basis,
-        tr_s=float(tr_s),
-        offset=float(np.mean((thermal * _white_ratio(basis) + lag_one[grey]) / total)),
-        weight=float(np.mean(system / total)),
-    )
+        exponent = _solve_exponent(ar1_rho=ar1_rho, basis=basis, tr_s=float(tr_s), lag_one=lag_one)
+        relative = lag_one.relative_variance(_system_covariance(basis, float(tr_s), exponent))
+        inflation = 1.0 + 0.375 * relative
     # pre-high-pass variances that leave thermal and system their shares after it
     thermal_before = thermal / _correlation_moments(None, basis)[0]
     system_correlation = _system_correlation(basis, tr_s, exponent)
     system_before = system / _correlation_moments(system_correlation, basis)[0]
-    sigma = _solve_kernel(fwhm_mm, geometry, gaussian, variance)
+    sigma = _solve_kernel(fwhm_mm, geometry, gaussian, variance, float(np.mean(relative)) / 2)
     summary = {name: float(np.mean(values[grey])) for name, values in variance.items()}
     summary["thermal"] = thermal
     summary["system"] = system
@@ -478,49 +504,107 @@ def _system_correlation(basis: np.ndarray, tr_s: float, exponent: float) -> np.n
     return power_law_autocorrelation(basis.shape[0], tr_s, exponent, REFERENCE_HIGH_PASS_HZ)
 
 
-def _white_ratio(basis: np.ndarray) -> float:
-    """Lag-one correlation of white noise after the nuisance regression (slightly negative)."""
-    variance, lag_one = _correlation_moments(None, basis)
-    return lag_one / variance
+class _LagOneEstimate:
+    """Expected grey-matter mean of the voxels' lag-one estimates, as a function of the exponent.
 
-
-def system_lag_one(basis: np.ndarray, tr_s: float, exponent: float) -> float:
-    """Lag-one correlation of the system noise after the nuisance regression.
+    A lab estimates each voxel's lag one as ``X / Y`` with ``X = sum r_t r_{t+1}``
+    and ``Y = sum r_t^2`` over its residuals ``r``, and averages over grey
+    matter. With ``C`` the residual covariance (the components' weighted
+    sum), ``E[X] = tr(A C)`` and ``E[Y] = tr(C)`` (``A`` the symmetric lag-one
+    matrix), and the ratio's expectation to second order (Gaussian moments:
+    ``Var Y = 2 tr(C^2)``, ``Cov(X, Y) = 2 tr(A C^2)``) is
+    ``E[X]/E[Y] - Cov(X, Y)/E[Y]^2 + E[X] Var(Y)/E[Y]^3``. Without the last
+    two terms a short run's estimates fall about (1 + 3 rho) / n below the
+    target, as the sample autocorrelation's bias does.
 
     Parameters
     ----------
-    basis : numpy.ndarray
-        Orthonormal nuisance basis (:func:`nuisance_basis`).
-    tr_s : float
-        Repetition time (s).
-    exponent : float
-        Spectral exponent of the system noise.
-
-    Returns
-    -------
-    float
-        Expected residual lag-one covariance over residual variance.
+    covariances : list of numpy.ndarray
+        Each fixed component's residual covariance (trace ``n_scans``).
+    weights : numpy.ndarray
+        ``(n_grey, n_fixed)`` each grey voxel's variance per scan from each.
+    system : float
+        The system noise's variance per scan (the same in every voxel).
     """
-    variance, lag_one = _correlation_moments(_system_correlation(basis, tr_s, exponent), basis)
-    return lag_one / variance
+
+    def __init__(self, covariances: list[np.ndarray], weights: np.ndarray, system: float):
+        self.covariances = np.stack(covariances)
+        self.weights = np.column_stack([weights, np.full(weights.shape[0], system)])
+        lagged = self._lagged(self.covariances)
+        self.lag = np.array([np.trace(c, offset=1) for c in self.covariances])
+        self.square = np.einsum("cst,dst->cd", self.covariances, self.covariances)
+        self.lag_square = np.einsum("cst,dst->cd", lagged, self.covariances)
+
+    @staticmethod
+    def _lagged(covariance: np.ndarray) -> np.ndarray:
+        """``A @ covariance`` for the symmetric lag-one matrix ``A`` (halves off the diagonal)."""
+        lagged = np.zeros_like(covariance)
+        lagged[..., :-1, :] += 0.5 * covariance[..., 1:, :]
+        lagged[..., 1:, :] += 0.5 * covariance[..., :-1, :]
+        return lagged
+
+    def relative_variance(self, system_covariance: np.ndarray) -> np.ndarray:
+        """``Var(Y) / E[Y]^2`` of each grey voxel's residual sum of squares."""
+        w = self.weights
+        covariances = np.concatenate([self.covariances, system_covariance[None]])
+        square = np.einsum("cst,dst->cd", covariances, covariances)
+        mean_y = system_covariance.shape[0] * w.sum(axis=1)
+        return 2.0 * np.sum((w @ square) * w, axis=1) / mean_y**2
+
+    def __call__(self, system_covariance: np.ndarray) -> float:
+        """The expected mean estimate with this system-noise covariance (trace ``n_scans``)."""
+        n_fixed = self.covariances.shape[0]
+        square = np.empty((n_fixed + 1, n_fixed + 1))
+        lag_square = np.empty_like(square)
+        square[:n_fixed, :n_fixed] = self.square
+        lag_square[:n_fixed, :n_fixed] = self.lag_square
+        lagged = self._lagged(system_covariance)
+        square[n_fixed, :n_fixed] = square[:n_fixed, n_fixed] = np.einsum(
+            "cst,st->c", self.covariances, system_covariance
+        )
+        lag_square[n_fixed, :n_fixed] = lag_square[:n_fixed, n_fixed] = np.einsum(
+            "st,cst->c", lagged, self.covariances
+        )
+        square[n_fixed, n_fixed] = np.sum(system_covariance**2)
+        lag_square[n_fixed, n_fixed] = np.sum(lagged * system_covariance)
+        lag = np.append(self.lag, np.trace(system_covariance, offset=1))
+        w = self.weights
+        mean_x = w @ lag
+        mean_y = system_covariance.shape[0] * w.sum(axis=1)
+        var_y = 2.0 * np.sum((w @ square) * w, axis=1)
+        cov_xy = 2.0 * np.sum((w @ lag_square) * w, axis=1)
+        ratio = mean_x / mean_y - cov_xy / mean_y**2 + mean_x * var_y / mean_y**3
+        return float(np.mean(ratio))
+
+
+def _system_covariance(basis: np.ndarray, tr_s: float, exponent: float) -> np.ndarray:
+    """The system noise's residual covariance after the nuisance regression (trace ``n_scans``)."""
+    n = basis.shape[0]
+    toeplitz = linalg.toeplitz(_system_correlation(basis, tr_s, exponent))
+    a = toeplitz @ basis
+    covariance = toeplitz - a @ basis.T - basis @ a.T + basis @ (basis.T @ a) @ basis.T
+    return covariance * (n / np.trace(covariance))
 
 
 def _solve_exponent(
-    *, ar1_rho: float, basis: np.ndarray, tr_s: float, offset: float, weight: float
+    *, ar1_rho: float, basis: np.ndarray, tr_s: float, lag_one: _LagOneEstimate
 ) -> float:
     """Spectral exponent of the system noise that gives the mixture lag one ``ar1_rho``.
 
-    The grey-matter mean of the voxels' lag-one correlation is
-    ``offset + weight * c(exponent)``, with ``c`` the system noise's own
-    (:func:`system_lag_one`), which rises with the exponent.
+    ``lag_one`` gives the expected grey-matter mean of the lag-one estimates
+    for a system-noise covariance; it rises with the exponent up to a peak.
     """
-    # c rises with the exponent up to a peak: with the realignment regressors
-    # in the basis, very steep spectra put their power where those slow
-    # regressors remove it, and the lag one falls again past about 3-4
+
+    def expected(exponent: float) -> float:
+        return lag_one(_system_covariance(basis, tr_s, exponent))
+
+    # with the realignment regressors in the basis, very steep spectra put
+    # their power where those slow regressors remove it, and the lag one falls
+    # again past about 3-4
     grid = np.linspace(0.0, MAX_SYSTEM_EXPONENT, 11)
-    lag_ones = [system_lag_one(basis, tr_s, a) for a in grid]
-    peak = int(np.argmax(lag_ones))
-    low, high = offset + weight * lag_ones[0], offset + weight * lag_ones[peak]
+    values = [expected(a) for a in grid]
+    peak = int(np.argmax(values))
+    low, high = values[0], values[peak]
     if not low <= ar1_rho <= high:
         raise NoiseBudgetError(
             f"'noise.ar1_rho' = {ar1_rho} cannot be reached at 'design.tr' = {tr_s} s with "
@@ -531,14 +615,9 @@ def _solve_exponent(
             "realignment regressors); choose 'noise.ar1_rho' in that range, or lower "
             "'noise.thermal_share', 'noise.physio_share' or 'noise.drift_share' to widen it"
         )
-    target = (ar1_rho - offset) / weight
     if peak == 0:
         return 0.0
-    return float(
-        optimize.brentq(
-            lambda a: system_lag_one(basis, tr_s, a) - target, 0.0, grid[peak], xtol=1e-8
-        )
-    )
+    return float(optimize.brentq(lambda a: expected(a) - ar1_rho, 0.0, grid[peak], xtol=1e-6))
 
 
 def _solve_kernel(
@@ -546,6 +625,7 @@ def _solve_kernel(
     geometry: NoiseGeometry,
     gaussian: float,
     variance: dict[str, np.ndarray],
+    inverse_n_effective: float = 0.0,
 ) -> float:
     """Kernel SD (voxels) that gives the mixture the configured Forman FWHM.
 
@@ -558,10 +638,18 @@ def _solve_kernel(
     noise too), so the mean is linear in ``r_s``. Neighbours share their
     fields' value (``r_s`` is high), so both voxels of a pair take the field
     weights of the first, scaled by their own gains.
+
+    The estimator correlates standardised residuals of one run, and a sample
+    correlation over ``n`` effectively independent scans falls below the
+    true ``r`` by about ``r (1 - r^2) / (2 n)``; ``inverse_n_effective``
+    (``tr(C^2) / tr(C)^2`` of the residuals' temporal covariance, Bartlett's
+    ``1 / n`` for dependent series) sets how much smoother the noise is made
+    so that a run reads the configured FWHM.
     """
     if fwhm_mm <= 0:
         return 0.0
     target = np.exp(-2.0 * np.log(2.0) / (fwhm_mm / geometry.voxel_size_mm) ** 2)
+    target += target * (1.0 - target**2) * inverse_n_effective / 2.0
     i, j = geometry.neighbours
     baseline, physio_gain = geometry.baseline, geometry.physio_gain
     # component variances of voxel j with voxel i's field weights

@@ -2,10 +2,16 @@
 
 Per subject ``s`` and ROI ``r`` the needle-minus-swab amplitude is::
 
-    delta[s, r] = mean[r] + sd[r] * (rho[r] * z[s] + sqrt(1 - rho[r]^2) * e[s, r])
+    delta[s, r] = mean[r] + sd[r] * (rho[r] * z[s]
+                  + sqrt(1 - rho[r]^2) * (sqrt(q) * g[s] + sqrt(1 - q) * e[s, r]))
 
 where ``z[s]`` is a latent "neural resonance" trait that also drives the
-deontological parameter D of the moral dilemma task.
+deontological parameter D of the moral dilemma task, ``g[s]`` a shared
+responsiveness that raises or lowers every region of a person together but
+has nothing to do with behaviour, and ``q`` its share
+(``signal.shared_responsiveness``). Two regions' true amplitudes then
+correlate ``rho[r] rho[r'] + q sqrt((1 - rho[r]^2) (1 - rho[r']^2))``, and
+each region's correlation with the trait stays ``rho[r]``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from empathy_fmri.task.process_dissociation import estimate_process_dissociation
 
 __all__ = [
     "Participant",
+    "region_amplitudes",
     "SubjectTruth",
     "draw_participant",
     "draw_subject",
@@ -180,15 +187,12 @@ def draw_subject(simulation: SimulationConfig, subject_index: int, n_subjects: i
     person = draw_participant(seed, simulation.behaviour, subject_index, n_subjects)
     rng = subject_rng(seed, subject_index, "trait")
     rng.standard_normal(_PERSON_DRAWS)  # the participant's draws, taken above
-    amplitudes = {}
-    for name, model in simulation.signal.rois.items():
-        unique = rng.standard_normal()
-        rho = model.trait_coupling
-        amplitudes[name] = float(
-            model.mean_psc + model.sd_psc * (rho * person.trait + np.sqrt(1.0 - rho**2) * unique)
-        )
-    hrf_rng = subject_rng(seed, subject_index, "hrf")
     signal = simulation.signal
+    shared = rng.standard_normal()
+    unique = rng.standard_normal(len(signal.rois))
+    values = region_amplitudes(signal, np.array(person.trait), np.array(shared), unique)
+    amplitudes = {name: float(values[k]) for k, name in enumerate(signal.rois)}
+    hrf_rng = subject_rng(seed, subject_index, "hrf")
     delay = float(np.clip(hrf_rng.normal(signal.hrf_delay_s, signal.hrf_delay_sd_s), 3, 10))
     undershoot = float(
         np.clip(
@@ -208,6 +212,40 @@ def draw_subject(simulation: SimulationConfig, subject_index: int, n_subjects: i
         age=person.age,
         sex=person.sex,
     )
+
+
+def region_amplitudes(
+    signal: SignalConfig, trait: np.ndarray, shared: np.ndarray, unique: np.ndarray
+) -> np.ndarray:
+    """True needle-minus-swab amplitude of every region from a person's latent draws.
+
+    Parameters
+    ----------
+    signal : SignalConfig
+        Each region's mean, SD and trait coupling, and the shared
+        responsiveness (see the module docstring).
+    trait, shared : numpy.ndarray
+        Standard-normal trait and shared responsiveness, of any shape ``S``.
+    unique : numpy.ndarray
+        Standard-normal region-specific draws, shape ``(*S, n_regions)`` in
+        the order of ``signal.rois``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(*S, n_regions)`` amplitudes (psc).
+    """
+    names = list(signal.rois)
+    if unique.shape != (*np.shape(trait), len(names)):
+        raise ValueError(
+            f"unique must have shape {(*np.shape(trait), len(names))}, got {unique.shape}"
+        )
+    mean = np.array([signal.rois[name].mean_psc for name in names])
+    sd = np.array([signal.rois[name].sd_psc for name in names])
+    rho = np.array([signal.rois[name].trait_coupling for name in names])
+    q = signal.shared_responsiveness
+    person = np.sqrt(q) * np.asarray(shared)[..., None] + np.sqrt(1.0 - q) * unique
+    return mean + sd * (rho * np.asarray(trait)[..., None] + np.sqrt(1.0 - rho**2) * person)
 
 
 def subject_behaviour(
