@@ -7,8 +7,8 @@ and measures, as a lab would and with estimators written here
 quotes them, the median grey-matter tSNR, the mean
 grey-matter lag one, the Forman FWHM and the thermal share, each against its
 configured value within 4 standard errors of the mean over the runs (see
-``noise_statistics.within``). The 2 mm grid is behind the ``calibration``
-marker (about a minute); the rest run by default.
+``noise_statistics.within``). Most cases are behind the ``calibration``
+marker (``HEAVY``); four run by default.
 """
 
 from __future__ import annotations
