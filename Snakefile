@@ -106,6 +106,8 @@ rule all:
         expand(rules.simulate_events.output.events, subject=SIMULATED_SUBJECTS),
         rules.brain_behaviour.output,
         rules.group_level.output,
+        # split-half reliability of every ROI estimate, simulated or real data
+        rules.reliability.output,
         BEHAVIOUR_MAP_FILES,
         FIGURE_FILES,
         rules.conclusion.output,
