@@ -86,6 +86,7 @@ GRADING = [
     rules.validate_noise.output,
     rules.validate_figure_selections.output,
     rules.validate_correlations.output,
+    rules.validate_reliability.output,
 ]
 # Power holds for real data too: from the simulation's population model when
 # there is one, otherwise from the pilot's own reliabilities (power.smk).

@@ -19,6 +19,11 @@ from empathy_fmri.analysis.roi_glm import (
     fit_roi_glm,
     split_halves,
 )
+from empathy_fmri.evaluation.reliability import (
+    RELIABILITY_RECOVERY_COLUMNS,
+    reliability_recovery,
+    squared_correlation_interval,
+)
 
 #: Shrout & Fleiss (1979), Table 2: 6 targets (rows) rated by 4 judges (columns).
 SHROUT_FLEISS = np.array(
@@ -275,3 +280,51 @@ def test_halves_within_a_run_are_unbiased_with_honest_variances():
     assert table["variance_half1"].mean() < table["variance_half2"].mean()
     r = np.corrcoef(table["effect_half1"], table["effect_half2"])[0, 1]
     assert abs(r) < 4 / np.sqrt(n)
+
+
+def test_squared_correlation_interval():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(30)
+    y = x + rng.standard_normal(30)
+    r2, low, high = squared_correlation_interval(x, y)
+    r = np.corrcoef(x, y)[0, 1]
+    z, half = np.arctanh(r), 1.959964 / np.sqrt(27)
+    assert r2 == pytest.approx(r**2)
+    assert (low, high) == pytest.approx((np.tanh(z - half) ** 2, np.tanh(z + half) ** 2), rel=1e-5)
+    # an interval of r that holds 0 starts at 0
+    _, low, _ = squared_correlation_interval(x, rng.standard_normal(30) + 0.01 * x)
+    assert low == 0.0
+    assert np.isnan(squared_correlation_interval(x[:3], y[:3])[0])
+
+
+def test_reliability_recovery_sets_the_truth_beside_the_split_half_estimate():
+    """The table's columns, the model's reliability on independent rows, ROIs without a truth.
+
+    The truth is each subject's mean of the halves plus noise, so that every
+    ROI has a true reliability between 0 and 1 and a coverage flag.
+    """
+    rng = np.random.default_rng(5)
+    table = _roi_table(rng, n=200)
+    truth = pd.DataFrame({"participant_id": sorted(set(table["participant_id"]))})
+    for (roi, selection), group in table.groupby(["roi", "selection"]):
+        if selection == "independent":
+            # the halves' mean estimates the truth up to the halves' own error
+            halves = group[["needle_minus_swab_half1", "needle_minus_swab_half2"]].mean(axis=1)
+            truth[f"true_{roi}"] = halves.to_numpy() + 0.25 * rng.standard_normal(len(group))
+    table = table[table["selection"] == "independent"].copy()
+    table["needle_minus_swab_roi_glm"] = table[
+        ["needle_minus_swab_half1", "needle_minus_swab_half2"]
+    ].mean(axis=1)
+    reliability = split_half_reliability(table)
+    graded = reliability_recovery(reliability, table, truth, {"AI_L": 0.9})
+    assert list(graded.columns) == list(RELIABILITY_RECOVERY_COLUMNS)
+    assert graded["model_reliability_full"].tolist()[0] == 0.9
+    assert np.isnan(graded["model_reliability_full"].tolist()[1])
+    assert graded["true_reliability_half"].between(0, 1).all()
+    assert graded["icc_ci_covers_truth"].notna().all()
+    # without a region of its name an ROI has no truth, and no coverage flag
+    graded = reliability_recovery(reliability, table, truth.drop(columns="true_IFG_L"))
+    row = graded[graded["roi"] == "IFG_L"].iloc[0]
+    assert np.isnan(row["true_reliability_full"]) and pd.isna(row["sb_ci_covers_truth"])
+    with pytest.raises(ValueError, match="roi_table lacks the column"):
+        reliability_recovery(reliability, table.drop(columns="needle_minus_swab_roi_glm"), truth)
