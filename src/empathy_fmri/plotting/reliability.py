@@ -51,11 +51,25 @@ def plot_reliability(table: pd.DataFrame, title: str = "Split-half reliability")
     heights = [int((table["selection"] == s).sum()) for s in selections]
     splits = ", ".join(sorted({str(s) for s in table["split"]}))
     n = int(table["n_subjects"].max())
+    # A fixed layout, in inches: matplotlib's constrained layout solved this stack
+    # of panels to within a few ulps that differed from one process to the next,
+    # and the SVG's clip-path ids hash the exact floats (byte-identical figures).
+    row_in, gap_in, top_in, bottom_in = 0.24, 0.55, 0.75, 0.9
+    height = top_in + bottom_in + row_in * sum(heights) + gap_in * (len(selections) - 1)
     with figure_style():
-        figure = Figure(figsize=(7.2, 1.2 + 0.24 * sum(heights) + 0.5 * len(selections)))
-        figure.set_layout_engine("constrained")
+        figure = Figure(figsize=(7.2, height))
         axes = figure.subplots(
-            len(selections), 1, sharex=True, height_ratios=heights, squeeze=False
+            len(selections),
+            1,
+            squeeze=False,
+            gridspec_kw={
+                "height_ratios": heights,
+                "left": 0.36,
+                "right": 0.97,
+                "top": 1 - top_in / height,
+                "bottom": bottom_in / height,
+                "hspace": gap_in / (row_in * sum(heights) / len(selections)),
+            },
         )
         for ax, selection in zip(axes[:, 0], selections, strict=True):
             rows = table[table["selection"] == selection].reset_index(drop=True)
@@ -84,7 +98,8 @@ def plot_reliability(table: pd.DataFrame, title: str = "Split-half reliability")
             )
             ax.set_ylim(-0.6, len(rows) - 0.4)
             ax.set_title(SELECTION_LABELS.get(selection, selection), fontsize=9, loc="left")
-        axes[-1, 0].set_xlim(-1.02, 1.02)
+            ax.set_xlim(-1.02, 1.02)
+            ax.tick_params(axis="x", labelbottom=ax is axes[-1, 0])
         axes[-1, 0].set_xlabel("reliability across subjects")
         handles = [
             Line2D(
@@ -100,6 +115,14 @@ def plot_reliability(table: pd.DataFrame, title: str = "Split-half reliability")
                 label="Spearman-Brown: all the data, 95% CI",
             ),
         ]
-        figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
-        figure.suptitle(f"{title} of the ROI estimates ({splits}; N = {n})", fontsize=11)
+        figure.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncols=2,
+            frameon=False,
+        )
+        figure.suptitle(
+            f"{title} of the ROI estimates ({splits}; N = {n})", fontsize=11, y=1 - 0.2 / height
+        )
     return figure
