@@ -871,7 +871,7 @@ def test_reliability_figure_has_a_panel_per_selection_and_a_row_per_estimate():
 
 
 def test_reliability_figure_is_the_same_file_in_every_process(tmp_path):
-    """Three fresh processes save the same SVG and PNG bytes.
+    """Two fresh processes save the same SVG and PNG bytes.
 
     With matplotlib's constrained layout this stack of panels came out a few
     ulps apart between processes on the tiny run's table (the SVG's clip-path
@@ -893,8 +893,8 @@ def test_reliability_figure_is_the_same_file_in_every_process(tmp_path):
         "figure_reliability(sys.argv[1], sys.argv[2:])\n"
     )
     outputs = []
-    for k in range(3):
+    for k in range(2):
         paths = [str(tmp_path / f"{k}.svg"), str(tmp_path / f"{k}.png")]
         subprocess.run([sys.executable, "-c", code, str(table), *paths], check=True)
         outputs.append([Path(p).read_bytes() for p in paths])
-    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[0] == outputs[1]
