@@ -86,6 +86,7 @@ GRADING = [
     rules.validate_noise.output,
     rules.validate_figure_selections.output,
     rules.validate_correlations.output,
+    rules.validate_reliability.output,
 ]
 # Power holds for real data too: from the simulation's population model when
 # there is one, otherwise from the pilot's own reliabilities (power.smk).
@@ -106,6 +107,8 @@ rule all:
         expand(rules.simulate_events.output.events, subject=SIMULATED_SUBJECTS),
         rules.brain_behaviour.output,
         rules.group_level.output,
+        # split-half reliability of every ROI estimate, simulated or real data
+        rules.reliability.output,
         BEHAVIOUR_MAP_FILES,
         FIGURE_FILES,
         rules.conclusion.output,

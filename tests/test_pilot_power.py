@@ -458,13 +458,21 @@ def test_real_data_dry_run_lists_the_pilot_power_rules(tmp_path, placeholder_dat
         parts = line.split()
         if len(parts) == 2 and parts[1].isdigit():
             counts[parts[0]] = int(parts[1])
-    for rule in ("power_pilot_measurement", "power_pilot_monte_carlo", "power_figures"):
+    for rule in (
+        "power_pilot_measurement",
+        "power_pilot_monte_carlo",
+        "power_figures",
+        # the split-half reliability needs no truth
+        "reliability",
+        "figure_reliability",
+    ):
         assert counts.get(rule) == 1, (rule, counts)
     for rule in (
         "power_measurement",
         "power_monte_carlo",
         "simulate_subject",
         "validate_correlations",
+        "validate_reliability",
     ):
         assert rule not in counts, rule
     assert counts["first_level"] == len(subjects)

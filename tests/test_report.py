@@ -21,6 +21,7 @@ FIGURES = [
     "rois",
     "group_map",
     "roi_effects",
+    "reliability",
     "brain_behaviour_score-willingness_to_harm",
     "brain_behaviour_score-D",
     "brain_behaviour_score-U",
@@ -33,6 +34,7 @@ VECTOR = [
     "task_timeline",
     "roi_timeseries",
     "roi_effects",
+    "reliability",
     "brain_behaviour_score-willingness_to_harm",
 ]
 CATEGORIES = [

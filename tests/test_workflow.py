@@ -62,6 +62,8 @@ def test_outputs_and_logs_exist(tiny_run: Path):
         "task-empathy_contrast-needleMinusSwab_score-D_desc-fwe_stat-logp_statmap.nii.gz",
         "derivatives/glm/group/task-empathy_contrast-needleMinusSwab_score-U_desc-fwe_clusters.tsv",
         "roi/roi_contrasts.tsv",
+        "analysis/reliability.tsv",
+        "validation/reliability.tsv",
         "stats/brain_behaviour.tsv",
         "stats/brain_behaviour.json",
     ]:
@@ -72,6 +74,8 @@ def test_outputs_and_logs_exist(tiny_run: Path):
         "first_level/sub-01.log",
         "group_level.log",
         "roi_contrasts.log",
+        "reliability.log",
+        "validate_reliability.log",
         "brain_behaviour.log",
         "behaviour_map/willingnessToHarm.log",
     ]:
@@ -144,6 +148,101 @@ def test_roi_table_columns(tiny_run: Path, tiny_config):
     left_out = centres[centres["selection"] == "cross_validated"]
     assert len(left_out) == n_rois * n_scores * n_subjects
     assert set(left_out["participant_id"]) == set(table["participant_id"])
+
+
+def test_split_half_reliability_of_every_roi_estimate(tiny_run: Path, tiny_config):
+    """reliability.tsv: one row per ROI x selection x score, ICC(3,1) of roi_contrasts' halves."""
+    from empathy_fmri.analysis.reliability import icc_consistency
+
+    table = _table(tiny_run / "results/analysis/reliability.tsv")
+    assert list(table.columns) == [
+        "roi",
+        "selection",
+        "score",
+        "estimate",
+        "split",
+        "n_subjects",
+        "mean_half1",
+        "mean_half2",
+        "icc",
+        "icc_ci_low",
+        "icc_ci_high",
+        "spearman_brown",
+        "sb_ci_low",
+        "sb_ci_high",
+    ]
+    rois = _table(tiny_run / "results/roi/roi_contrasts.tsv")
+    halves = ["needle_minus_swab_half1", "needle_minus_swab_half2"]
+    assert {"split", "variance_half1", "variance_half2", *halves} <= set(rois.columns)
+    assert rois[halves].notna().all().all()
+    per_subject = _table(
+        tiny_run / "results/roi/sub-01/sub-01_task-empathy_contrast-needleMinusSwab_roiglm.tsv"
+    )
+    assert {"split", "effect_half1", "variance_half1", "effect_half2"} <= set(per_subject.columns)
+    keys = ["roi", "selection", "score"]
+    expected = rois[keys].drop_duplicates()
+    assert (
+        len(table)
+        == len(expected)
+        == (2 + 2 * len(tiny_config["analysis"]["scores"])) * len(tiny_config["analysis"]["rois"])
+    )
+    assert set(map(tuple, table[keys].to_numpy())) == set(map(tuple, expected.to_numpy()))
+    # the tiny design has one run: its blocks are split
+    assert tiny_config["design"]["n_runs"] == 1
+    assert set(table["split"]) == {"odd_vs_even_blocks"}
+    assert (table["n_subjects"] == tiny_config["n_subjects"]).all()
+    assert table["icc"].between(-1, 1).all()
+    assert (table["icc_ci_low"] <= table["icc"]).all() and (
+        table["icc"] <= table["icc_ci_high"]
+    ).all()
+    assert (table["sb_ci_low"] <= table["spearman_brown"]).all()
+    assert (table["spearman_brown"] <= table["sb_ci_high"]).all()
+    np.testing.assert_allclose(
+        table["spearman_brown"], 2 * table["icc"] / (1 + table["icc"]), rtol=1e-4
+    )
+    for row in table.itertuples():
+        subset = rois[
+            (rois["roi"] == row.roi)
+            & (rois["selection"] == row.selection)
+            & (rois["score"] == row.score)
+        ]
+        # the TSV holds 6 significant digits
+        assert row.icc == pytest.approx(icc_consistency(subset[halves]).icc, abs=1e-4)
+
+
+def test_split_half_reliability_agrees_with_the_true_reliability(tiny_run: Path, tiny_config):
+    """For the a-priori ROIs, the split-half estimate is within its sampling error of the truth.
+
+    The true reliability of a half is the squared correlation over subjects of
+    its estimate with the subject's true amplitude; of all the data, that of
+    the all-data estimate. Each has a 95% Fisher interval, and the ICC (and its
+    Spearman-Brown projection) a 95% F interval: the two intervals must
+    overlap. For two unbiased estimates with equal standard errors, disjoint
+    95% intervals mean a difference of more than 2.77 standard errors of the
+    difference (p < 0.006). What the halves of one run share besides the
+    region's amplitude (the run's own amplitude, neighbouring signal) can only
+    raise the ICC; that is not what this catches, but halves that do not
+    measure the same thing, or a projection or interval gone wrong, would.
+    """
+    graded = _table(tiny_run / "results/validation/reliability.tsv")
+    analysis = _table(tiny_run / "results/analysis/reliability.tsv")
+    assert len(graded) == len(analysis)
+    assert graded[["roi", "selection", "score", "icc"]].equals(
+        analysis[["roi", "selection", "score", "icc"]]
+    )
+    independent = graded[graded["selection"] == "independent"]
+    assert len(independent) == len(tiny_config["analysis"]["rois"])
+    for row in independent.itertuples():
+        for half in ("half1", "half2"):
+            low = getattr(row, f"true_reliability_{half}_ci_low")
+            high = getattr(row, f"true_reliability_{half}_ci_high")
+            assert low <= getattr(row, f"true_reliability_{half}") <= high
+            assert max(low, row.icc_ci_low) <= min(high, row.icc_ci_high), (row.roi, half)
+        low, high = row.true_reliability_full_ci_low, row.true_reliability_full_ci_high
+        assert max(low, row.sb_ci_low) <= min(high, row.sb_ci_high), (row.roi, "full")
+        # the measurement model's reliability of the all-data estimate is beside it
+        assert 0 <= row.model_reliability_full <= 1
+    assert graded.loc[graded["selection"] != "independent", "model_reliability_full"].isna().all()
 
 
 def test_brain_behaviour_table_matches_inputs(tiny_run: Path, tiny_config):

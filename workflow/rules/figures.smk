@@ -195,6 +195,31 @@ rule figure_roi_effects:
         "../scripts/figure_roi_effects.py"
 
 
+rule figure_reliability:
+    input:
+        table=rules.reliability.output.table,
+    output:
+        png=report(
+            FIGURES / "reliability.png",
+            caption="../report/reliability.rst",
+            category="4. ROI effects",
+        ),
+        svg=FIGURES / "reliability.svg",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        f"{LOGS}figure_reliability.log",
+    benchmark:
+        f"{BENCHMARKS}figure_reliability.tsv",
+    message:
+        "Figure: split-half reliability of every ROI estimate"
+    script:
+        "../scripts/figure_reliability.py"
+
+
 rule figure_brain_behaviour:
     input:
         roi=rules.roi_contrasts.output.table,
@@ -268,6 +293,7 @@ FIGURE_FILES = [
     rules.figure_rois.output,
     rules.figure_group_map.output,
     rules.figure_roi_effects.output,
+    rules.figure_reliability.output,
     expand(rules.figure_brain_behaviour.output, score=config["analysis"]["scores"]),
     expand(rules.figure_behaviour_map.output, score=config["analysis"]["scores"]),
 ]

@@ -134,3 +134,25 @@ rule roi_contrasts:
         )
     script:
         "../scripts/roi_contrasts.py"
+
+
+rule reliability:
+    # the agreement of each subject's ROI estimate between two halves of their
+    # data (the roi_glm job fits both), for simulated and real data alike
+    input:
+        table=rules.roi_contrasts.output.table,
+    output:
+        table=RESULTS / "analysis" / "reliability.tsv",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        f"{LOGS}reliability.log",
+    benchmark:
+        f"{BENCHMARKS}reliability.tsv",
+    message:
+        "Split-half reliability (ICC(3,1), Spearman-Brown) of every ROI estimate"
+    script:
+        "../scripts/reliability.py"

@@ -31,6 +31,29 @@ rule validate_amplitudes:
         "../scripts/validate_amplitudes.py"
 
 
+rule validate_reliability:
+    input:
+        reliability=rules.reliability.output.table,
+        roi=rules.roi_contrasts.output.table,
+        truth=rules.simulate_truth.output.participants,
+        measurement=rules.power_measurement.output.table,
+    output:
+        table=VALIDATION / "reliability.tsv",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/empathy-fmri.yaml"
+    log:
+        f"{LOGS}validate_reliability.log",
+    benchmark:
+        f"{BENCHMARKS}validate_reliability.tsv",
+    message:
+        "Validation: split-half reliability against the true reliability of each ROI estimate"
+    script:
+        "../scripts/validate_reliability.py"
+
+
 rule validate_noise:
     output:
         table=VALIDATION / "noise_components.tsv",

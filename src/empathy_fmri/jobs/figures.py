@@ -24,6 +24,7 @@ from empathy_fmri.plotting.pilot_power import (
     plot_pilot_r_distribution,
 )
 from empathy_fmri.plotting.power import plot_exaggeration, plot_power_curves, plot_r_distribution
+from empathy_fmri.plotting.reliability import plot_reliability
 from empathy_fmri.plotting.stats import plot_brain_behaviour, plot_roi_effects
 from empathy_fmri.plotting.style import save_figure
 from empathy_fmri.plotting.timeseries import plot_roi_timeseries
@@ -305,6 +306,20 @@ def figure_roi_effects(
     """
     table = pd.read_csv(roi_table_path, sep="\t")
     save_figure(plot_roi_effects(table, confidence_level), outputs)
+
+
+def figure_reliability(table_path: str | Path, outputs: Sequence[str | Path]) -> None:
+    """Read ``reliability.tsv``, draw :func:`plot_reliability`, save.
+
+    Parameters
+    ----------
+    table_path : str or pathlib.Path
+        ``results/analysis/reliability.tsv``.
+    outputs : sequence of path
+        Figure files.
+    """
+    table = pd.read_csv(table_path, sep="\t", keep_default_na=False, na_values=["n/a"])
+    save_figure(plot_reliability(table), outputs)
 
 
 def figure_brain_behaviour(

@@ -116,7 +116,9 @@ def run_roi_glm(
         HRF, drift, noise model, conditions and confounds.
     table_path : path
         Output TSV of :func:`~empathy_fmri.pipeline.roi.roi_glm_step`, with
-        the fits at null positions that calibrate the measurement error.
+        the fits at null positions that calibrate the measurement error and
+        each half's fit (``split``, ``effect_half1``, ``variance_half1``,
+        ``effect_half2``, ``variance_half2``) for the split-half reliability.
     expected_bold : sequence of path, optional
         The BOLD inputs the workflow gave the job.
 
@@ -149,6 +151,7 @@ def run_roi_glm(
         masks,
         nulls,
         sample_masks=runs.sample_masks,
+        halves=True,
     )
     write_tsv(table_path, table)
 

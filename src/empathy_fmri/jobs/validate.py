@@ -401,3 +401,59 @@ def run_noise_validation(
         f"{noise.motion_mm} mm{flinch})",
     )
     save_figure(figure, [figure_path])
+
+
+def run_reliability_validation(
+    reliability_path: str | Path,
+    roi_path: str | Path,
+    truth_path: str | Path,
+    measurement_path: str | Path,
+    table_path: str | Path,
+) -> None:
+    """Grade the split-half reliabilities against the truth; write the table.
+
+    Parameters
+    ----------
+    reliability_path : path
+        ``results/analysis/reliability.tsv``.
+    roi_path : path
+        ``roi_contrasts.tsv`` (each half's and the all-data estimate per subject).
+    truth_path : path
+        ``participants_truth.tsv``.
+    measurement_path : path
+        ``measurement_model.tsv`` (its ``reliability_brain``, the model's
+        reliability of each independent ROI's estimate).
+    table_path : path
+        Output TSV (:func:`~empathy_fmri.evaluation.reliability.reliability_recovery`).
+    """
+    from empathy_fmri.evaluation.reliability import reliability_recovery
+    from empathy_fmri.io.atomic import write_tsv
+
+    measurement = pd.read_csv(measurement_path, sep="\t")
+    model = (
+        measurement.set_index("roi")["reliability_brain"].astype(float).to_dict()
+        if "reliability_brain" in measurement
+        else None
+    )
+    table = reliability_recovery(
+        pd.read_csv(reliability_path, sep="\t"),
+        pd.read_csv(roi_path, sep="\t"),
+        pd.read_csv(truth_path, sep="\t"),
+        model,
+    )
+    for row in table[table["selection"] == "independent"].itertuples():
+        logger.info(
+            "%s: split-half ICC %.2f [%.2f, %.2f] against a true half reliability of %.2f; "
+            "Spearman-Brown %.2f [%.2f, %.2f] against %.2f (model %.2f)",
+            row.roi,
+            row.icc,
+            row.icc_ci_low,
+            row.icc_ci_high,
+            row.true_reliability_half,
+            row.spearman_brown,
+            row.sb_ci_low,
+            row.sb_ci_high,
+            row.true_reliability_full,
+            row.model_reliability_full,
+        )
+    write_tsv(table_path, table)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from empathy_fmri.analysis.roi import extract_roi_means, group_peak_centres, roi_masks
-from empathy_fmri.analysis.roi_glm import fit_roi_glm
+from empathy_fmri.analysis.roi_glm import HALF_FIT_COLUMNS, fit_roi_glm
 from empathy_fmri.analysis.roi_selection import (
     ALL,
     behaviour_peak_index,
@@ -23,6 +23,7 @@ from empathy_fmri.config.sections import AnalysisConfig, AnatomyConfig
 
 __all__ = [
     "ALL",
+    "HALF_COLUMNS",
     "NULL_POSITION",
     "ROI_ESTIMATES",
     "SCORE_SELECTIONS",
@@ -45,6 +46,16 @@ SCORE_SELECTIONS = ("behaviour_peak", "cross_validated")
 NULL_POSITION = "null_position"
 #: How a subject's ROI amplitude can be estimated (``analysis.roi_estimate``).
 ROI_ESTIMATES = ("roi_mean_glm", "smoothed_average")
+
+#: Columns of the ROI table holding the split-half ROI-mean GLMs, in order:
+#: how the subject's data were halved, then each half's estimate and variance.
+HALF_COLUMNS = (
+    "split",
+    "needle_minus_swab_half1",
+    "variance_half1",
+    "needle_minus_swab_half2",
+    "variance_half2",
+)
 
 #: One set of ROIs: ``(selection, score, participant_id)``, ``ALL`` where it
 #: holds for every score or subject (``cross_validated``: one per left-out subject).
@@ -276,6 +287,7 @@ def roi_glm_step(
     masks: Mapping[str, Mapping[str, np.ndarray]],
     null_masks: Mapping[str, Sequence[np.ndarray]] | None = None,
     sample_masks: Sequence[np.ndarray | None] | None = None,
+    halves: bool = False,
 ) -> pd.DataFrame:
     """Fit the first-level model to each ROI's mean unsmoothed time series, per selection.
 
@@ -300,6 +312,11 @@ def roi_glm_step(
         their fits calibrate the measurement error.
     sample_masks : sequence of numpy.ndarray or None, optional
         Per run, the volumes to fit (None: all), from ``load_confounds``.
+    halves : bool
+        Also fit each half of the data
+        (:func:`~empathy_fmri.analysis.roi_glm.split_halves`), for the
+        split-half reliability (two more fits: about 0.8 s of CPU per
+        subject, which the replicate studies do not spend).
 
     Returns
     -------
@@ -307,7 +324,9 @@ def roi_glm_step(
         ``roi``, ``selection`` (``null_position`` for the null positions),
         ``score`` (:data:`ALL` unless the ROI was chosen on one score),
         ``position`` (index of the null position, -1 for the ROIs), ``effect``,
-        ``variance``.
+        ``variance``; with ``halves``, ``split``, ``effect_half1``,
+        ``variance_half1``, ``effect_half2`` and ``variance_half2``
+        (:data:`~empathy_fmri.analysis.roi_glm.HALF_FIT_COLUMNS`).
     """
     flat: dict[tuple[str, str, str, int], np.ndarray] = {
         (selection, score, roi, -1): mask
@@ -329,6 +348,7 @@ def roi_glm_step(
         high_pass_hz=analysis.high_pass_hz,
         noise_model=analysis.noise_model,
         sample_masks=sample_masks,
+        halves=halves,
     )
     table.insert(1, "selection", [selection for selection, _, _, _ in flat])
     table.insert(2, "score", [score for _, score, _, _ in flat])
@@ -406,19 +426,17 @@ def roi_step(
         if "score" not in fits:
             fits["score"] = ALL
         fits = fits[fits["selection"].isin(SELECTIONS)].rename(
-            columns={"effect": "needle_minus_swab_roi_glm", "variance": "variance_roi_glm"}
+            columns={
+                "effect": "needle_minus_swab_roi_glm",
+                "variance": "variance_roi_glm",
+                **dict(zip(HALF_FIT_COLUMNS, HALF_COLUMNS, strict=True)),
+            }
         )
+        carried = ["needle_minus_swab_roi_glm", "variance_roi_glm"]
+        if set(HALF_COLUMNS) <= set(fits.columns):
+            carried += list(HALF_COLUMNS)
         table = table.merge(
-            fits[
-                [
-                    "participant_id",
-                    "roi",
-                    "selection",
-                    "score",
-                    "needle_minus_swab_roi_glm",
-                    "variance_roi_glm",
-                ]
-            ],
+            fits[["participant_id", "roi", "selection", "score", *carried]],
             on=["participant_id", "roi", "selection", "score"],
             how="left",
             validate="one_to_one",
