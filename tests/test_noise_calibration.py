@@ -114,3 +114,45 @@ def test_swapped_noise_is_calibrated(default_config, what, changes):
     ):
         ok, message = within(np.array(stats[key]), target)
         assert ok, f"{what}: {key} {message}"
+
+
+def test_a_run_out_of_reach_gets_the_nearest_lag_one_and_says_so(caplog):
+    """The config check refuses what representative runs cannot reach; a run whose
+    own realignment regressors leave the target just out of reach is simulated
+    at the nearest reachable lag one, logged and recorded, not stopped."""
+    from empathy_fmri.simulation.noise_mixture import (
+        NoiseBudgetError,
+        NoiseGeometry,
+        high_pass_basis,
+        solve_mixture,
+    )
+
+    n = 2000
+    geometry = NoiseGeometry(
+        baseline=np.full(n, 1000.0),
+        physio_gain=np.ones(n),
+        grey=np.ones(n, bool),
+        neighbours=(np.arange(n - 1), np.arange(1, n)),
+        voxel_size_mm=3.0,
+    )
+    settings = dict(
+        tsnr=70.0,
+        ar1_rho=0.9,
+        fwhm_mm=6.0,
+        thermal_share=0.4,
+        physio_share=0.05,
+        slow_physio_share=0.05,
+        drift_share=0.05,
+        geometry=geometry,
+        basis=high_pass_basis(148, 2.0),
+        tr_s=2.0,
+        drift_exponent=1.0,
+    )
+    with pytest.raises(NoiseBudgetError, match="the lag one can lie between"):
+        solve_mixture(**settings)
+    with caplog.at_level("WARNING"):
+        mixture = solve_mixture(**settings, strict=False)
+    assert 0.3 < mixture.lag_one < 0.9
+    assert "out of this run's reach" in caplog.text
+    reachable = solve_mixture(**{**settings, "ar1_rho": 0.3})
+    assert reachable.lag_one == 0.3 and 0 < reachable.system_exponent < mixture.system_exponent

@@ -870,6 +870,17 @@ def test_reliability_figure_has_a_panel_per_selection_and_a_row_per_estimate():
         plot_reliability(_reliability_table().iloc[:0])
 
 
+def test_reliability_figure_draws_a_projection_below_minus_one():
+    """A negative ICC projects below -1 (default study: aMCC x D, ICC -0.41, SB -1.40)."""
+    from empathy_fmri.plotting.reliability import plot_reliability
+
+    table = _reliability_table()
+    table.loc[0, ["icc", "icc_ci_low", "icc_ci_high"]] = [-0.41, -0.72, 0.04]
+    table.loc[0, ["spearman_brown", "sb_ci_low", "sb_ci_high"]] = [-1.40, -5.23, 0.08]
+    figure = plot_reliability(table)
+    assert figure.axes[0].get_xlim() == (-1.02, 1.02)
+
+
 def test_reliability_figure_is_the_same_file_in_every_process(tmp_path):
     """Two fresh processes save the same SVG and PNG bytes.
 

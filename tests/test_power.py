@@ -424,8 +424,12 @@ def test_power_table_columns_and_attenuation(default_config):
     # r that measured data give (computed directly from 300,000 people: SE 0.002);
     # the PD estimates' error is not exactly classical, hence 0.01.
     assert np.allclose(coupled["r_attenuated"], coupled["r_expected"], atol=0.01)
-    # brain reliability = (0.9 * 0.3)^2 / ((0.9 * 0.3)^2 + 0.25^2)
-    assert coupled["reliability_brain"].iloc[0] == pytest.approx(0.0729 / (0.0729 + 0.0625))
+    # brain reliability = (0.9 * sd)^2 / ((0.9 * sd)^2 + 0.25^2), sd the ROI's SD (0.4)
+    sd = default_config["signal"]["rois"][coupled["roi"].iloc[0]]["sd_psc"]
+    true_variance = (0.9 * sd) ** 2
+    assert coupled["reliability_brain"].iloc[0] == pytest.approx(
+        true_variance / (true_variance + 0.0625)
+    )
     # the Monte Carlo agrees with Fisher z at the attenuated r (4 SE + 0.01 for Fisher z)
     gap = (coupled["power"] - coupled["power_fisher_z"]).abs()
     assert (gap <= 4 * coupled["power_mc_se"] + 0.01).all()

@@ -294,7 +294,8 @@ def test_noise_validation_accounts_for_every_component(tmp_path, tiny_config):
     motion = summary.loc["head motion"]
     assert motion["spurious_effect_edge_psc"] > motion["spurious_effect_interior_psc"] > 0
     assert set(summary.index) == {
-        "thermal + system",
+        "thermal",
+        "system",
         "cardiac + respiratory",
         "breathing depth + heart rate",
         "drift",

@@ -76,7 +76,10 @@ def plot_reliability(table: pd.DataFrame, title: str = "Split-half reliability")
             colour = SELECTION_COLOURS.get(selection, "0.3")
             ys = np.arange(len(rows))[::-1].astype(float)
             for key, filled in (("icc", True), ("sb", False)):
-                value = rows["icc" if key == "icc" else "spearman_brown"].to_numpy(float)
+                # the projection of a negative ICC falls below -1; the axis ends there
+                value = np.clip(
+                    rows["icc" if key == "icc" else "spearman_brown"].to_numpy(float), -1, 1
+                )
                 low = np.clip(rows[f"{key}_ci_low"].to_numpy(float), -1, 1)
                 high = np.clip(rows[f"{key}_ci_high"].to_numpy(float), -1, 1)
                 shown = np.isfinite(value)

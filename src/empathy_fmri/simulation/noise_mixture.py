@@ -42,6 +42,7 @@ runs do.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -60,6 +61,8 @@ from empathy_fmri.simulation.physiology import (
     SLOW_GLOBAL_SHARE,
     physiological_waveforms,
 )
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MIN_SYSTEM_SHARE",
@@ -110,7 +113,7 @@ class NoiseGeometry:
     physio_gain : numpy.ndarray
         Relative physiological amplitude of each brain voxel (RMS one in grey matter).
     grey : numpy.ndarray
-        Boolean vector of the grey-matter voxels (tSNR and AR(1) are quoted there).
+        Boolean vector of the grey-matter voxels (tSNR and lag one are quoted there).
     neighbours : tuple of numpy.ndarray
         Index pairs ``(i, j)`` of face-adjacent brain voxels (all three axes),
         as the FWHM estimator uses them.
@@ -187,6 +190,9 @@ class NoiseMixture:
         scaled to ``slow_physio_share``.
     drift_fraction : float
         Drift SD as a fraction of each voxel's baseline, scaled to ``drift_share``.
+    lag_one : float
+        The grey-matter mean lag one this run's estimates are expected to
+        read: ``ar1_rho``, or the nearest reachable value (``strict=False``).
     """
 
     gaussian_sd: float
@@ -197,6 +203,7 @@ class NoiseMixture:
     physio_sd: float
     slow_physio_sd: float
     drift_fraction: float
+    lag_one: float
 
 
 def high_pass_basis(
@@ -335,6 +342,7 @@ def solve_mixture(
     basis: np.ndarray,
     tr_s: float,
     drift_exponent: float,
+    strict: bool = True,
 ) -> NoiseMixture:
     """Find the amplitudes and the system noise that make the mixture match the config.
 
@@ -356,6 +364,12 @@ def solve_mixture(
         Repetition time (s).
     drift_exponent : float
         Spectral exponent of the drift.
+    strict : bool
+        Raise if this run cannot reach ``ar1_rho``. A simulation passes False:
+        the config check has tried representative runs before any job, and a
+        run whose own realignment regressors leave the lag one just out of
+        reach gets the nearest reachable exponent, with a warning and the lag
+        one it reaches in ``NoiseMixture.lag_one``.
 
     Returns
     -------
@@ -460,7 +474,9 @@ def solve_mixture(
             np.column_stack([w[grey] for _, _, w in parts] + [np.full(int(grey.sum()), thermal)]),
             system,
         )
-        exponent = _solve_exponent(ar1_rho=ar1_rho, basis=basis, tr_s=float(tr_s), lag_one=lag_one)
+        exponent, reached = _solve_exponent(
+            ar1_rho=ar1_rho, basis=basis, tr_s=float(tr_s), lag_one=lag_one, strict=strict
+        )
         relative = lag_one.relative_variance(_system_covariance(basis, float(tr_s), exponent))
         inflation = 1.0 + 0.375 * relative
     # pre-high-pass variances that leave thermal and system their shares after it
@@ -480,6 +496,7 @@ def solve_mixture(
         physio_sd=amplitudes["physio_sd"],
         slow_physio_sd=amplitudes["slow_physio_sd"],
         drift_fraction=amplitudes["drift_fraction"],
+        lag_one=reached,
     )
 
 
@@ -587,12 +604,18 @@ def _system_covariance(basis: np.ndarray, tr_s: float, exponent: float) -> np.nd
 
 
 def _solve_exponent(
-    *, ar1_rho: float, basis: np.ndarray, tr_s: float, lag_one: _LagOneEstimate
-) -> float:
+    *,
+    ar1_rho: float,
+    basis: np.ndarray,
+    tr_s: float,
+    lag_one: _LagOneEstimate,
+    strict: bool = True,
+) -> tuple[float, float]:
     """Spectral exponent of the system noise that gives the mixture lag one ``ar1_rho``.
 
     ``lag_one`` gives the expected grey-matter mean of the lag-one estimates
     for a system-noise covariance; it rises with the exponent up to a peak.
+    Returns the exponent and the lag one it gives.
     """
 
     def expected(exponent: float) -> float:
@@ -605,6 +628,17 @@ def _solve_exponent(
     values = [expected(a) for a in grid]
     peak = int(np.argmax(values))
     low, high = values[0], values[peak]
+    if not low <= ar1_rho <= high and not strict:
+        nearest = 0 if ar1_rho < low else peak
+        logger.warning(
+            "'noise.ar1_rho' = %s is out of this run's reach (%.3f-%.3f with its own "
+            "realignment regressors); the run's noise gets the nearest, %.3f",
+            ar1_rho,
+            low,
+            high,
+            values[nearest],
+        )
+        return float(grid[nearest]), float(values[nearest])
     if not low <= ar1_rho <= high:
         raise NoiseBudgetError(
             f"'noise.ar1_rho' = {ar1_rho} cannot be reached at 'design.tr' = {tr_s} s with "
@@ -616,8 +650,9 @@ def _solve_exponent(
             "'noise.thermal_share', 'noise.physio_share' or 'noise.drift_share' to widen it"
         )
     if peak == 0:
-        return 0.0
-    return float(optimize.brentq(lambda a: expected(a) - ar1_rho, 0.0, grid[peak], xtol=1e-6))
+        return 0.0, float(values[0])
+    exponent = optimize.brentq(lambda a: expected(a) - ar1_rho, 0.0, grid[peak], xtol=1e-6)
+    return float(exponent), float(ar1_rho)
 
 
 def _solve_kernel(

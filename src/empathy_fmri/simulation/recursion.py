@@ -1,4 +1,4 @@
-"""First-order recursions along time, for the AR(1) noise and the spin-history decay."""
+"""First-order recursions along time, for the spin-history decay."""
 
 from __future__ import annotations
 

@@ -366,11 +366,13 @@ def simulate_subject(
             basis=nuisance_basis(design.n_scans, design.tr_s, estimated),
             tr_s=design.tr_s,
             drift_exponent=noise_cfg.drift_exponent,
+            strict=False,
         )
         parameters: dict[str, Any] = {
             "run_needle_minus_swab_psc": amplitudes,
             "gaussian_noise_sd": mixture.gaussian_sd,
             "system_spectral_exponent": mixture.system_exponent,
+            "expected_lag_one": mixture.lag_one,
             "thermal_weight_before_high_pass": mixture.thermal_weight,
             "physiological_sd": mixture.physio_sd,
             "slow_physiological_sd": mixture.slow_physio_sd,
